@@ -1,0 +1,120 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int read_file_at(int dirfd, const char *path, char **ret, size_t max)
+{
+        int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        size_t len = 0, cap = 4096;
+        char *buf;
+
+        if (fd < 0)
+                return -errno;
+        buf = malloc(cap);
+        if (!buf) {
+                close(fd);
+                return -ENOMEM;
+        }
+        for (;;) {
+                if (len + 1 >= cap) {
+                        if (cap > max) {
+                                free(buf);
+                                close(fd);
+                                return -EFBIG;
+                        }
+                        char *nb = realloc(buf, cap * 2);
+                        if (!nb) {
+                                free(buf);
+                                close(fd);
+                                return -ENOMEM;
+                        }
+                        buf = nb;
+                        cap *= 2;
+                }
+                ssize_t n = read(fd, buf + len, cap - len - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        int e = errno;
+                        free(buf);
+                        close(fd);
+                        return -e;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        close(fd);
+        if (len > max) {
+                free(buf);
+                return -EFBIG;
+        }
+        buf[len] = '\0';
+        *ret = buf;
+        return (int)len;
+}
+
+int write_file_at(int dirfd, const char *path, const char *value)
+{
+        int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        size_t len = strlen(value);
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        n = write(fd, value, len);
+        int e = errno;
+        close(fd);
+        if (n < 0)
+                return -e;
+        return (size_t)n == len ? 0 : -EIO;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len)
+{
+        char tmp[4096];
+        int fd, r = 0;
+
+        if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+                return -ENAMETOOLONG;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        while (len > 0) {
+                ssize_t n = write(fd, data, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                data += n;
+                len -= (size_t)n;
+        }
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                (void)unlink(tmp);
+        return r;
+}
+
+uint64_t now_usec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void sleep_usec(uint64_t usec)
+{
+        struct timespec ts = {.tv_sec = (time_t)(usec / 1000000u),
+                              .tv_nsec = (long)(usec % 1000000u) * 1000};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}

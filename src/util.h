@@ -1,0 +1,34 @@
+/* util.h — small helpers shared by the modules: file I/O relative to a
+ * directory fd, time, cleanup attributes.  All return 0/positive or a
+ * negative errno and never log. */
+#pragma once
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static inline void freep(void *p)
+{
+        free(*(void **)p);
+}
+static inline void closep(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+}
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+
+/* Read all of DIRFD/PATH (AT_FDCWD for plain paths) into a NUL-terminated
+ * malloc'd string; -EFBIG if larger than `max`.  Returns the length. */
+int read_file_at(int dirfd, const char *path, char **ret, size_t max);
+
+/* Write `value` to DIRFD/PATH in one write(2), as the kernel's control
+ * files want it.  Does not create the file. */
+int write_file_at(int dirfd, const char *path, const char *value);
+
+/* Write a whole file atomically: PATH.tmp, then rename. */
+int write_file_atomic(const char *path, const char *data, size_t len);
+
+uint64_t now_usec(void); /* CLOCK_MONOTONIC */
+void sleep_usec(uint64_t usec);
