@@ -1,0 +1,118 @@
+/* supervisor.h — when to start, restart, stop or give up on the server.
+ *
+ * A pure state machine: every function takes the current time (CLOCK_MONOTONIC
+ * usec) and an event, changes the state and returns the one action the
+ * caller must carry out.  No I/O, no clock reads, no randomness of its own
+ * (the jitter is a parameter), so every decision is testable with literals.
+ *
+ *   state \ event   start    exited            timer          stop
+ *   IDLE            SPAWN    -                 -              EXIT 0
+ *   RUNNING         -        see below         -              TERMINATE (-> STOPPING)
+ *   BACKOFF         -        -                 SPAWN          EXIT 0
+ *   STOPPING        -        EXIT 0            KILL           -
+ *   DONE            -        -                 -              -
+ *
+ * RUNNING + exited: the end is classified (sv_classify()); if the policy
+ * restarts after that kind of end, and fewer than max_restarts restarts
+ * happened within the last `window`, the action is WAIT(delay) and the
+ * state BACKOFF; if the window is full, GIVE_UP (exit 4); otherwise EXIT
+ * with the server's own status (128+signal for a signal).
+ *
+ * The backoff delay of the n-th consecutive restart (n = 0 first) is
+ * min(backoff_max, backoff_initial * backoff_factor^n), then scaled by a
+ * jitter of +-10% (jitter argument in [0,1), 0.5 = none) and clamped to
+ * backoff_max again.  n goes back to 0 when the server that just ended had
+ * run for at least reset_after. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+enum sv_state { SV_IDLE, SV_RUNNING, SV_BACKOFF, SV_STOPPING, SV_DONE };
+
+enum sv_end_kind {
+        SV_END_OOM,       /* killed by the kernel's OOM killer (or by the guard at the limit) */
+        SV_END_SIGNAL,    /* any other signal */
+        SV_END_FAILURE,   /* exit status != 0 */
+        SV_END_CLEAN,     /* exit status 0, not asked for */
+};
+
+/* How the server ended, as the guard observed it. */
+struct sv_exit {
+        int status;     /* exit status, when signal == 0 */
+        int signal;     /* terminating signal, or 0 */
+        bool oom;       /* memory.events oom_kill grew while this server ran
+                           (or the degraded-mode poller killed it at the limit) */
+};
+
+enum sv_action_kind {
+        SV_ACT_NONE,
+        SV_ACT_SPAWN,     /* start the server now */
+        SV_ACT_WAIT,      /* arm a timer for `delay`, then call sv_timer() */
+        SV_ACT_TERMINATE, /* send SIGTERM, arm a timer for `delay` (stop_grace) */
+        SV_ACT_KILL,      /* kill the whole cgroup now (cgroup.kill / SIGKILL) */
+        SV_ACT_EXIT,      /* exit the guard with `exit_code` */
+};
+
+struct sv_action {
+        enum sv_action_kind kind;
+        usec_t delay;      /* WAIT, TERMINATE */
+        int exit_code;     /* EXIT: 0, 4 (gave up) or the server's status */
+        bool gave_up;      /* EXIT because of the crash-loop limit */
+};
+
+#define SV_MAX_RESTARTS_LIMIT 1000
+
+struct supervisor {
+        /* copied from the policy at init */
+        enum restart_on on;
+        usec_t backoff_initial, backoff_max, reset_after, window, stop_grace;
+        double backoff_factor;
+        unsigned max_restarts;
+
+        enum sv_state state;
+        usec_t started_at;       /* when the current server was spawned */
+        unsigned consecutive;    /* restarts since the last healthy run (backoff step) */
+        unsigned generation;     /* servers spawned so far (1 for the first) */
+        unsigned total_restarts; /* restarts over the guard's life */
+        enum sv_end_kind last_end;
+
+        /* times of the restarts within the window, oldest first (ring) */
+        usec_t restarts_at[SV_MAX_RESTARTS_LIMIT + 1];
+        unsigned n_restarts_at, first_restart_at;
+};
+
+void sv_init(struct supervisor *sv, const struct policy *p);
+
+/* The guard starts: SPAWN. */
+struct sv_action sv_start(struct supervisor *sv, usec_t now);
+
+/* The server was spawned (exec'd).  No action; records the start time. */
+void sv_spawned(struct supervisor *sv, usec_t now);
+
+/* The server ended (reaped). */
+struct sv_action sv_exited(struct supervisor *sv, usec_t now, const struct sv_exit *e,
+                           double jitter);
+
+/* A timer armed by WAIT or TERMINATE fired. */
+struct sv_action sv_timer(struct supervisor *sv, usec_t now);
+
+/* SIGTERM/SIGINT, or the editor went away. */
+struct sv_action sv_stop(struct supervisor *sv, usec_t now);
+
+enum sv_end_kind sv_classify(const struct sv_exit *e);
+
+/* Whether `on` restarts after an end of this kind. */
+bool sv_restarts_after(enum restart_on on, enum sv_end_kind kind);
+
+/* The delay before the n-th consecutive restart (see above). */
+usec_t sv_backoff_delay(const struct supervisor *sv, unsigned n, double jitter);
+
+/* The exit code the guard reports for a server end it does not restart:
+ * the status, or 128+signal. */
+int sv_exit_code(const struct sv_exit *e);
+
+const char *sv_state_name(enum sv_state s);
+const char *sv_end_kind_name(enum sv_end_kind k);
