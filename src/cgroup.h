@@ -1,0 +1,113 @@
+/* cgroup.h — the guard's cgroup v2 subtree: finding it, laying it out,
+ * writing limits, reading counters, killing and removing leaves.
+ *
+ * Layout inside the delegated subtree DIR (DESIGN.md "cgroup layout"):
+ *   DIR/supervisor/   the guard itself, only when it lived in DIR (the
+ *                     no-internal-process rule forbids enabling controllers
+ *                     for children of a cgroup that has processes)
+ *   DIR/server/       the language server and everything it starts; the
+ *                     limits are written here, never on DIR itself.
+ *
+ * All I/O is relative to directory fds, so a test can hand in any
+ * directory (a fake cgroup tree of regular files) instead of the kernel's.
+ *
+ * libcgroup (2.0.2 on Debian 12) is used for what it does well here:
+ * finding where the kernel mounted the v2 hierarchy (cg_find_mount()).
+ * Its cgroup_create_cgroup() writes "+controller" into every ancestor's
+ * cgroup.subtree_control, which an unprivileged delegatee may not do
+ * (EACCES; fixed only in libcgroup 3), and cgroup_attach_task_pid() does
+ * nothing for a cgroup without controllers, so creation, limits and
+ * attaching are done with plain openat()/write() below, which also gives
+ * error messages that name the exact file and value.
+ *
+ * Return values: 0 or a negative errno; nothing here logs, except where a
+ * function says it fills `why` with a human-readable reason. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy.h"
+
+#define CG_WHY_MAX 512
+
+/* Counters of memory.events (hierarchical). */
+struct cg_memory_events {
+        uint64_t low, high, max, oom, oom_kill, oom_group_kill;
+};
+
+struct cg_sample {
+        uint64_t memory_current, memory_peak; /* bytes; peak is 0 if the kernel lacks memory.peak */
+        uint64_t cpu_usage_usec, cpu_user_usec, cpu_system_usec;
+        uint64_t cpu_nr_periods, cpu_nr_throttled, cpu_throttled_usec;
+        uint64_t pids_current;
+};
+
+struct cg_tree {
+        char *path;        /* DIR, absolute (for messages and the status file) */
+        int dir_fd;        /* DIR */
+        int server_fd;     /* DIR/server, or -1 */
+        bool made_supervisor;
+        bool has_memory, has_cpu, has_pids;
+};
+
+/* Where the v2 hierarchy is mounted.  $GOPLS_GUARD_CGROUP_ROOT overrides
+ * (tests); otherwise libcgroup's mount table, checked to be cgroup2 (a
+ * controller bound to a v1 hierarchy, as on hybrid hosts, does not count).
+ * -ENOMEDIUM if there is no v2 hierarchy with the memory controller. */
+int cg_find_mount(char **ret_mount);
+
+/* The cgroup path of `pid` (0 = self) on the v2 hierarchy, from
+ * PROC/PID/cgroup's "0::" line, e.g. "/user.slice/foo.scope". */
+int cg_pid_cgroup(const char *proc_root, pid_t pid, char **ret_path);
+
+/* Whether DIR was handed to us: systemd marks delegated cgroups with the
+ * xattr trusted.delegate=1 (system manager) or user.delegate=1 (user
+ * manager); failing that, we must be able to write its cgroup.procs and
+ * cgroup.subtree_control.  Returns 1, 0, or negative errno. */
+int cg_is_delegated(const char *dir);
+
+/* Open DIR as the subtree to work in and take its lock (flock on the
+ * directory: a second guard on the same DIR gets -EBUSY instead of killing
+ * the first one's server).  `why` explains a failure. */
+int cg_open(const char *dir, struct cg_tree *ret, char why[CG_WHY_MAX]);
+
+/* Lay out the subtree: move the guard to supervisor/ if `self_inside`,
+ * kill and remove a server/ leaf left by a guard that died, enable the
+ * memory, cpu and pids controllers that DIR offers, create server/ and
+ * write the policy's limits to it.  Fails (filling `why`) if the memory
+ * controller is missing or the kernel refuses a write; a missing
+ * memory.swap.max (swap accounting off) is reported in `warn` and not an
+ * error. */
+int cg_setup(struct cg_tree *t, const struct policy *p, bool self_inside, char why[CG_WHY_MAX],
+             char warn[CG_WHY_MAX]);
+
+/* An O_WRONLY fd for server/cgroup.procs, or a fd of server/ itself
+ * (O_DIRECTORY, for clone3's CLONE_INTO_CGROUP). */
+int cg_server_procs_fd(const struct cg_tree *t);
+int cg_server_dir_fd(const struct cg_tree *t);
+
+/* Read counters from server/. */
+int cg_read_memory_events(const struct cg_tree *t, struct cg_memory_events *ret);
+int cg_read_sample(const struct cg_tree *t, struct cg_sample *ret);
+/* server/cgroup.events "populated": 1, 0 or negative errno. */
+int cg_populated(const struct cg_tree *t);
+
+/* Kill everything in server/ (cgroup.kill, or SIGKILL to each pid in
+ * cgroup.procs on kernels before 5.14).  Returns the number of processes
+ * signalled when it had to fall back, else 0. */
+int cg_kill_server(const struct cg_tree *t);
+
+/* Remove server/ and supervisor/ (moving the guard back to DIR first),
+ * after cg_kill_server(); retries rmdir while the kernel still reports
+ * EBUSY for up to `timeout_usec`.  Closes the fds. */
+int cg_teardown(struct cg_tree *t, uint64_t timeout_usec, char why[CG_WHY_MAX]);
+void cg_close(struct cg_tree *t);
+
+/* Pure parsers, exported for tests. "key value\n" lines (memory.events,
+ * cpu.stat): value of `key`, -ENOENT if absent, -EINVAL if malformed. */
+int cg_parse_kv(const char *text, const char *key, uint64_t *ret);
+int cg_parse_memory_events(const char *text, struct cg_memory_events *ret);
+/* "max" → POLICY_NO_LIMIT, else a decimal number. */
+int cg_parse_u64_or_max(const char *text, uint64_t *ret);
