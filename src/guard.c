@@ -1,0 +1,970 @@
+#include "guard.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "log.h"
+#include "procfs.h"
+#include "server.h"
+#include "status.h"
+#include "supervisor.h"
+#include "util.h"
+#include "watch.h"
+
+/* Bytes the guard holds for a side that does not read: past this it stops
+ * reading from the other side, so a stuck editor or server applies
+ * back-pressure instead of growing the guard. */
+#define RELAY_HIGH_WATER (64u << 20)
+#define RELAY_CHUNK (64u << 10)
+/* Without a cgroup nothing stops the server's growth between two polls;
+ * poll at least this often. */
+#define DEGRADED_POLL_USEC (500 * USEC_PER_MSEC)
+
+struct bytebuf {
+        char *data;
+        size_t off, len, cap;
+};
+
+struct guard {
+        const struct guard_options *o;
+        const struct policy *p;
+        sd_event *event;
+        struct supervisor sv;
+
+        struct cg_tree cg;
+        bool have_cgroup;
+        char **env; /* policy env + GOMEMLIMIT */
+
+        /* the current server generation */
+        struct server_proc srv;
+        bool running;
+        bool killed_at_limit; /* degraded mode killed it */
+        sd_event_source *child_src, *srv_out_src, *srv_in_src;
+
+        /* the editor's side */
+        sd_event_source *stdin_src, *stdout_src;
+        bool stdin_eof, stdout_pollable;
+        bool stop_by_signal;     /* the stop came from SIGTERM/SIGINT, not from EOF */
+        bool close_server_input; /* end the server's input once to_server is flushed */
+        sd_event_source *term_timer;
+        struct bytebuf to_server, to_editor;
+
+        struct watch watch;
+        bool watching;
+        sd_event_source *sample_timer, *sv_timer, *oom_check;
+        pid_t oom_check_pid;
+        struct cg_memory_events ev_start; /* counters when this generation started */
+        uint64_t peak;
+        uint64_t oom_kills;
+        struct cg_sample last;
+        usec_t last_exit_usec, started_usec;
+        char *status_path;
+};
+
+static void act(struct guard *g, struct sv_action a);
+
+/* ---- byte relay ---------------------------------------------------- */
+
+static int buf_append(struct bytebuf *b, const char *data, size_t n)
+{
+        if (b->off > 0 && b->off == b->len)
+                b->off = b->len = 0;
+        if (b->len + n > b->cap) {
+                if (b->off > 0) {
+                        memmove(b->data, b->data + b->off, b->len - b->off);
+                        b->len -= b->off;
+                        b->off = 0;
+                }
+                size_t cap = b->cap ? b->cap : RELAY_CHUNK;
+                while (cap < b->len + n)
+                        cap *= 2;
+                if (cap != b->cap) {
+                        char *d = realloc(b->data, cap);
+                        if (!d)
+                                return -ENOMEM;
+                        b->data = d;
+                        b->cap = cap;
+                }
+        }
+        memcpy(b->data + b->len, data, n);
+        b->len += n;
+        return 0;
+}
+
+static size_t buf_pending(const struct bytebuf *b)
+{
+        return b->len - b->off;
+}
+
+/* Write what is pending; 1 when all is out, 0 when the fd is full,
+ * negative errno on a broken fd. */
+static int buf_flush(struct bytebuf *b, int fd)
+{
+        while (buf_pending(b) > 0) {
+                ssize_t n = write(fd, b->data + b->off, buf_pending(b));
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN)
+                                return 0;
+                        return -errno;
+                }
+                b->off += (size_t)n;
+        }
+        b->off = b->len = 0;
+        return 1;
+}
+
+static void update_io(struct guard *g)
+{
+        if (g->stdin_src)
+                (void)sd_event_source_set_enabled(g->stdin_src,
+                                                  buf_pending(&g->to_server) < RELAY_HIGH_WATER
+                                                          ? SD_EVENT_ON
+                                                          : SD_EVENT_OFF);
+        if (g->srv_out_src)
+                (void)sd_event_source_set_enabled(g->srv_out_src,
+                                                  buf_pending(&g->to_editor) < RELAY_HIGH_WATER
+                                                          ? SD_EVENT_ON
+                                                          : SD_EVENT_OFF);
+        if (g->srv_in_src)
+                (void)sd_event_source_set_enabled(
+                        g->srv_in_src, buf_pending(&g->to_server) ? SD_EVENT_ON : SD_EVENT_OFF);
+        if (g->stdout_src)
+                (void)sd_event_source_set_enabled(
+                        g->stdout_src, buf_pending(&g->to_editor) ? SD_EVENT_ON : SD_EVENT_OFF);
+}
+
+static void flush_to_editor(struct guard *g)
+{
+        int r = buf_flush(&g->to_editor, STDOUT_FILENO);
+        if (r < 0 && r != -EAGAIN) {
+                /* The editor is gone: nobody will read the server's answers. */
+                log_debug_errno(r, "Writing to the editor failed: %m");
+                g->to_editor.off = g->to_editor.len = 0;
+                if (!g->stdin_eof) {
+                        g->stdin_eof = true;
+                        act(g, sv_stop(&g->sv, now_usec()));
+                }
+        }
+        update_io(g);
+}
+
+static void flush_to_server(struct guard *g)
+{
+        if (!g->running || g->srv.stdin_fd < 0)
+                return;
+        int r = buf_flush(&g->to_server, g->srv.stdin_fd);
+        if (r < 0)
+                /* The server closed its stdin or died; what is pending stays
+                 * queued for the next generation. */
+                log_debug_errno(r, "Writing to the server failed: %m");
+        if (r != 0 && g->close_server_input) {
+                g->srv_in_src = sd_event_source_disable_unref(g->srv_in_src);
+                close(g->srv.stdin_fd);
+                g->srv.stdin_fd = -1;
+        }
+        update_io(g);
+}
+
+static int on_stdin(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct guard *g = userdata;
+        char chunk[RELAY_CHUNK];
+        (void)s;
+        (void)revents;
+
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (n <= 0) {
+                if (n < 0)
+                        log_debug_errno(errno, "Reading from the editor failed: %m");
+                log_info("The editor closed its end; stopping the server.");
+                g->stdin_eof = true;
+                g->stdin_src = sd_event_source_disable_unref(g->stdin_src);
+                act(g, sv_stop(&g->sv, now_usec()));
+                return 0;
+        }
+        if (buf_append(&g->to_server, chunk, (size_t)n) < 0)
+                return log_error_errno(ENOMEM, "Out of memory queueing editor input");
+        flush_to_server(g);
+        return 0;
+}
+
+static int on_server_stdin(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        (void)s;
+        (void)fd;
+        (void)revents;
+        flush_to_server(userdata);
+        return 0;
+}
+
+static int on_stdout(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        (void)s;
+        (void)fd;
+        (void)revents;
+        flush_to_editor(userdata);
+        return 0;
+}
+
+/* Read what the server wrote; 0 at EOF.  `all`: past the high-water mark
+ * too (the server has ended, and its last words must reach the editor). */
+static int drain_server(struct guard *g, bool all)
+{
+        char chunk[RELAY_CHUNK];
+        for (;;) {
+                ssize_t n = read(g->srv.stdout_fd, chunk, sizeof chunk);
+                if (n < 0)
+                        return errno == EAGAIN ? 1 : (errno == EINTR ? 1 : -errno);
+                if (n == 0)
+                        return 0;
+                if (buf_append(&g->to_editor, chunk, (size_t)n) < 0)
+                        return -ENOMEM;
+                if (!all && buf_pending(&g->to_editor) >= RELAY_HIGH_WATER)
+                        return 1;
+        }
+}
+
+static int on_server_stdout(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct guard *g = userdata;
+        (void)fd;
+        (void)revents;
+
+        int r = drain_server(g, false);
+        if (r <= 0)
+                /* EOF: the server closed stdout (it is ending); its exit
+                 * arrives through the pidfd. */
+                g->srv_out_src = sd_event_source_disable_unref(s);
+        if (g->stdout_pollable)
+                flush_to_editor(g);
+        else
+                (void)buf_flush(&g->to_editor, STDOUT_FILENO);
+        update_io(g);
+        return 0;
+}
+
+/* ---- status and sampling ------------------------------------------- */
+
+static void write_status(struct guard *g)
+{
+        const struct policy *p = g->p;
+        struct status s = {
+                .guard_pid = getpid(),
+                .workspace = g->o->workspace,
+                .cgroup = g->have_cgroup ? g->cg.path : NULL,
+                .command = g->o->argv[0],
+                .state = sv_state_name(g->sv.state),
+                .server_pid = g->running ? g->srv.pid : 0,
+                .generation = g->sv.generation,
+                .restarts = g->sv.total_restarts,
+                .oom_kills = g->oom_kills,
+                .memory_current = g->last.memory_current,
+                .memory_peak = g->peak,
+                .memory_high = p->memory.high,
+                .memory_max = p->memory.max,
+                .cpu_usage_usec = g->last.cpu_usage_usec,
+                .cpu_throttled_usec = g->last.cpu_throttled_usec,
+                .pids_current = g->last.pids_current,
+                .pids_max = p->pids.max,
+                .degraded = !g->have_cgroup,
+                .started_usec = g->started_usec,
+                .last_exit_usec = g->last_exit_usec,
+                .updated_usec = now_usec(),
+                .last_end = g->sv.generation > 1 || g->last_exit_usec
+                                    ? sv_end_kind_name(g->sv.last_end)
+                                    : NULL,
+        };
+        if (!g->status_path)
+                return;
+        int r = status_write(g->status_path, &s);
+        if (r < 0)
+                log_debug_errno(r, "Cannot write %s: %m", g->status_path);
+}
+
+/* OOM kill events in a counter change.  With memory.oom.group=1 the
+ * kernel (6.1) counts the victim in oom_kill twice, once as the victim and
+ * once as a member of the group it kills, so a group kill is one event. */
+static uint64_t oom_events(const struct cg_memory_events *before,
+                           const struct cg_memory_events *now)
+{
+        if (now->oom_group_kill > before->oom_group_kill)
+                return now->oom_group_kill - before->oom_group_kill;
+        return now->oom_kill > before->oom_kill ? now->oom_kill - before->oom_kill : 0;
+}
+
+static int on_child_oom_check(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct guard *g = userdata;
+        (void)s;
+        (void)usec;
+        /* Still running a moment after the kill: the victim was one of its
+         * children (a go list), which gopls reports as a failed load. */
+        if (g->running && g->srv.pid == g->oom_check_pid)
+                log_warning("The kernel OOM-killed a process in the server's cgroup at "
+                            "memory.max; %s itself (pid %d) is still running.",
+                            g->o->argv[0], (int)g->srv.pid);
+        return 0;
+}
+
+static void on_memory_change(void *userdata, const struct cg_memory_events *before,
+                             const struct cg_memory_events *now)
+{
+        struct guard *g = userdata;
+        uint64_t kills = oom_events(before, now);
+
+        if (kills > 0) {
+                g->oom_kills += kills;
+                /* Whether the server itself was the victim shows only when
+                 * its exit is reaped; look again shortly. */
+                if (g->running) {
+                        g->oom_check_pid = g->srv.pid;
+                        g->oom_check = sd_event_source_disable_unref(g->oom_check);
+                        (void)sd_event_add_time_relative(g->event, &g->oom_check,
+                                                         CLOCK_MONOTONIC, 200 * USEC_PER_MSEC,
+                                                         USEC_PER_MSEC, on_child_oom_check, g);
+                }
+        }
+        if (now->high > before->high)
+                log_debug("memory.high was exceeded %" PRIu64 " more time(s); the kernel is "
+                          "reclaiming from the server.",
+                          now->high - before->high);
+        if (now->max > before->max)
+                log_debug("memory.max was reached %" PRIu64 " more time(s).",
+                          now->max - before->max);
+}
+
+static void on_populated_change(void *userdata, int populated)
+{
+        (void)userdata;
+        /* populated can flip before or after the pidfd reports the exit;
+         * nothing depends on the order, so this only feeds the log. */
+        log_debug("The server cgroup is %s.", populated ? "populated" : "empty");
+}
+
+/* Re-read the event files now (they may not have notified yet). */
+static void check_memory_events(struct guard *g, const char *why)
+{
+        if (!g->watching)
+                return;
+        int r = watch_poll(&g->watch);
+        if (r < 0)
+                log_debug_errno(r, "Cannot read the server's event files (%s): %m", why);
+}
+
+static void sample(struct guard *g)
+{
+        if (g->have_cgroup) {
+                struct cg_sample s;
+                int r = cg_read_sample(&g->cg, &s);
+                if (r < 0) {
+                        log_debug_errno(r, "Cannot sample the server's cgroup: %m");
+                        return;
+                }
+                g->last = s;
+                uint64_t peak = s.memory_peak ? s.memory_peak : s.memory_current;
+                if (peak > g->peak)
+                        g->peak = peak;
+                /* The safety net for a lost inotify event. */
+                check_memory_events(g, "sample");
+        } else if (g->running) {
+                uint64_t rss;
+                unsigned count;
+                int r = proc_tree_rss(g->o->proc_root, g->srv.pid, &rss, &count);
+                if (r < 0)
+                        return;
+                g->last.memory_current = rss;
+                g->last.pids_current = count;
+                if (rss > g->peak)
+                        g->peak = rss;
+                if (g->p->memory.max != POLICY_NO_LIMIT && rss > g->p->memory.max &&
+                    !g->killed_at_limit) {
+                        char a[32], b[32];
+                        format_size(rss, a, sizeof a);
+                        format_size(g->p->memory.max, b, sizeof b);
+                        log_warning("The server's processes use %s, over [memory] max = %s; "
+                                    "killing them (degraded mode: no cgroup limit).",
+                                    a, b);
+                        g->killed_at_limit = true;
+                        (void)kill(-g->srv.pid, SIGKILL);
+                        (void)kill(g->srv.pid, SIGKILL);
+                }
+        }
+        if (log_to_journal() || getenv("NOTIFY_SOCKET")) {
+                char cur[32], max[32];
+                format_size(g->last.memory_current, cur, sizeof cur);
+                format_size(g->p->memory.max, max, sizeof max);
+                (void)sd_notifyf(false, "STATUS=%s (generation %u): %s of %s%s",
+                                 sv_state_name(g->sv.state), g->sv.generation, cur, max,
+                                 g->have_cgroup ? "" : ", degraded");
+        }
+        write_status(g);
+}
+
+static int on_sample(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct guard *g = userdata;
+        usec_t interval = g->p->cpu.sample_interval;
+        (void)usec;
+
+        if (!g->have_cgroup && interval > DEGRADED_POLL_USEC)
+                interval = DEGRADED_POLL_USEC;
+        sample(g);
+        (void)sd_event_source_set_time_relative(s, interval);
+        return 0;
+}
+
+/* ---- the server's life --------------------------------------------- */
+
+static void close_server_fds(struct guard *g)
+{
+        g->srv_in_src = sd_event_source_disable_unref(g->srv_in_src);
+        if (g->srv_out_src) {
+                (void)drain_server(g, true);
+                g->srv_out_src = sd_event_source_disable_unref(g->srv_out_src);
+        }
+        if (g->srv.stdin_fd >= 0)
+                close(g->srv.stdin_fd);
+        if (g->srv.stdout_fd >= 0)
+                close(g->srv.stdout_fd);
+        g->srv.stdin_fd = g->srv.stdout_fd = -1;
+}
+
+static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdata);
+
+static int spawn(struct guard *g)
+{
+        struct server_spec spec = {
+                .argv = g->o->argv,
+                .env = g->env,
+                .cgroup_fd = -1,
+                .cgroup_procs_fd = -1,
+        };
+        _cleanup_close_ int dirfd = -1, procsfd = -1;
+        int r;
+
+        if (g->have_cgroup) {
+                dirfd = cg_server_dir_fd(&g->cg);
+                procsfd = cg_server_procs_fd(&g->cg);
+                if (dirfd < 0 || procsfd < 0)
+                        return log_error_errno(dirfd < 0 ? dirfd : procsfd,
+                                               "Cannot open %s/server: %m", g->cg.path);
+                spec.cgroup_fd = dirfd;
+                spec.cgroup_procs_fd = procsfd;
+                /* What the last generation left (its go list children) goes,
+                 * so the new server starts with the whole budget. */
+                (void)cg_kill_server(&g->cg);
+                check_memory_events(g, "spawn");
+                g->ev_start = g->watch.last;
+        }
+
+        r = server_spawn(&spec, &g->srv);
+        if (r < 0)
+                return log_error_errno(r, "Cannot start %s: %m", g->o->argv[0]);
+        g->running = true;
+        g->killed_at_limit = false;
+        sv_spawned(&g->sv, now_usec());
+
+        r = sd_event_add_child_pidfd(g->event, &g->child_src, g->srv.pidfd, WEXITED,
+                                     on_server_exit, g);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch the server's pidfd: %m");
+        (void)sd_event_source_set_child_pidfd_own(g->child_src, true);
+        r = sd_event_add_io(g->event, &g->srv_out_src, g->srv.stdout_fd, EPOLLIN,
+                            on_server_stdout, g);
+        if (r >= 0)
+                r = sd_event_add_io(g->event, &g->srv_in_src, g->srv.stdin_fd, EPOLLOUT,
+                                    on_server_stdin, g);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch the server's pipes: %m");
+
+        log_info("Started %s (pid %d, generation %u)%s%s.", g->o->argv[0], (int)g->srv.pid,
+                 g->sv.generation, g->have_cgroup ? " in " : " without a cgroup",
+                 g->have_cgroup ? g->cg.path : "");
+        if (g->sv.generation == 1)
+                (void)sd_notify(false, "READY=1");
+        flush_to_server(g);
+        write_status(g);
+        return 0;
+}
+
+static void describe_end(const struct sv_exit *e, char *buf, size_t len)
+{
+        if (e->signal)
+                snprintf(buf, len, "was killed by signal %d (%s)", e->signal,
+                         strsignal(e->signal));
+        else
+                snprintf(buf, len, "exited with status %d", e->status);
+}
+
+static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
+{
+        struct guard *g = userdata;
+        struct sv_exit e = {0};
+        usec_t now = now_usec();
+        pid_t pid = g->srv.pid;
+        (void)s;
+
+        if (si->si_code == CLD_EXITED)
+                e.status = si->si_status;
+        else
+                e.signal = si->si_status;
+        g->last_exit_usec = now;
+
+        /* The kernel counts the OOM kill before it sends SIGKILL (mm/oom_kill.c),
+         * so by the time the exit is reaped the counter shows it. */
+        if (g->have_cgroup) {
+                struct cg_sample smp;
+                if (cg_read_sample(&g->cg, &smp) >= 0) {
+                        g->last = smp;
+                        if (smp.memory_peak > g->peak)
+                                g->peak = smp.memory_peak;
+                }
+                check_memory_events(g, "exit");
+                e.oom = watch_oom_since(&g->ev_start, &g->watch.last);
+                /* Whatever the server started dies with it. */
+                (void)cg_kill_server(&g->cg);
+        } else {
+                e.oom = g->killed_at_limit;
+                if (e.oom)
+                        g->oom_kills++;
+                (void)kill(-pid, SIGKILL);
+        }
+        g->running = false;
+        g->child_src = sd_event_source_disable_unref(g->child_src);
+        close_server_fds(g);
+        if (g->stdout_pollable)
+                flush_to_editor(g);
+        else
+                (void)buf_flush(&g->to_editor, STDOUT_FILENO);
+
+        enum sv_state before = g->sv.state;
+        struct sv_action a = sv_exited(&g->sv, now, &e, drand48());
+        char how[128];
+        describe_end(&e, how, sizeof how);
+
+        if (e.oom) {
+                char max[32], peak[32];
+                format_size(g->p->memory.max, max, sizeof max);
+                format_size(g->peak, peak, sizeof peak);
+                char fields[256];
+                snprintf(fields, sizeof fields,
+                         "GOPLS_GUARD_EVENT=oom-kill\nGOPLS_GUARD_SERVER_PID=%d\n"
+                         "GOPLS_GUARD_MEMORY_PEAK=%" PRIu64 "\nGOPLS_GUARD_RESTARTS=%u",
+                         (int)pid, g->peak, g->sv.total_restarts);
+                log_fields(LOG_WARNING, fields,
+                           "%s (pid %d) was OOM-killed at memory.max=%s (peak %s)%s; "
+                           "restarts so far: %u.",
+                           g->o->argv[0], (int)pid, max, peak,
+                           g->have_cgroup ? "" : " by the guard (degraded mode)",
+                           g->sv.total_restarts - (a.kind == SV_ACT_WAIT ? 1 : 0));
+        } else if (before == SV_STOPPING) {
+                log_info("%s (pid %d) %s.", g->o->argv[0], (int)pid, how);
+        } else {
+                log_notice("%s (pid %d) %s.", g->o->argv[0], (int)pid, how);
+        }
+
+        if (a.kind == SV_ACT_WAIT) {
+                char d[32];
+                format_duration(a.delay, d, sizeof d);
+                log_notice("Restarting %s in %s (restart %u; at most %u within %s).",
+                           g->o->argv[0], d, g->sv.total_restarts, g->sv.max_restarts,
+                           (format_duration(g->sv.window, how, sizeof how), how));
+        } else if (a.kind == SV_ACT_EXIT && a.gave_up) {
+                char w[32];
+                format_duration(g->sv.window, w, sizeof w);
+                log_error("Giving up: %s ended %u times within %s ([restart] max_restarts = %u). "
+                          "%s",
+                          g->o->argv[0], g->sv.max_restarts + 1, w, g->sv.max_restarts,
+                          e.oom ? "It keeps running out of memory: raise [memory] max, or "
+                                  "make the workspace smaller."
+                                : "Its own messages above say why it ends.");
+        } else if (a.kind == SV_ACT_EXIT && before != SV_STOPPING && a.exit_code != 0) {
+                log_notice("Not restarting ([restart] on = %s); exiting with %d.",
+                           g->p->restart.on == RESTART_ON_NEVER  ? "never"
+                           : g->p->restart.on == RESTART_ON_OOM ? "oom"
+                                                                 : "crash",
+                           a.exit_code);
+        }
+        act(g, a);
+        write_status(g);
+        return 0;
+}
+
+static int on_sv_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct guard *g = userdata;
+        (void)s;
+        (void)usec;
+        act(g, sv_timer(&g->sv, now_usec()));
+        return 0;
+}
+
+static void arm_sv_timer(struct guard *g, usec_t delay)
+{
+        int r;
+        if (g->sv_timer) {
+                r = sd_event_source_set_time_relative(g->sv_timer, delay);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(g->sv_timer, SD_EVENT_ONESHOT);
+        } else {
+                /* Accuracy 1 usec: 0 would mean sd-event's default of
+                 * 250ms, a quarter second added to every restart. */
+                r = sd_event_add_time_relative(g->event, &g->sv_timer, CLOCK_MONOTONIC, delay, 1,
+                                               on_sv_timer, g);
+        }
+        if (r < 0) {
+                log_error_errno(r, "Cannot arm a timer: %m");
+                sd_event_exit(g->event, 1);
+        }
+}
+
+static int on_term_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct guard *g = userdata;
+        (void)s;
+        (void)usec;
+        if (g->running) {
+                log_info("%s is still running after its input ended; sending SIGTERM.",
+                         g->o->argv[0]);
+                (void)kill(g->srv.pid, SIGTERM);
+        }
+        return 0;
+}
+
+static void act(struct guard *g, struct sv_action a)
+{
+        switch (a.kind) {
+        case SV_ACT_NONE:
+                break;
+        case SV_ACT_SPAWN:
+                if (spawn(g) < 0) {
+                        /* Reported like an exec failure: the supervisor
+                         * decides whether to try again. */
+                        struct sv_exit e = {.status = 127};
+                        act(g, sv_exited(&g->sv, now_usec(), &e, drand48()));
+                }
+                break;
+        case SV_ACT_WAIT:
+                arm_sv_timer(g, a.delay);
+                break;
+        case SV_ACT_TERMINATE:
+                /* A language server ends by itself when its input ends: give
+                 * it what the editor sent, then EOF, and SIGTERM only if it is
+                 * still there after half of stop_grace (at once when the guard
+                 * itself was asked to stop by a signal). */
+                g->close_server_input = true;
+                flush_to_server(g);
+                if (g->running && g->stop_by_signal)
+                        (void)kill(g->srv.pid, SIGTERM);
+                else if (g->running)
+                        (void)sd_event_add_time_relative(g->event, &g->term_timer,
+                                                         CLOCK_MONOTONIC, a.delay / 2, 0,
+                                                         on_term_timer, g);
+                arm_sv_timer(g, a.delay);
+                break;
+        case SV_ACT_KILL: {
+                char d[32];
+                format_duration(g->p->restart.stop_grace, d, sizeof d);
+                log_warning("%s did not end within [restart] stop_grace = %s; killing it.",
+                            g->o->argv[0], d);
+                if (g->have_cgroup)
+                        (void)cg_kill_server(&g->cg);
+                if (g->running) {
+                        (void)kill(-g->srv.pid, SIGKILL);
+                        (void)kill(g->srv.pid, SIGKILL);
+                }
+                break;
+        }
+        case SV_ACT_EXIT:
+                sd_event_exit(g->event, a.exit_code);
+                break;
+        }
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct guard *g = userdata;
+        (void)s;
+        log_info("Received %s; stopping the server.", strsignal((int)si->ssi_signo));
+        g->stop_by_signal = true;
+        (void)sd_notify(false, "STOPPING=1");
+        act(g, sv_stop(&g->sv, now_usec()));
+        return 0;
+}
+
+/* ---- set-up and tear-down ------------------------------------------ */
+
+/* The cgroup to work in, per DESIGN.md's order.  Returns 1 with `g->cg`
+ * set up, 0 for "none" (with `why`), negative errno for failures that
+ * `why` explains. */
+static int find_cgroup(struct guard *g, char why[CG_WHY_MAX])
+{
+        const char *want = g->o->cgroup ? g->o->cgroup : g->p->cgroup.path;
+        _cleanup_free_ char *mount = NULL, *own = NULL;
+        char dir[PATH_MAX], own_dir[PATH_MAX] = "";
+        bool self_inside = false;
+        int r;
+
+        r = cg_find_mount(&mount);
+        if (r >= 0 && cg_pid_cgroup(g->o->proc_root, 0, &own) >= 0)
+                snprintf(own_dir, sizeof own_dir, "%s%s", mount, strcmp(own, "/") ? own : "");
+
+        if (want) {
+                struct stat st;
+                /* An absolute path is a directory as it is; a relative one
+                 * is taken below the v2 mount. */
+                if (want[0] == '/' || !mount)
+                        snprintf(dir, sizeof dir, "%s", want);
+                else
+                        snprintf(dir, sizeof dir, "%s/%s", mount, want);
+                if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                        snprintf(why, CG_WHY_MAX, "the cgroup %s does not exist (from %s)", dir,
+                                 g->o->cgroup ? "--cgroup" : "[cgroup] path");
+                        return 0;
+                }
+                self_inside = strcmp(dir, own_dir) == 0;
+        } else {
+                if (!mount) {
+                        snprintf(why, CG_WHY_MAX,
+                                 "no cgroup v2 hierarchy with the memory controller is mounted "
+                                 "(the memory controller is on cgroup v1 or absent)");
+                        return 0;
+                }
+                if (!own || strcmp(own, "/") == 0 || cg_is_delegated(own_dir) <= 0) {
+                        snprintf(why, CG_WHY_MAX,
+                                 "the guard's own cgroup %s is not delegated to it; run it with "
+                                 "--cgroup DIR, from a unit with Delegate=yes, or under "
+                                 "systemd-run --user --scope -p Delegate=yes",
+                                 own_dir[0] ? own_dir : "(unknown)");
+                        return 0;
+                }
+                snprintf(dir, sizeof dir, "%s", own_dir);
+                self_inside = true;
+        }
+
+        r = cg_open(dir, &g->cg, why);
+        if (r < 0)
+                return r;
+        char warn[CG_WHY_MAX];
+        r = cg_setup(&g->cg, g->p, self_inside, why, warn);
+        if (r < 0) {
+                char ignored[CG_WHY_MAX];
+                (void)cg_teardown(&g->cg, USEC_PER_SEC, ignored);
+                cg_close(&g->cg);
+                return r;
+        }
+        if (warn[0])
+                log_warning("%s", warn);
+        return 1;
+}
+
+static int build_env(struct guard *g)
+{
+        const struct policy *p = g->p;
+        size_t n = p->server.n_env;
+        bool user_set = false;
+
+        g->env = calloc(n + 2, sizeof *g->env);
+        if (!g->env)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                g->env[i] = strdup(p->server.env[i]);
+                if (!g->env[i])
+                        return -ENOMEM;
+                if (strncmp(p->server.env[i], "GOMEMLIMIT=", 11) == 0)
+                        user_set = true;
+        }
+        uint64_t limit = policy_go_memlimit(p);
+        /* An explicit GOMEMLIMIT (policy env, or the editor's environment)
+         * is the user's choice and wins. */
+        if (limit && !user_set && !getenv("GOMEMLIMIT")) {
+                if (asprintf(&g->env[n], "GOMEMLIMIT=%" PRIu64, limit) < 0)
+                        return -ENOMEM;
+                char sz[32];
+                format_size(limit, sz, sizeof sz);
+                log_debug("GOMEMLIMIT=%s (%u%% of memory.high).", sz, p->server.go_memlimit);
+        }
+        return 0;
+}
+
+static int setup_stdio(struct guard *g)
+{
+        int r;
+
+        /* Regular files and /dev/null cannot be polled; a non-pollable stdin
+         * is read once as it is (a finite input), a non-pollable stdout is
+         * written synchronously. */
+        r = fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+        if (r >= 0)
+                r = sd_event_add_io(g->event, &g->stdin_src, STDIN_FILENO, EPOLLIN, on_stdin, g);
+        if (r < 0) {
+                (void)fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) & ~O_NONBLOCK);
+                char chunk[RELAY_CHUNK];
+                ssize_t n;
+                while ((n = read(STDIN_FILENO, chunk, sizeof chunk)) > 0)
+                        if (buf_append(&g->to_server, chunk, (size_t)n) < 0)
+                                return -ENOMEM;
+                g->stdin_eof = true;
+        }
+        struct stat st;
+        if (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+                r = fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
+                if (r >= 0)
+                        r = sd_event_add_io(g->event, &g->stdout_src, STDOUT_FILENO, EPOLLOUT,
+                                            on_stdout, g);
+                g->stdout_pollable = r >= 0;
+        }
+        update_io(g);
+        return 0;
+}
+
+static void teardown(struct guard *g)
+{
+        char why[CG_WHY_MAX];
+
+        if (g->running) {
+                /* Only on internal failures: a normal end has no server left. */
+                if (g->have_cgroup)
+                        (void)cg_kill_server(&g->cg);
+                (void)kill(-g->srv.pid, SIGKILL);
+                (void)kill(g->srv.pid, SIGKILL);
+                (void)waitpid(g->srv.pid, NULL, 0);
+                g->running = false;
+        }
+        g->child_src = sd_event_source_disable_unref(g->child_src);
+        close_server_fds(g);
+        if (g->srv.pidfd >= 0)
+                close(g->srv.pidfd);
+        if (g->watching)
+                watch_stop(&g->watch);
+        g->watching = false;
+        if (g->have_cgroup) {
+                if (cg_teardown(&g->cg, 5 * USEC_PER_SEC, why) < 0)
+                        log_warning("%s", why);
+                cg_close(&g->cg);
+        }
+        g->stdin_src = sd_event_source_disable_unref(g->stdin_src);
+        g->stdout_src = sd_event_source_disable_unref(g->stdout_src);
+        g->sample_timer = sd_event_source_disable_unref(g->sample_timer);
+        g->sv_timer = sd_event_source_disable_unref(g->sv_timer);
+        g->term_timer = sd_event_source_disable_unref(g->term_timer);
+        g->oom_check = sd_event_source_disable_unref(g->oom_check);
+        if (g->status_path) {
+                (void)unlink(g->status_path);
+                free(g->status_path);
+        }
+        for (char **e = g->env; e && *e; e++)
+                free(*e);
+        free(g->env);
+        free(g->to_server.data);
+        free(g->to_editor.data);
+        sd_event_unref(g->event);
+}
+
+int guard_run(const struct guard_options *o)
+{
+        struct guard g = {.o = o, .p = o->policy, .srv = {.pidfd = -1, .stdin_fd = -1, .stdout_fd = -1},
+                          .cg = {.dir_fd = -1, .server_fd = -1}};
+        char why[CG_WHY_MAX] = "";
+        sigset_t mask;
+        int r, code = 1;
+
+        srand48((long)(now_usec() ^ (uint64_t)getpid()));
+        sv_init(&g.sv, g.p);
+        g.started_usec = now_usec();
+
+        r = find_cgroup(&g, why);
+        if (r > 0) {
+                g.have_cgroup = true;
+        } else if (g.p->cgroup.require) {
+                log_error("No usable cgroup: %s. [cgroup] require = yes, so the server is not "
+                          "started.",
+                          why);
+                return 3;
+        } else {
+                log_warning("No usable cgroup: %s. Running in degraded mode: the server's "
+                            "memory is polled from /proc and it is stopped at [memory] max; "
+                            "memory.high, swap, cpu and pids limits are not enforced.",
+                            why);
+        }
+
+        if (build_env(&g) < 0) {
+                log_error_errno(ENOMEM, "Out of memory");
+                goto out;
+        }
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_new(&g.event);
+        if (r < 0) {
+                log_error_errno(r, "Cannot create the event loop: %m");
+                goto out;
+        }
+        if ((r = sd_event_add_signal(g.event, NULL, SIGTERM, on_signal, &g)) < 0 ||
+            (r = sd_event_add_signal(g.event, NULL, SIGINT, on_signal, &g)) < 0) {
+                log_error_errno(r, "Cannot watch signals: %m");
+                goto out;
+        }
+        if (g.have_cgroup) {
+                char leaf[PATH_MAX];
+                snprintf(leaf, sizeof leaf, "%s/server", g.cg.path);
+                r = watch_start(&g.watch, g.event, leaf, g.cg.server_fd, on_memory_change,
+                                on_populated_change, &g);
+                if (r < 0) {
+                        log_error_errno(r, "Cannot watch %s/memory.events and cgroup.events: %m",
+                                        leaf);
+                        goto out;
+                }
+                g.watching = true;
+        }
+        r = sd_event_add_time_relative(g.event, &g.sample_timer, CLOCK_MONOTONIC,
+                                       g.p->cpu.sample_interval, 0, on_sample, &g);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(g.sample_timer, SD_EVENT_ON);
+        if (r < 0) {
+                log_error_errno(r, "Cannot arm the sampling timer: %m");
+                goto out;
+        }
+        _cleanup_free_ char *dir = NULL;
+        if (status_dir(&dir) >= 0)
+                (void)asprintf(&g.status_path, "%s/%d.json", dir, (int)getpid());
+        if (setup_stdio(&g) < 0) {
+                log_error_errno(ENOMEM, "Out of memory");
+                goto out;
+        }
+
+        act(&g, sv_start(&g.sv, now_usec()));
+        if (g.stdin_eof && g.sv.state == SV_RUNNING)
+                act(&g, sv_stop(&g.sv, now_usec()));
+
+        r = sd_event_loop(g.event);
+        code = r < 0 ? 1 : r;
+        if (r < 0)
+                log_error_errno(r, "The event loop failed: %m");
+        /* Everything the server said goes out before the guard ends. */
+        (void)fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) & ~O_NONBLOCK);
+        (void)buf_flush(&g.to_editor, STDOUT_FILENO);
+out:
+        teardown(&g);
+        return code;
+}

@@ -1,0 +1,293 @@
+/* main.c — the command line: which mode, which policy, then hand over. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "guard.h"
+#include "log.h"
+#include "policy.h"
+#include "server.h"
+#include "status.h"
+
+#define EXIT_USAGE 2
+
+static void usage(FILE *f)
+{
+        fputs("Usage:\n"
+              "  gopls-guard [--policy FILE]... [--workspace DIR] [--cgroup DIR] [-- COMMAND [ARG...]]\n"
+              "  gopls-guard check-policy [--policy FILE]...\n"
+              "  gopls-guard status [--json] [WORKSPACE]\n"
+              "\n"
+              "Runs a language server (gopls unless COMMAND or [server] command says otherwise)\n"
+              "in its own cgroup v2 leaf with the policy's memory, cpu and pids limits, relays\n"
+              "the editor's stdio to it, and restarts it with backoff when the kernel OOM-kills it.\n"
+              "\n"
+              "Options:\n"
+              "  --policy FILE     read FILE after the standard policy files (repeatable)\n"
+              "  --workspace DIR   the workspace the server serves (its working directory)\n"
+              "  --cgroup DIR      the delegated cgroup to work in (overrides [cgroup] path)\n"
+              "  -h, --help        show this help\n"
+              "  --version         show the version\n"
+              "\n"
+              "Policy files, later overriding earlier: /etc/gopls-guard/policy.ini,\n"
+              "/etc/gopls-guard/policy.d/*.ini, $XDG_CONFIG_HOME/gopls-guard/policy.ini, --policy.\n"
+              "Exit status: 0 normal end, 2 usage or policy error, 3 no usable cgroup with\n"
+              "[cgroup] require = yes, 4 gave up after a crash loop, else the server's own status.\n"
+              "See gopls-guard(1).\n",
+              f);
+}
+
+struct cli {
+        char **policies;
+        size_t n_policies;
+        const char *workspace, *cgroup;
+        bool json;
+        char **rest; /* after -- (or positional) */
+        int n_rest;
+};
+
+/* Parse options common to the modes; `allowed` lists which long options
+ * this mode takes. Returns 0, 1 for "exit 0 now" (help/version), or
+ * -EINVAL after printing the error. */
+static int parse(int argc, char **argv, const char *mode, const char *allowed, struct cli *c)
+{
+        enum { OPT_POLICY = 1000, OPT_WORKSPACE, OPT_CGROUP, OPT_JSON, OPT_VERSION };
+        static const struct option opts[] = {
+                {"policy", required_argument, NULL, OPT_POLICY},
+                {"workspace", required_argument, NULL, OPT_WORKSPACE},
+                {"cgroup", required_argument, NULL, OPT_CGROUP},
+                {"json", no_argument, NULL, OPT_JSON},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, OPT_VERSION},
+                {},
+        };
+        int opt, idx = 0;
+
+        optind = 1;
+        opterr = 0;
+        /* "+": stop at the first non-option, so a server's own options after
+         * COMMAND are never taken for ours. */
+        while ((opt = getopt_long(argc, argv, "+h", opts, &idx)) != -1) {
+                const char *name = NULL;
+                for (const struct option *o = opts; o->name; o++)
+                        if (o->val == opt)
+                                name = o->name;
+                if (opt != '?' && opt != ':' && opt != 'h' && opt != OPT_VERSION && name &&
+                    !strstr(allowed, name)) {
+                        fprintf(stderr, "gopls-guard: %s%s does not take --%s\n", mode,
+                                *mode ? "" : "this mode", name);
+                        return -EINVAL;
+                }
+                switch (opt) {
+                case OPT_POLICY: {
+                        char **np = realloc(c->policies, (c->n_policies + 1) * sizeof *np);
+                        if (!np)
+                                return -ENOMEM;
+                        c->policies = np;
+                        c->policies[c->n_policies++] = optarg;
+                        break;
+                }
+                case OPT_WORKSPACE:
+                        c->workspace = optarg;
+                        break;
+                case OPT_CGROUP:
+                        c->cgroup = optarg;
+                        break;
+                case OPT_JSON:
+                        c->json = true;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 1;
+                case OPT_VERSION:
+                        printf("gopls-guard %s\n", GUARD_VERSION);
+                        return 1;
+                default:
+                        if (optopt)
+                                fprintf(stderr, "gopls-guard: option -%c is not known\n", optopt);
+                        else
+                                fprintf(stderr,
+                                        "gopls-guard: option %s is not known or lacks its value\n",
+                                        argv[optind - 1]);
+                        fprintf(stderr, "Try 'gopls-guard --help'.\n");
+                        return -EINVAL;
+                }
+        }
+        c->rest = argv + optind;
+        c->n_rest = argc - optind;
+        if (c->n_rest > 0 && strcmp(c->rest[0], "--") == 0) {
+                c->rest++;
+                c->n_rest--;
+        }
+        return 0;
+}
+
+static int load_policy(struct policy *p, const struct cli *c)
+{
+        char err[POLICY_ERR_MAX] = "";
+        const char *etc = getenv("GOPLS_GUARD_SYSCONFDIR");
+        const char *xdg = getenv("XDG_CONFIG_HOME");
+        const char *home = getenv("HOME");
+        char etc_dir[4096], user_dir[4096];
+        int r;
+
+        snprintf(etc_dir, sizeof etc_dir, "%s/gopls-guard", etc && *etc ? etc : GUARD_SYSCONFDIR);
+        if (xdg && *xdg)
+                snprintf(user_dir, sizeof user_dir, "%s/gopls-guard", xdg);
+        else if (home && *home)
+                snprintf(user_dir, sizeof user_dir, "%s/.config/gopls-guard", home);
+        else
+                user_dir[0] = '\0';
+
+        r = policy_init(p);
+        if (r < 0) {
+                fprintf(stderr, "gopls-guard: out of memory\n");
+                return r;
+        }
+        r = policy_load_all(p, etc_dir, user_dir[0] ? user_dir : NULL, c->policies,
+                            c->n_policies, err);
+        if (r >= 0)
+                r = policy_finish(p, err);
+        if (r < 0) {
+                fprintf(stderr, "gopls-guard: %s\n", err[0] ? err : strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+/* Invoked through a symlink named gopls: every argument is the real
+ * gopls's, and the policy comes from the standard files only. */
+static int masquerade(int argc, char **argv, struct cli *c)
+{
+        char *real = NULL;
+        int r = server_find_command("gopls", true, &real);
+
+        for (int i = 1; i < argc; i++)
+                if (strncmp(argv[i], "-remote", 7) == 0 || strncmp(argv[i], "--remote", 8) == 0) {
+                        fprintf(stderr,
+                                "gopls-guard: refusing '%s' as gopls: a forwarder would run the "
+                                "real server outside the guard's cgroup; run 'gopls-guard serve' "
+                                "and connect to it instead\n",
+                                argv[i]);
+                        return -EINVAL;
+                }
+        if (r < 0) {
+                fprintf(stderr,
+                        "gopls-guard: invoked as gopls, but no other gopls is on PATH to run\n");
+                return r;
+        }
+        argv[0] = real;
+        c->rest = argv;
+        c->n_rest = argc;
+        return 0;
+}
+
+static int cmd_guard(int argc, char **argv, bool as_gopls)
+{
+        struct cli c = {0};
+        struct policy p;
+        int r;
+
+        if (as_gopls)
+                r = masquerade(argc, argv, &c);
+        else
+                r = parse(argc, argv, "", "policy workspace cgroup", &c);
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_USAGE;
+        if (load_policy(&p, &c) < 0)
+                return EXIT_USAGE;
+        log_setup(p.log.target, p.log.level);
+
+        char **server_argv = NULL;
+        if (c.n_rest > 0) {
+                server_argv = c.rest;
+        } else {
+                server_argv = calloc(p.server.n_args + 2, sizeof *server_argv);
+                if (!server_argv)
+                        return 1;
+                server_argv[0] = p.server.command;
+                for (size_t i = 0; i < p.server.n_args; i++)
+                        server_argv[i + 1] = p.server.args[i];
+        }
+        if (c.workspace && chdir(c.workspace) < 0) {
+                fprintf(stderr, "gopls-guard: --workspace %s: %s\n", c.workspace, strerror(errno));
+                return EXIT_USAGE;
+        }
+        char ws[4096];
+        const char *workspace = getcwd(ws, sizeof ws) ? ws : c.workspace;
+
+        struct guard_options o = {
+                .policy = &p,
+                .argv = server_argv,
+                .workspace = workspace,
+                .cgroup = c.cgroup,
+                .proc_root = getenv("GOPLS_GUARD_PROC") ? getenv("GOPLS_GUARD_PROC") : "/proc",
+        };
+        r = guard_run(&o);
+        if (server_argv != c.rest)
+                free(server_argv);
+        free(c.policies);
+        policy_done(&p);
+        return r;
+}
+
+static int cmd_check_policy(int argc, char **argv)
+{
+        struct cli c = {0};
+        struct policy p;
+        int r = parse(argc, argv, "check-policy ", "policy", &c);
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_USAGE;
+        if (c.n_rest > 0) {
+                fprintf(stderr, "gopls-guard: check-policy takes no arguments (got '%s')\n",
+                        c.rest[0]);
+                return EXIT_USAGE;
+        }
+        r = load_policy(&p, &c);
+        free(c.policies);
+        if (r < 0)
+                return EXIT_USAGE;
+        policy_print(&p, stdout);
+        policy_done(&p);
+        return 0;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+        struct cli c = {0};
+        int r = parse(argc, argv, "status ", "json", &c);
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_USAGE;
+        if (c.n_rest > 1) {
+                fprintf(stderr, "gopls-guard: status takes at most one WORKSPACE\n");
+                return EXIT_USAGE;
+        }
+        return status_command(stdout, c.json, c.n_rest ? c.rest[0] : NULL);
+}
+
+int main(int argc, char **argv)
+{
+        const char *name = basename(argv[0]);
+
+        log_setup(LOG_TARGET_STDERR, LOG_INFO);
+        if (strcmp(name, "gopls") == 0)
+                return cmd_guard(argc, argv, true);
+        if (argc > 1 && strcmp(argv[1], "check-policy") == 0)
+                return cmd_check_policy(argc - 1, argv + 1);
+        if (argc > 1 && strcmp(argv[1], "status") == 0)
+                return cmd_status(argc - 1, argv + 1);
+        if (argc > 1 && argv[1][0] != '-') {
+                fprintf(stderr,
+                        "gopls-guard: unknown command '%s'; put the server's command line after "
+                        "'--' (gopls-guard -- %s ...)\nTry 'gopls-guard --help'.\n",
+                        argv[1], argv[1]);
+                return EXIT_USAGE;
+        }
+        return cmd_guard(argc, argv, false);
+}

@@ -1,0 +1,41 @@
+/* server.h — starting one generation of the language server.
+ *
+ * The server gets fresh pipes for stdin and stdout (the guard relays the
+ * editor's stdio across generations) and inherits the guard's stderr, so
+ * its own messages reach the editor's log unchanged. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct server_spec {
+        char *const *argv;  /* argv[0] is looked up on PATH */
+        char *const *env;   /* extra NAME=VALUE, set on top of the guard's environ */
+        int cgroup_fd;      /* O_DIRECTORY fd of the server leaf, or -1 (degraded) */
+        int cgroup_procs_fd; /* fallback placement: O_WRONLY server/cgroup.procs, or -1 */
+};
+
+struct server_proc {
+        pid_t pid;
+        int pidfd;
+        int stdin_fd;  /* guard writes, non-blocking */
+        int stdout_fd; /* guard reads, non-blocking */
+};
+
+/* Start the server.  It is placed in the leaf before it runs a single
+ * instruction of its own (clone3 CLONE_INTO_CGROUP, 5.7+; otherwise the
+ * child writes itself into cgroup.procs before exec), so everything it
+ * starts is in the leaf too.  The child also asks for SIGKILL when the
+ * guard dies, and gets its own process group, so the degraded mode can
+ * signal the whole tree.
+ *
+ * Failure to exec (no such command) is not reported here: the child exits
+ * with 127 after writing "cannot run COMMAND: REASON" to stderr, which the
+ * supervisor sees as a failed start.  Returns 0 or a negative errno for
+ * failures in the guard itself (pipes, clone). */
+int server_spawn(const struct server_spec *spec, struct server_proc *ret);
+
+/* Resolve `name` on $PATH like execvp does; `skip_self` skips any
+ * candidate that is the same file as /proc/self/exe (so a symlink named
+ * gopls pointing at the guard finds the real gopls). */
+int server_find_command(const char *name, bool skip_self, char **ret_path);
