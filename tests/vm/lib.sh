@@ -1,0 +1,153 @@
+# lib.sh — helpers for tier-2 scenarios (sourced; busybox ash, run as root in
+# the VM, cwd /tmp).
+#
+# Result: call pass / fail / skip once; the first call wins (a fail from a
+# subshell is not overwritten by a later pass), and it exits the shell.
+# Files under /tmp/logs are printed on the console when the result is not PASS.
+# Waits are bounded polls of 0.1 s steps, never a fixed sleep taken as proof.
+
+G_CG=/sys/fs/cgroup
+GUARD_DIR=$G_CG/guard
+GUARD_BIN=/bin/gopls-guard
+RUNTIME_DIR=/tmp/run
+POLICY=/tmp/p.ini
+MARK=/tmp/mark
+GUARD_LOG=/tmp/logs/guard.log
+GUARD_OUT=/tmp/logs/guard.out
+GUARD_PID=
+GUARD_EXIT=
+
+_result() {
+        [ -e /tmp/vmtest.result ] || printf '%s\t%s\n' "$1" "$2" >/tmp/vmtest.result
+}
+pass() { _result PASS "$*"; exit 0; }
+fail() { _result FAIL "$*"; exit 1; }
+skip() { _result SKIP "$*"; exit 0; }
+say() { echo "[$VMTEST_NAME] $*"; }
+
+# poll N CMD...: run CMD every 0.1 s, at most N times, until it succeeds.
+poll() {
+        _n=$1
+        shift
+        while [ "$_n" -gt 0 ]; do
+                "$@" && return 0
+                _n=$((_n - 1))
+                sleep 0.1
+        done
+        return 1
+}
+
+# pid_alive PID: running (a zombie counts as dead).
+pid_alive() {
+        [ -r "/proc/$1/stat" ] || return 1
+        _st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+        [ -n "$_st" ] && [ "$_st" != Z ]
+}
+pid_dead() { ! pid_alive "$1"; }
+
+# wait_exit PID N: wait (polling N times) for our child PID to end; its status
+# goes to WAIT_STATUS.  Returns 1 if it is still running.
+wait_exit() {
+        poll "$2" pid_dead "$1" || return 1
+        wait "$1"
+        WAIT_STATUS=$?
+        return 0
+}
+
+# kv FILE KEY: the value of "KEY VALUE" lines (memory.events, cpu.stat, ...).
+kv() { awk -v k="$2" '$1 == k { print $2; found = 1; exit } END { if (!found) exit 1 }' "$1" 2>/dev/null; }
+
+# json_get FILE KEY | json_get FILE OBJECT.KEY: a scalar from the guard's
+# one-line JSON status file (strings without their quotes).
+json_get() {
+        _j=$(cat "$1" 2>/dev/null) || return 1
+        _k=$2
+        case $_k in
+        *.*)
+                _j=$(printf '%s' "$_j" | sed -n "s/.*\"${_k%%.*}\"[[:space:]]*:[[:space:]]*{\([^}]*\)}.*/\1/p")
+                _k=${_k#*.}
+                ;;
+        esac
+        _v=$(printf '%s' "$_j" | sed -n "s/.*\"$_k\"[[:space:]]*:[[:space:]]*\"\{0,1\}\([^\",}]*\).*/\1/p")
+        [ -n "$_v" ] || return 1
+        printf '%s\n' "$_v"
+}
+
+# is_number VALUE
+is_number() { case $1 in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac; }
+
+# mark_starts [FILE]: how many servers wrote their start line.
+# shellcheck disable=SC2120 # FILE is optional
+mark_starts() {
+        if [ -r "${1:-$MARK}" ]; then awk '/^start / { n++ } END { print n + 0 }' "${1:-$MARK}"; else echo 0; fi
+}
+# mark_field N FIELD [FILE]: field FIELD (2 = pid, 3 = usec) of the N-th start line.
+mark_field() { awk -v n="$1" -v f="$2" '/^start / && ++i == n { print $f }' "${3:-$MARK}" 2>/dev/null; }
+mark_has_starts() { [ "$(mark_starts)" -ge "$1" ]; }
+
+# cg_setup: the delegated subtree every guard scenario starts from.  Skips
+# (does not fail) when the kernel lacks a controller, as the selftests do.
+cg_setup() {
+        for _c in memory cpu pids; do
+                grep -qw "$_c" "$G_CG/cgroup.controllers" ||
+                        skip "cgroup2 has no $_c controller (have: $(cat "$G_CG/cgroup.controllers"))"
+        done
+        echo "+memory +cpu +pids" >"$G_CG/cgroup.subtree_control" || fail "cannot enable controllers at the root"
+        mkdir -p "$GUARD_DIR" || fail "mkdir $GUARD_DIR"
+}
+
+need_guard() {
+        [ -x "$GUARD_BIN" ] || fail "gopls-guard is not in the image (not built?)"
+}
+
+# write_policy: /tmp/p.ini from stdin, plus [log] target = stderr, level = debug.
+write_policy() {
+        cat >"$POLICY"
+        printf '\n[log]\ntarget = stderr\nlevel = debug\n' >>"$POLICY"
+}
+
+# guard_start [--cgroup DIR] SERVER_ARGS...: start the guard on /bin/leaker
+# SERVER_ARGS in the background.  Its stdin is a fifo we hold open on fd 3
+# (closing it is "the editor went away"); stdout -> GUARD_OUT, stderr -> GUARD_LOG.
+guard_start() {
+        _cg=$GUARD_DIR
+        if [ "$1" = --cgroup ]; then
+                _cg=$2
+                shift 2
+        fi
+        need_guard
+        mkdir -p "$RUNTIME_DIR"
+        rm -f /tmp/guard.in
+        mkfifo /tmp/guard.in || fail "mkfifo"
+        exec 3<>/tmp/guard.in
+        GOPLS_GUARD_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" --cgroup "$_cg" --policy "$POLICY" \
+                -- /bin/leaker "$@" </tmp/guard.in >"$GUARD_OUT" 2>"$GUARD_LOG" 3>&- &
+        GUARD_PID=$!
+        say "guard pid $GUARD_PID: --cgroup $_cg -- /bin/leaker $*"
+}
+guard_eof() { exec 3>&-; }
+guard_term() { kill -TERM "$GUARD_PID"; }
+# guard_wait N: wait up to N polls for the guard to exit; status in GUARD_EXIT.
+guard_wait() {
+        wait_exit "$GUARD_PID" "$1" || fail "guard (pid $GUARD_PID) still running after $(($1 / 10)) s; state $(json_get "$(status_file)" state)"
+        GUARD_EXIT=$WAIT_STATUS
+        guard_eof
+        say "guard exited $GUARD_EXIT"
+}
+status_file() { echo "$RUNTIME_DIR/$GUARD_PID.json"; }
+# status_get KEY: from the status file, if it is there.
+status_get() { json_get "$(status_file)" "$1"; }
+
+# server_pids: the processes in DIR/server.
+server_pids() { cat "$GUARD_DIR/server/cgroup.procs" 2>/dev/null; }
+
+# leaker_pids: every live process in the VM that runs /bin/leaker.
+leaker_pids() {
+        for _p in /proc/[0-9]*; do
+                _p=${_p#/proc/}
+                pid_alive "$_p" || continue
+                case $(tr '\0' ' ' <"/proc/$_p/cmdline" 2>/dev/null) in
+                /bin/leaker*) echo "$_p" ;;
+                esac
+        done
+}
