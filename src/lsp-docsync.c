@@ -1,0 +1,449 @@
+/* lsp-docsync.c — open documents and the LSP text edit rules.
+ * Contracts and the text model are in lsp-docsync.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lsp-docsync.h"
+
+/* Smallest hash table; doubled whenever documents outnumber buckets. */
+#define BUCKETS_MIN 16
+
+static uint64_t hash_uri(const char *s)
+{
+        /* FNV-1a: short keys, no adversary to defend against (the editor) */
+        uint64_t h = UINT64_C(14695981039346656037);
+
+        for (; *s; s++) {
+                h ^= (unsigned char)*s;
+                h *= UINT64_C(1099511628211);
+        }
+        return h;
+}
+
+void lsp_docs_init(struct lsp_docs *s, size_t max_size)
+{
+        *s = (struct lsp_docs){.max_size = max_size ? max_size : LSP_DOC_MAX_DEFAULT};
+}
+
+static void doc_free(struct lsp_doc *d)
+{
+        if (!d)
+                return;
+        free(d->uri);
+        free(d->language_id);
+        free(d->text);
+        free(d->lines);
+        free(d);
+}
+
+void lsp_docs_done(struct lsp_docs *s)
+{
+        struct lsp_doc *d = s->first;
+
+        while (d) {
+                struct lsp_doc *next = d->next;
+                doc_free(d);
+                d = next;
+        }
+        free(s->buckets);
+        *s = (struct lsp_docs){.max_size = s->max_size};
+}
+
+static struct lsp_doc *find_hashed(const struct lsp_docs *s, const char *uri, uint64_t h)
+{
+        if (!s->nbuckets)
+                return NULL;
+        for (struct lsp_doc *d = s->buckets[h & (s->nbuckets - 1)]; d; d = d->hnext)
+                if (d->hash == h && strcmp(d->uri, uri) == 0)
+                        return d;
+        return NULL;
+}
+
+struct lsp_doc *lsp_docs_find(const struct lsp_docs *s, const char *uri)
+{
+        return uri ? find_hashed(s, uri, hash_uri(uri)) : NULL;
+}
+
+size_t lsp_docs_count(const struct lsp_docs *s)
+{
+        return s->count;
+}
+
+struct lsp_doc *lsp_docs_first(const struct lsp_docs *s)
+{
+        return s->first;
+}
+
+struct lsp_doc *lsp_doc_next(const struct lsp_doc *d)
+{
+        return d->next;
+}
+
+size_t lsp_doc_line_count(const struct lsp_doc *d)
+{
+        return d->nlines;
+}
+
+static int grow_buckets(struct lsp_docs *s)
+{
+        size_t n = s->nbuckets ? s->nbuckets * 2 : BUCKETS_MIN;
+        struct lsp_doc **b = calloc(n, sizeof(*b));
+
+        if (!b)
+                return -ENOMEM;
+        for (struct lsp_doc *d = s->first; d; d = d->next) {
+                struct lsp_doc **slot = &b[d->hash & (n - 1)];
+                d->hnext = *slot;
+                *slot = d;
+        }
+        free(s->buckets);
+        s->buckets = b;
+        s->nbuckets = n;
+        return 0;
+}
+
+/* Line starts are decided by two bytes: position p (> 0) starts a line when
+ * the byte before it is '\n', or is '\r' not followed by '\n' at p.  The
+ * bytes considered here are: `before` (if has_before) at position s-1,
+ * then ins[0..n) at s.., then `after` (NUL at the end of the text).  Writes
+ * the line starts among positions s..s+n to out (if not NULL) and returns
+ * how many there are. */
+static size_t edit_starts(bool has_before, char before, const char *ins, size_t n, char after,
+                          size_t s, size_t *out)
+{
+        size_t k = 0;
+
+        if (has_before && (before == '\n' || (before == '\r' && (n ? ins[0] : after) != '\n'))) {
+                if (out)
+                        out[k] = s;
+                k++;
+        }
+        for (size_t i = 0; i < n; i++) {
+                char c = ins[i];
+
+                if (c != '\n' && c != '\r')
+                        continue;
+                if (c == '\r' && (i + 1 < n ? ins[i + 1] : after) == '\n')
+                        continue; /* the '\n' of this CR LF ends the line */
+                if (out)
+                        out[k] = s + i + 1;
+                k++;
+        }
+        return k;
+}
+
+static int lines_reserve(struct lsp_doc *d, size_t n)
+{
+        size_t *l;
+        size_t cap;
+
+        if (n <= d->lines_cap)
+                return 0;
+        cap = d->lines_cap + d->lines_cap / 2;
+        if (cap < n)
+                cap = n;
+        if (cap > SIZE_MAX / sizeof(*l))
+                return -ENOMEM;
+        l = realloc(d->lines, cap * sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        d->lines = l;
+        d->lines_cap = cap;
+        return 0;
+}
+
+/* Replaces the whole text.  All-or-nothing: builds the new text and line
+ * index aside and swaps them in. */
+static int set_text(struct lsp_doc *d, const char *text, size_t len)
+{
+        size_t k = edit_starts(false, 0, text, len, '\0', 0, NULL);
+        char *t;
+        size_t *l;
+
+        if (k + 1 > SIZE_MAX / sizeof(*l))
+                return -ENOMEM;
+        t = malloc(len + 1);
+        l = malloc((k + 1) * sizeof(*l));
+        if (!t || !l) {
+                free(t);
+                free(l);
+                return -ENOMEM;
+        }
+        if (len)
+                memcpy(t, text, len);
+        t[len] = '\0';
+        l[0] = 0;
+        edit_starts(false, 0, t, len, '\0', 0, l + 1);
+
+        free(d->text);
+        free(d->lines);
+        d->text = t;
+        d->len = len;
+        d->cap = len + 1;
+        d->lines = l;
+        d->nlines = d->lines_cap = k + 1;
+        return 0;
+}
+
+/* Length and UTF-16 units of the UTF-8 sequence at s (avail > 0 bytes
+ * before the line end).  Anything but a well-formed sequence (RFC 3629
+ * ranges: no overlongs, no surrogates, nothing above U+10FFFF) is one byte
+ * and one unit. */
+static size_t utf8_step(const unsigned char *s, size_t avail, unsigned *ret_units)
+{
+        unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+        size_t need;
+
+        *ret_units = 1;
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xC2 && c <= 0xDF) {
+                need = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+                need = 3;
+                if (c == 0xE0)
+                        lo = 0xA0;
+                else if (c == 0xED)
+                        hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+                need = 4;
+                if (c == 0xF0)
+                        lo = 0x90;
+                else if (c == 0xF4)
+                        hi = 0x8F;
+        } else {
+                return 1;
+        }
+        if (avail < need || s[1] < lo || s[1] > hi)
+                return 1;
+        for (size_t i = 2; i < need; i++)
+                if ((s[i] & 0xC0) != 0x80)
+                        return 1;
+        if (need == 4)
+                *ret_units = 2; /* a surrogate pair in UTF-16 */
+        return need;
+}
+
+size_t lsp_doc_offset(const struct lsp_doc *d, struct lsp_position pos)
+{
+        const unsigned char *t = (const unsigned char *)d->text;
+        size_t ls, le, p;
+        uint32_t units = 0;
+
+        if (pos.line >= d->nlines)
+                return d->len;
+        ls = d->lines[pos.line];
+        le = pos.line + 1 < d->nlines ? d->lines[pos.line + 1] : d->len;
+        /* a '\r' right before a '\n' always belongs to the same break */
+        if (le > ls && t[le - 1] == '\n')
+                le--;
+        if (le > ls && t[le - 1] == '\r')
+                le--;
+
+        for (p = ls; p < le && units < pos.character;) {
+                unsigned u;
+                size_t b = utf8_step(t + p, le - p, &u);
+
+                if (u > pos.character - units)
+                        break; /* inside a surrogate pair: its start */
+                units += u;
+                p += b;
+        }
+        return p;
+}
+
+/* First index i with lines[i] >= v (or > v if `after`). */
+static size_t bound(const size_t *lines, size_t n, size_t v, bool after)
+{
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (lines[mid] < v || (after && lines[mid] == v))
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+/* Replaces bytes [s, e) with ins[0..n).  All-or-nothing. */
+static int splice(struct lsp_doc *d, size_t max, size_t s, size_t e, const char *ins, size_t n)
+{
+        size_t removed = e - s, keep = d->len - removed, newlen, lo, hi, k, nl;
+        char before = s > 0 ? d->text[s - 1] : '\0';
+        char after = d->text[e]; /* the NUL when e == len */
+        int r;
+
+        if (n > max || keep > max - n)
+                return -EFBIG;
+        newlen = keep + n;
+
+        /* Positions before s keep their line-start status (it depends on
+         * bytes p-1 and p only), positions after the insertion keep theirs
+         * shifted; only s..s+n need looking at.  Position 0 always starts
+         * line 0. */
+        lo = bound(d->lines, d->nlines, s > 0 ? s : 1, false);
+        hi = bound(d->lines, d->nlines, e, true);
+        k = edit_starts(s > 0, before, ins, n, after, s, NULL);
+        nl = d->nlines - (hi - lo) + k;
+        r = lines_reserve(d, nl);
+        if (r < 0)
+                return r;
+        if (newlen + 1 > d->cap) {
+                size_t cap = d->cap + d->cap / 2;
+                char *t;
+
+                if (cap < newlen + 1)
+                        cap = newlen + 1;
+                t = realloc(d->text, cap);
+                if (!t)
+                        return -ENOMEM;
+                d->text = t;
+                d->cap = cap;
+        }
+
+        memmove(d->text + s + n, d->text + e, d->len - e + 1); /* with the NUL */
+        if (n)
+                memcpy(d->text + s, ins, n);
+        d->len = newlen;
+
+        memmove(d->lines + lo + k, d->lines + hi, (d->nlines - hi) * sizeof(*d->lines));
+        for (size_t i = lo + k; i < nl; i++)
+                d->lines[i] = d->lines[i] - removed + n; /* lines[i] > e >= removed */
+        edit_starts(s > 0, before, d->text + s, n, after, s, d->lines + lo);
+        d->nlines = nl;
+        return 0;
+}
+
+static bool pos_after(struct lsp_position a, struct lsp_position b)
+{
+        return a.line > b.line || (a.line == b.line && a.character > b.character);
+}
+
+int lsp_docs_open(struct lsp_docs *s, const char *uri, const char *language_id, int64_t version,
+                  const char *text, size_t len)
+{
+        struct lsp_doc *d, tmp = {0};
+        uint64_t h;
+        char *lang;
+        int r;
+
+        if (!uri || (!text && len))
+                return -EINVAL;
+        if (len > s->max_size)
+                return -EFBIG;
+        lang = strdup(language_id ? language_id : "");
+        if (!lang)
+                return -ENOMEM;
+        h = hash_uri(uri);
+
+        d = find_hashed(s, uri, h);
+        if (d) {
+                r = set_text(d, text, len);
+                if (r < 0) {
+                        free(lang);
+                        return r;
+                }
+                free(d->language_id);
+                d->language_id = lang;
+                d->version = version;
+                return 1;
+        }
+
+        if (s->count >= s->nbuckets) {
+                r = grow_buckets(s);
+                if (r < 0) {
+                        free(lang);
+                        return r;
+                }
+        }
+        d = calloc(1, sizeof(*d));
+        if (!d) {
+                free(lang);
+                return -ENOMEM;
+        }
+        d->language_id = lang;
+        d->uri = strdup(uri);
+        r = d->uri ? set_text(&tmp, text, len) : -ENOMEM;
+        if (r < 0) {
+                doc_free(d);
+                return r;
+        }
+        d->text = tmp.text;
+        d->len = tmp.len;
+        d->cap = tmp.cap;
+        d->lines = tmp.lines;
+        d->nlines = tmp.nlines;
+        d->lines_cap = tmp.lines_cap;
+        d->version = version;
+        d->hash = h;
+
+        d->hnext = s->buckets[h & (s->nbuckets - 1)];
+        s->buckets[h & (s->nbuckets - 1)] = d;
+        d->prev = s->last;
+        if (s->last)
+                s->last->next = d;
+        else
+                s->first = d;
+        s->last = d;
+        s->count++;
+        return 0;
+}
+
+int lsp_docs_change(struct lsp_docs *s, const char *uri, int64_t version,
+                    const struct lsp_change *changes, size_t n)
+{
+        struct lsp_doc *d = lsp_docs_find(s, uri);
+        int r;
+
+        if (!d)
+                return -ENOENT;
+        for (size_t i = 0; i < n; i++)
+                if (!changes[i].text && changes[i].len)
+                        return -EINVAL;
+
+        for (size_t i = 0; i < n; i++) {
+                const struct lsp_change *c = &changes[i];
+
+                if (c->full) {
+                        r = c->len > s->max_size ? -EFBIG : set_text(d, c->text, c->len);
+                } else {
+                        struct lsp_position a = c->range.start, b = c->range.end;
+                        if (pos_after(a, b)) {
+                                struct lsp_position t = a;
+                                a = b;
+                                b = t;
+                        }
+                        r = splice(d, s->max_size, lsp_doc_offset(d, a), lsp_doc_offset(d, b),
+                                   c->text, c->len);
+                }
+                if (r < 0)
+                        return r;
+        }
+        d->version = version;
+        return 0;
+}
+
+int lsp_docs_close(struct lsp_docs *s, const char *uri)
+{
+        struct lsp_doc *d = lsp_docs_find(s, uri), **pp;
+
+        if (!d)
+                return -ENOENT;
+        for (pp = &s->buckets[d->hash & (s->nbuckets - 1)]; *pp != d; pp = &(*pp)->hnext)
+                ;
+        *pp = d->hnext;
+        if (d->prev)
+                d->prev->next = d->next;
+        else
+                s->first = d->next;
+        if (d->next)
+                d->next->prev = d->prev;
+        else
+                s->last = d->prev;
+        s->count--;
+        doc_free(d);
+        return 0;
+}

@@ -1,0 +1,1081 @@
+/* lsp-framing.c — LSP base protocol framing, output queue and JSON peek.
+ * Contracts are in lsp-framing.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "lsp-framing.h"
+
+enum { ST_HEADERS, ST_BODY, ST_SKIP, ST_RESYNC };
+
+/* A pipe holds 64 KiB by default, so one read rarely returns more. */
+#define READ_MIN ((size_t)64 << 10)
+/* Give memory back after a large message once the buffer is mostly idle;
+ * below this size keeping the buffer is cheaper than reallocating. */
+#define SHRINK_ABOVE ((size_t)1 << 20)
+
+#define CL_NAME "content-length"
+#define CL_NAME_LEN (sizeof(CL_NAME) - 1)
+/* 2^64 has 20 digits: a longer value cannot be a length we could take. */
+#define CL_DIGITS_MAX 20
+
+static char ascii_lower(char c)
+{
+        return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
+/* s[0..n) equals the lower-case literal `lower`, ignoring ASCII case.  Not
+ * strncasecmp(): the buffer may hold NULs and the locale must not matter. */
+static bool ascii_caseeq(const char *s, const char *lower, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (ascii_lower(s[i]) != lower[i])
+                        return false;
+        return true;
+}
+
+static bool is_ows(char c)
+{
+        return c == ' ' || c == '\t';
+}
+
+/* RFC 9110 token characters: what a header name may consist of. */
+static bool is_tchar(char c)
+{
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+                return true;
+        return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* A short printable excerpt of untrusted bytes for an error message. */
+static void excerpt(char *out, size_t outsz, const char *s, size_t n)
+{
+        const size_t keep = 32;
+        size_t o = 0;
+
+        for (size_t i = 0; i < n && i < keep && o + 1 < outsz; i++)
+                out[o++] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"') ? s[i] : '?';
+        if (n > keep && o + 4 < outsz) {
+                memcpy(out + o, "...", 3);
+                o += 3;
+        }
+        out[o] = '\0';
+}
+
+__attribute__((format(printf, 2, 3))) static void set_reason(struct lsp_decoder *d, const char *fmt,
+                                                             ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
+        va_end(ap);
+}
+
+void lsp_decoder_init(struct lsp_decoder *d, size_t max_message)
+{
+        *d = (struct lsp_decoder){
+            .max_message = max_message ? max_message : LSP_MAX_MESSAGE_DEFAULT,
+            .state = ST_HEADERS,
+        };
+}
+
+void lsp_decoder_done(struct lsp_decoder *d)
+{
+        free(d->buf);
+        d->buf = NULL;
+        d->cap = d->head = d->tail = d->scan = d->release = 0;
+}
+
+/* Takes back the body lent out by the last lsp_decoder_next(). */
+static void drop_released(struct lsp_decoder *d)
+{
+        d->head += d->release;
+        d->release = 0;
+        if (d->scan < d->head)
+                d->scan = d->head;
+        if (d->head == d->tail)
+                d->head = d->tail = d->scan = 0;
+}
+
+static int resize(struct lsp_decoder *d, size_t newcap)
+{
+        size_t live = d->tail - d->head;
+        char *nb;
+
+        if (d->head == 0) {
+                /* realloc can often extend in place (mremap for large blocks) */
+                nb = realloc(d->buf, newcap);
+                if (!nb)
+                        return -ENOMEM;
+        } else {
+                /* copy only the live bytes, not the consumed ones before them */
+                nb = malloc(newcap);
+                if (!nb)
+                        return -ENOMEM;
+                memcpy(nb, d->buf + d->head, live);
+                free(d->buf);
+        }
+        d->buf = nb;
+        d->cap = newcap;
+        d->scan -= d->head;
+        d->tail = live;
+        d->head = 0;
+        return 0;
+}
+
+int lsp_decoder_reserve(struct lsp_decoder *d, size_t min, char **ret_ptr, size_t *ret_avail)
+{
+        size_t live, want, need;
+        bool shrink;
+        int r;
+
+        drop_released(d);
+        live = d->tail - d->head;
+        want = min > READ_MIN ? min : READ_MIN; /* feeding byte by byte must not realloc often */
+        if (d->state == ST_BODY && d->length > live && d->length - live > want)
+                want = (size_t)(d->length - live); /* length <= max_message: fits */
+        if (want > SIZE_MAX - live)
+                return -ENOMEM;
+        need = live + want;
+
+        shrink = d->cap > SHRINK_ABOVE && need <= d->cap / 4;
+        if (!shrink && d->cap - d->tail < want) {
+                if (need <= d->cap) {
+                        memmove(d->buf, d->buf + d->head, live);
+                        d->scan -= d->head;
+                        d->tail = live;
+                        d->head = 0;
+                } else {
+                        size_t newcap = d->cap <= SIZE_MAX / 2 ? d->cap * 2 : need;
+                        r = resize(d, newcap > need ? newcap : need);
+                        if (r < 0)
+                                return r;
+                }
+        } else if (shrink) {
+                r = resize(d, need);
+                if (r < 0)
+                        return r;
+        }
+        *ret_ptr = d->buf + d->tail;
+        *ret_avail = d->cap - d->tail;
+        return 0;
+}
+
+void lsp_decoder_commit(struct lsp_decoder *d, size_t n)
+{
+        d->tail += n;
+}
+
+int lsp_decoder_feed(struct lsp_decoder *d, const void *data, size_t n)
+{
+        char *p;
+        size_t avail;
+        int r;
+
+        if (n == 0) {
+                drop_released(d);
+                return 0;
+        }
+        r = lsp_decoder_reserve(d, n, &p, &avail);
+        if (r < 0)
+                return r;
+        memcpy(p, data, n);
+        d->tail += n;
+        return 0;
+}
+
+const char *lsp_decoder_reason(const struct lsp_decoder *d)
+{
+        return d->reason;
+}
+
+size_t lsp_decoder_buffered(const struct lsp_decoder *d)
+{
+        return d->tail - d->head - d->release;
+}
+
+static void start_resync(struct lsp_decoder *d, size_t from)
+{
+        d->state = ST_RESYNC;
+        d->head = d->scan = from;
+        d->have_length = false;
+        d->in_block = false;
+}
+
+/* Plain decimal, no sign: "+5", "0x10" and "5 5" are not lengths. */
+static int parse_length(const char *s, size_t n, uint64_t *ret)
+{
+        uint64_t v = 0;
+
+        if (n == 0)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (s[i] < '0' || s[i] > '9')
+                        return -EINVAL;
+        for (size_t i = 0; i < n; i++) {
+                unsigned digit = (unsigned)(s[i] - '0');
+                if (v > (UINT64_MAX - digit) / 10)
+                        return -ERANGE;
+                v = v * 10 + digit;
+        }
+        *ret = v;
+        return 0;
+}
+
+/* One complete header line, without its line break. */
+static int header_line(struct lsp_decoder *d, const char *line, size_t n)
+{
+        char ex[40];
+        const char *colon, *v, *end = line + n;
+        size_t name_len;
+        uint64_t val;
+        int r;
+
+        d->in_block = true;
+        colon = memchr(line, ':', n);
+        if (!colon) {
+                excerpt(ex, sizeof(ex), line, n);
+                set_reason(d, "header line without ':' (\"%s\")", ex);
+                return -EPROTO;
+        }
+        name_len = (size_t)(colon - line);
+        for (size_t i = 0; i < name_len; i++)
+                if (!is_tchar(line[i])) {
+                        excerpt(ex, sizeof(ex), line, name_len);
+                        set_reason(d, "invalid header name \"%s\"", ex);
+                        return -EPROTO;
+                }
+        if (name_len == 0) {
+                set_reason(d, "header line with an empty name");
+                return -EPROTO;
+        }
+        if (name_len != CL_NAME_LEN || !ascii_caseeq(line, CL_NAME, CL_NAME_LEN))
+                return 0; /* Content-Type and anything else: not needed */
+
+        v = colon + 1;
+        while (v < end && is_ows(*v))
+                v++;
+        while (end > v && is_ows(end[-1]))
+                end--;
+        excerpt(ex, sizeof(ex), v, (size_t)(end - v));
+        r = parse_length(v, (size_t)(end - v), &val);
+        if (r == -ERANGE) {
+                set_reason(d, "Content-Length value \"%s\" does not fit in 64 bits", ex);
+                return r;
+        }
+        if (r < 0) {
+                set_reason(d, "Content-Length value \"%s\" is not a decimal number", ex);
+                return r;
+        }
+        if (d->have_length && d->length != val) {
+                set_reason(d, "conflicting Content-Length headers (%" PRIu64 " and %" PRIu64 ")",
+                           d->length, val);
+                return -EINVAL;
+        }
+        d->have_length = true;
+        d->length = val;
+        return 0;
+}
+
+static int end_of_headers(struct lsp_decoder *d)
+{
+        if (!d->have_length) {
+                set_reason(d, "header block without Content-Length");
+                start_resync(d, d->head);
+                return -EBADMSG;
+        }
+        d->have_length = false;
+        d->in_block = false;
+        if (d->length > d->max_message) {
+                set_reason(d,
+                           "message of %" PRIu64 " bytes is over the limit of %zu bytes; skipped",
+                           d->length, d->max_message);
+                d->state = ST_SKIP;
+                return -EMSGSIZE;
+        }
+        d->state = ST_BODY;
+        return 1;
+}
+
+static int line_too_long(struct lsp_decoder *d)
+{
+        set_reason(d, "header line longer than %d bytes", LSP_HEADER_LINE_MAX);
+        /* the line may be stray bytes with the next header inside */
+        start_resync(d, d->head);
+        return -E2BIG;
+}
+
+/* 1: moved to another state; 0: needs more input; <0: error. */
+static int step_headers(struct lsp_decoder *d)
+{
+        for (;;) {
+                const char *nl =
+                    d->scan < d->tail ? memchr(d->buf + d->scan, '\n', d->tail - d->scan) : NULL;
+                size_t eol, n;
+                int r;
+
+                if (!nl) {
+                        n = d->tail - d->head;
+                        if (n > 0 && d->buf[d->tail - 1] == '\r')
+                                n--;
+                        if (n > LSP_HEADER_LINE_MAX)
+                                return line_too_long(d);
+                        d->scan = d->tail; /* bytes arriving one at a time: no rescan */
+                        return 0;
+                }
+                eol = (size_t)(nl - d->buf);
+                n = eol - d->head;
+                if (n > 0 && d->buf[eol - 1] == '\r')
+                        n--;
+                if (n > LSP_HEADER_LINE_MAX)
+                        return line_too_long(d);
+                if (n == 0) {
+                        d->head = d->scan = eol + 1;
+                        if (!d->in_block)
+                                continue; /* blank line between messages */
+                        return end_of_headers(d);
+                }
+                r = header_line(d, d->buf + d->head, n);
+                if (r == -EPROTO && d->have_length) {
+                        /* framing is intact: drop the line, keep the message */
+                        d->head = d->scan = eol + 1;
+                        return r;
+                }
+                if (r == -EPROTO) {
+                        /* possibly the tail of a body whose length was too short,
+                           with the next header right behind it: search this line */
+                        start_resync(d, d->head);
+                        return r;
+                }
+                if (r < 0) {
+                        start_resync(d, eol + 1);
+                        return r;
+                }
+                d->head = d->scan = eol + 1;
+        }
+}
+
+/* Whether p (just after "Content-Length:") starts a well-formed value line:
+ * 1 yes, 0 no, -EAGAIN cannot tell before more bytes arrive. */
+static int length_line_ok(const char *p, const char *end)
+{
+        const char *lim = end;
+        bool cut = false;
+        unsigned digits = 0;
+
+        if (lim - p > LSP_HEADER_LINE_MAX) {
+                lim = p + LSP_HEADER_LINE_MAX;
+                cut = true;
+        }
+        while (p < lim && is_ows(*p))
+                p++;
+        while (p < lim && *p >= '0' && *p <= '9') {
+                if (++digits > CL_DIGITS_MAX)
+                        return 0;
+                p++;
+        }
+        if (p < lim && digits == 0)
+                return 0;
+        while (p < lim && is_ows(*p))
+                p++;
+        if (p < lim && *p == '\r')
+                p++;
+        if (p == lim)
+                return cut ? 0 : -EAGAIN;
+        return *p == '\n' && digits > 0;
+}
+
+static int step_resync(struct lsp_decoder *d)
+{
+        while (d->scan < d->tail) {
+                const char *c = memchr(d->buf + d->scan, ':', d->tail - d->scan);
+                size_t ci;
+
+                if (!c)
+                        break;
+                ci = (size_t)(c - d->buf);
+                if (ci >= d->head + CL_NAME_LEN &&
+                    ascii_caseeq(c - CL_NAME_LEN, CL_NAME, CL_NAME_LEN)) {
+                        int r = length_line_ok(c + 1, d->buf + d->tail);
+                        if (r > 0) {
+                                d->head = d->scan = ci - CL_NAME_LEN;
+                                d->state = ST_HEADERS;
+                                return 1;
+                        }
+                        if (r == -EAGAIN) {
+                                d->head = ci - CL_NAME_LEN;
+                                d->scan = ci;
+                                return 0;
+                        }
+                }
+                d->scan = ci + 1;
+        }
+        /* keep a possible start of the header name for the next read */
+        if (d->tail - d->head > CL_NAME_LEN)
+                d->head = d->tail - CL_NAME_LEN;
+        d->scan = d->tail;
+        return 0;
+}
+
+static int step_skip(struct lsp_decoder *d)
+{
+        size_t avail = d->tail - d->head;
+
+        if ((uint64_t)avail >= d->length) {
+                d->head += (size_t)d->length;
+                d->scan = d->head;
+                d->length = 0;
+                d->state = ST_HEADERS;
+                return 1;
+        }
+        d->length -= avail;
+        d->head = d->scan = d->tail;
+        return 0;
+}
+
+int lsp_decoder_next(struct lsp_decoder *d, const char **ret_body, size_t *ret_len)
+{
+        int r;
+
+        drop_released(d);
+        for (;;) {
+                switch (d->state) {
+                case ST_HEADERS:
+                        r = step_headers(d);
+                        break;
+                case ST_SKIP:
+                        r = step_skip(d);
+                        break;
+                case ST_RESYNC:
+                        r = step_resync(d);
+                        break;
+                default: /* ST_BODY */
+                        if ((uint64_t)(d->tail - d->head) < d->length)
+                                return 0;
+                        *ret_body = d->buf + d->head;
+                        *ret_len = (size_t)d->length;
+                        d->release = (size_t)d->length;
+                        d->state = ST_HEADERS;
+                        return 1;
+                }
+                if (r <= 0)
+                        return r;
+        }
+}
+
+/* ---------------------------------------------------------------------- */
+
+size_t lsp_header_encode(char buf[static LSP_HEADER_MAX], size_t body_len)
+{
+        static const char prefix[] = "Content-Length: ";
+        char digits[CL_DIGITS_MAX];
+        size_t nd = 0, n = sizeof(prefix) - 1;
+
+        do {
+                digits[nd++] = (char)('0' + body_len % 10);
+                body_len /= 10;
+        } while (body_len);
+        memcpy(buf, prefix, n);
+        while (nd)
+                buf[n++] = digits[--nd];
+        memcpy(buf + n, "\r\n\r\n", 5);
+        return n + 4;
+}
+
+struct lsp_outq_seg {
+        struct lsp_outq_seg *next;
+        const char *body;
+        size_t body_len;
+        size_t done; /* bytes of hdr, then body, already written */
+        char *owned; /* body given by lsp_outq_push(): free()d with the segment */
+        size_t hdr_len;
+        char hdr[LSP_HEADER_MAX];
+        char copy[]; /* body copied into the segment */
+};
+
+void lsp_outq_init(struct lsp_outq *q, size_t high_water)
+{
+        *q = (struct lsp_outq){
+            .high_water = high_water ? high_water : LSP_OUTQ_HIGH_WATER_DEFAULT,
+        };
+}
+
+static void update_full(struct lsp_outq *q)
+{
+        if (q->queued >= q->high_water)
+                q->full = true;
+        else if (q->queued <= q->high_water / 2)
+                q->full = false;
+}
+
+static void seg_free(struct lsp_outq_seg *s)
+{
+        free(s->owned);
+        free(s);
+}
+
+void lsp_outq_done(struct lsp_outq *q)
+{
+        struct lsp_outq_seg *s = q->first;
+
+        while (s) {
+                struct lsp_outq_seg *next = s->next;
+                seg_free(s);
+                s = next;
+        }
+        q->first = q->last = NULL;
+        q->queued = 0;
+        q->full = false;
+}
+
+static struct lsp_outq_seg *seg_alloc(size_t copy_len)
+{
+        struct lsp_outq_seg *s;
+
+        if (copy_len > SIZE_MAX - sizeof(*s))
+                return NULL;
+        s = malloc(sizeof(*s) + copy_len);
+        if (s)
+                *s = (struct lsp_outq_seg){0};
+        return s;
+}
+
+static void seg_append(struct lsp_outq *q, struct lsp_outq_seg *s)
+{
+        if (q->last)
+                q->last->next = s;
+        else
+                q->first = s;
+        q->last = s;
+        q->queued += s->hdr_len + s->body_len;
+        update_full(q);
+}
+
+int lsp_outq_push(struct lsp_outq *q, char *body, size_t len)
+{
+        struct lsp_outq_seg *s = seg_alloc(0);
+
+        if (!s) {
+                free(body);
+                return -ENOMEM;
+        }
+        s->hdr_len = lsp_header_encode(s->hdr, len);
+        s->body = s->owned = body;
+        s->body_len = len;
+        seg_append(q, s);
+        return 0;
+}
+
+int lsp_outq_push_copy(struct lsp_outq *q, const void *body, size_t len)
+{
+        struct lsp_outq_seg *s = seg_alloc(len);
+
+        if (!s)
+                return -ENOMEM;
+        s->hdr_len = lsp_header_encode(s->hdr, len);
+        if (len)
+                memcpy(s->copy, body, len);
+        s->body = s->copy;
+        s->body_len = len;
+        seg_append(q, s);
+        return 0;
+}
+
+static void outq_consume(struct lsp_outq *q, size_t n)
+{
+        q->queued -= n;
+        while (n) {
+                struct lsp_outq_seg *s = q->first;
+                size_t rest = s->hdr_len + s->body_len - s->done;
+
+                if (n < rest) {
+                        s->done += n;
+                        break;
+                }
+                n -= rest;
+                q->first = s->next;
+                if (!q->first)
+                        q->last = NULL;
+                seg_free(s);
+        }
+        update_full(q);
+}
+
+/* Up to two iovecs for what is left of one segment. */
+static int seg_iov(const char *hdr, size_t hdr_len, const char *body, size_t body_len, size_t done,
+                   struct iovec *iov)
+{
+        int n = 0;
+
+        if (done < hdr_len) {
+                iov[n++] = (struct iovec){(char *)hdr + done, hdr_len - done};
+                done = hdr_len;
+        }
+        if (done - hdr_len < body_len)
+                iov[n++] =
+                    (struct iovec){(char *)body + (done - hdr_len), body_len - (done - hdr_len)};
+        return n;
+}
+
+/* Enough messages per writev to fill a pipe with small ones; well under IOV_MAX. */
+#define OUTQ_IOV 64
+
+int lsp_outq_flush(struct lsp_outq *q, int fd)
+{
+        while (q->first) {
+                struct iovec iov[OUTQ_IOV];
+                int n = 0;
+                ssize_t w;
+
+                for (struct lsp_outq_seg *s = q->first; s && n <= OUTQ_IOV - 2; s = s->next)
+                        n += seg_iov(s->hdr, s->hdr_len, s->body, s->body_len, s->done, iov + n);
+                w = writev(fd, iov, n);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN || errno == EWOULDBLOCK)
+                                return 0;
+                        return -errno;
+                }
+                if (w == 0)
+                        return 0;
+                outq_consume(q, (size_t)w);
+        }
+        return 1;
+}
+
+int lsp_outq_send(struct lsp_outq *q, int fd, const void *body, size_t len)
+{
+        char hdr[LSP_HEADER_MAX];
+        size_t hdr_len, done = 0, total, rest_body;
+        struct lsp_outq_seg *s;
+        int r;
+
+        if (q->first) {
+                /* order matters: behind what is already waiting */
+                r = lsp_outq_push_copy(q, body, len);
+                if (r < 0)
+                        return r;
+                r = lsp_outq_flush(q, fd);
+                return r < 0 ? r : 0;
+        }
+
+        hdr_len = lsp_header_encode(hdr, len);
+        total = hdr_len + len;
+        while (done < total) {
+                struct iovec iov[2];
+                int n = seg_iov(hdr, hdr_len, body, len, done, iov);
+                ssize_t w = writev(fd, iov, n);
+
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN || errno == EWOULDBLOCK)
+                                break;
+                        return -errno;
+                }
+                if (w == 0)
+                        break;
+                done += (size_t)w;
+        }
+        if (done == total)
+                return 0;
+
+        /* queue only what the fd did not take */
+        rest_body = done < hdr_len ? len : total - done;
+        s = seg_alloc(rest_body);
+        if (!s)
+                return -ENOMEM;
+        if (done < hdr_len) {
+                s->hdr_len = hdr_len - done;
+                memcpy(s->hdr, hdr + done, s->hdr_len);
+        }
+        if (rest_body)
+                memcpy(s->copy, (const char *)body + (len - rest_body), rest_body);
+        s->body = s->copy;
+        s->body_len = rest_body;
+        seg_append(q, s);
+        return 0;
+}
+
+size_t lsp_outq_queued(const struct lsp_outq *q)
+{
+        return q->queued;
+}
+
+bool lsp_outq_full(const struct lsp_outq *q)
+{
+        return q->full;
+}
+
+/* ---------------------------------------------------------------------- */
+/* JSON peek: just enough JSON to walk the top-level object. */
+
+static const char *skip_ws(const char *p, const char *end)
+{
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+                p++;
+        return p;
+}
+
+/* p at an opening quote.  Returns the byte after the closing quote, or NULL
+ * if the string is unterminated.  memchr() does the scanning: in didOpen
+ * and didChange nearly every byte of the body is inside one long string. */
+static const char *skip_string(const char *p, const char *end)
+{
+        const char *s = p + 1;
+
+        for (;;) {
+                const char *q = s < end ? memchr(s, '"', (size_t)(end - s)) : NULL;
+                const char *b;
+
+                if (!q)
+                        return NULL;
+                /* the quote is escaped iff an odd run of backslashes precedes it;
+                   the run cannot reach back past s (s-1 is a quote or p) */
+                for (b = q; b > s && b[-1] == '\\'; b--)
+                        ;
+                if ((q - b) % 2 == 0)
+                        return q + 1;
+                s = q + 1;
+        }
+}
+
+static bool is_scalar_char(char c)
+{
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               c == '-' || c == '+' || c == '.';
+}
+
+/* p at the first byte of a value.  Containers are skipped by bracket depth
+ * only: nested content is not validated (jansson does that where needed). */
+static const char *skip_value(const char *p, const char *end)
+{
+        const char *start = p;
+        size_t depth = 0;
+
+        if (*p == '"')
+                return skip_string(p, end);
+        if (*p != '{' && *p != '[') {
+                while (p < end && is_scalar_char(*p))
+                        p++;
+                return p > start ? p : NULL;
+        }
+        while (p < end) {
+                switch (*p) {
+                case '"':
+                        p = skip_string(p, end);
+                        if (!p)
+                                return NULL;
+                        continue;
+                case '{':
+                case '[':
+                        depth++;
+                        break;
+                case '}':
+                case ']':
+                        if (--depth == 0)
+                                return p + 1;
+                        break;
+                default:
+                        break;
+                }
+                p++;
+        }
+        return NULL;
+}
+
+static int hex4(const char *s, unsigned *ret)
+{
+        unsigned v = 0;
+
+        for (int i = 0; i < 4; i++) {
+                char c = s[i];
+                v <<= 4;
+                if (c >= '0' && c <= '9')
+                        v |= (unsigned)(c - '0');
+                else if (c >= 'a' && c <= 'f')
+                        v |= (unsigned)(c - 'a' + 10);
+                else if (c >= 'A' && c <= 'F')
+                        v |= (unsigned)(c - 'A' + 10);
+                else
+                        return -EINVAL;
+        }
+        *ret = v;
+        return 0;
+}
+
+/* Writes code point cp (<= U+10FFFF, not a surrogate) as UTF-8. */
+static size_t utf8_encode(unsigned cp, char u[static 4])
+{
+        if (cp < 0x80) {
+                u[0] = (char)cp;
+                return 1;
+        }
+        if (cp < 0x800) {
+                u[0] = (char)(0xC0 | (cp >> 6));
+                u[1] = (char)(0x80 | (cp & 0x3F));
+                return 2;
+        }
+        if (cp < 0x10000) {
+                u[0] = (char)(0xE0 | (cp >> 12));
+                u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                u[2] = (char)(0x80 | (cp & 0x3F));
+                return 3;
+        }
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        return 4;
+}
+
+/* Decodes the contents of a JSON string (between the quotes) into out as
+ * UTF-8.  Returns the length, or -EINVAL if malformed (bad escape, lone
+ * surrogate), or -ENOBUFS if it does not fit in outsz. */
+static ssize_t json_unescape(const char *s, size_t n, char *out, size_t outsz)
+{
+        size_t o = 0;
+
+        for (size_t i = 0; i < n;) {
+                unsigned cp;
+                char c = s[i++], u[4];
+                size_t ul;
+
+                if (c != '\\') {
+                        if (o >= outsz)
+                                return -ENOBUFS;
+                        out[o++] = c;
+                        continue;
+                }
+                if (i >= n)
+                        return -EINVAL;
+                c = s[i++];
+                switch (c) {
+                case '"':
+                case '\\':
+                case '/':
+                        cp = (unsigned char)c;
+                        break;
+                case 'b':
+                        cp = '\b';
+                        break;
+                case 'f':
+                        cp = '\f';
+                        break;
+                case 'n':
+                        cp = '\n';
+                        break;
+                case 'r':
+                        cp = '\r';
+                        break;
+                case 't':
+                        cp = '\t';
+                        break;
+                case 'u':
+                        if (n - i < 4 || hex4(s + i, &cp) < 0)
+                                return -EINVAL;
+                        i += 4;
+                        if (cp >= 0xDC00 && cp <= 0xDFFF)
+                                return -EINVAL;
+                        if (cp >= 0xD800 && cp <= 0xDBFF) {
+                                unsigned lo;
+                                if (n - i < 6 || s[i] != '\\' || s[i + 1] != 'u' ||
+                                    hex4(s + i + 2, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
+                                        return -EINVAL;
+                                i += 6;
+                                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        }
+                        break;
+                default:
+                        return -EINVAL;
+                }
+                ul = utf8_encode(cp, u);
+                if (ul > outsz - o)
+                        return -ENOBUFS;
+                memcpy(out + o, u, ul);
+                o += ul;
+        }
+        return (ssize_t)o;
+}
+
+/* The raw string contents s[0..n) decode to `lit`. */
+static bool json_str_eq(const char *s, size_t n, const char *lit)
+{
+        size_t ln = strlen(lit);
+        char buf[256];
+        ssize_t l;
+
+        if (!memchr(s, '\\', n))
+                return n == ln && memcmp(s, lit, n) == 0;
+        if (ln > sizeof(buf))
+                return false;
+        l = json_unescape(s, n, buf, sizeof(buf));
+        return l >= 0 && (size_t)l == ln && memcmp(buf, lit, ln) == 0;
+}
+
+enum { KEY_OTHER, KEY_ID, KEY_METHOD, KEY_PARAMS, KEY_RESULT, KEY_ERROR };
+
+static int classify_key(const char *k, size_t n)
+{
+        static const struct {
+                const char *name;
+                int key;
+        } keys[] = {
+            {"id", KEY_ID},         {"method", KEY_METHOD}, {"params", KEY_PARAMS},
+            {"result", KEY_RESULT}, {"error", KEY_ERROR},
+        };
+
+        /* escaped keys are legal but rare: only then decode */
+        if (n > 6 && !memchr(k, '\\', n))
+                return KEY_OTHER;
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+                if (json_str_eq(k, n, keys[i].name))
+                        return keys[i].key;
+        return KEY_OTHER;
+}
+
+/* JSON integer syntax (-?(0|[1-9][0-9]*)) within int64_t. */
+static bool parse_int64(const char *s, size_t n, int64_t *ret)
+{
+        bool neg = false;
+        uint64_t v = 0, lim;
+
+        if (n > 0 && s[0] == '-') {
+                neg = true;
+                s++;
+                n--;
+        }
+        if (n == 0 || (s[0] == '0' && n > 1))
+                return false;
+        lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+        for (size_t i = 0; i < n; i++) {
+                unsigned digit;
+                if (s[i] < '0' || s[i] > '9')
+                        return false;
+                digit = (unsigned)(s[i] - '0');
+                if (v > (lim - digit) / 10)
+                        return false;
+                v = v * 10 + digit;
+        }
+        if (neg)
+                *ret = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+        else
+                *ret = (int64_t)v;
+        return true;
+}
+
+static void record_id(struct lsp_peek *pk, const char *v, size_t n)
+{
+        pk->id = v;
+        pk->id_len = n;
+        pk->id_int = 0;
+        if (v[0] == '"')
+                pk->id_type = LSP_ID_STRING;
+        else if (n == 4 && memcmp(v, "null", 4) == 0)
+                pk->id_type = LSP_ID_NULL;
+        else if (parse_int64(v, n, &pk->id_int))
+                pk->id_type = LSP_ID_INT;
+        else
+                pk->id_type = LSP_ID_OTHER;
+}
+
+int lsp_peek(const char *body, size_t len, struct lsp_peek *ret)
+{
+        struct lsp_peek pk = {.id_type = LSP_ID_NONE};
+        const char *p, *end = body + len;
+
+        p = skip_ws(body, end);
+        if (p == end || *p != '{')
+                return -EBADMSG;
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == '}') {
+                p++;
+        } else {
+                for (;;) {
+                        const char *k, *v;
+                        size_t klen;
+                        int key;
+
+                        if (p == end || *p != '"')
+                                return -EBADMSG;
+                        k = p + 1;
+                        p = skip_string(p, end);
+                        if (!p)
+                                return -EBADMSG;
+                        klen = (size_t)(p - 1 - k);
+                        key = classify_key(k, klen);
+                        p = skip_ws(p, end);
+                        if (p == end || *p != ':')
+                                return -EBADMSG;
+                        p = skip_ws(p + 1, end);
+                        if (p == end)
+                                return -EBADMSG;
+                        v = p;
+                        p = skip_value(p, end);
+                        if (!p)
+                                return -EBADMSG;
+
+                        switch (key) {
+                        case KEY_ID:
+                                record_id(&pk, v, (size_t)(p - v));
+                                break;
+                        case KEY_METHOD:
+                                if (*v != '"')
+                                        return -EBADMSG;
+                                pk.method = v + 1;
+                                pk.method_len = (size_t)(p - v - 2);
+                                pk.method_escaped = memchr(pk.method, '\\', pk.method_len) != NULL;
+                                break;
+                        case KEY_PARAMS:
+                                pk.has_params = true;
+                                break;
+                        case KEY_RESULT:
+                                pk.has_result = true;
+                                break;
+                        case KEY_ERROR:
+                                pk.has_error = true;
+                                break;
+                        default:
+                                break;
+                        }
+
+                        p = skip_ws(p, end);
+                        if (p == end)
+                                return -EBADMSG;
+                        if (*p == '}') {
+                                p++;
+                                break;
+                        }
+                        if (*p != ',')
+                                return -EBADMSG;
+                        p = skip_ws(p + 1, end);
+                }
+        }
+        if (skip_ws(p, end) != end)
+                return -EBADMSG;
+        *ret = pk;
+        return 0;
+}
+
+enum lsp_msg_kind lsp_peek_kind(const struct lsp_peek *p)
+{
+        if (p->method)
+                return p->id_type != LSP_ID_NONE ? LSP_MSG_REQUEST : LSP_MSG_NOTIFICATION;
+        /* JSON-RPC 2.0: exactly one of result and error */
+        if (p->id_type != LSP_ID_NONE && p->has_result != p->has_error)
+                return LSP_MSG_RESPONSE;
+        return LSP_MSG_INVALID;
+}
+
+bool lsp_peek_method_is(const struct lsp_peek *p, const char *name)
+{
+        return p->method && json_str_eq(p->method, p->method_len, name);
+}

@@ -1,0 +1,745 @@
+/* test-lsp-framing.c — LSP framing: decoder, resynchronisation, encoder,
+ * output queue, JSON peek. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "lsp-framing.h"
+
+/* Feeds `stream` in chunks of `chunk` bytes (0 = all at once), draining
+ * after each, and writes what came out as "M<body>|" per message and
+ * "E<errno>|" per error.  Returns a malloc()ed string. */
+static char *decode_events(const char *stream, size_t len, size_t chunk, size_t max)
+{
+        struct lsp_decoder d;
+        size_t cap = 4 * len + 64, o = 0;
+        char *out = malloc(cap);
+
+        lsp_decoder_init(&d, max);
+        if (chunk == 0)
+                chunk = len ? len : 1;
+        for (size_t i = 0; i < len; i += chunk) {
+                size_t n = len - i < chunk ? len - i : chunk;
+                const char *body;
+                size_t blen;
+                int r;
+
+                CHECK_INT(lsp_decoder_feed(&d, stream + i, n), 0);
+                while ((r = lsp_decoder_next(&d, &body, &blen)) != 0) {
+                        if (r > 0) {
+                                out[o++] = 'M';
+                                memcpy(out + o, body, blen);
+                                o += blen;
+                        } else {
+                                o += (size_t)snprintf(out + o, cap - o, "E%d", -r);
+                        }
+                        out[o++] = '|';
+                }
+        }
+        out[o] = '\0';
+        lsp_decoder_done(&d);
+        return out;
+}
+
+/* The same events whatever the chunking: all at once, byte by byte, and
+ * a few odd sizes that put chunk boundaries inside headers and bodies. */
+static void check_stream(const char *stream, const char *expected, size_t max)
+{
+        static const size_t chunks[] = {0, 1, 2, 3, 5, 7, 16, 64};
+
+        for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+                char *got = decode_events(stream, strlen(stream), chunks[i], max);
+                if (strcmp(got, expected) != 0)
+                        fprintf(stderr, "  chunk size %zu:\n", chunks[i]);
+                CHECK_STR(got, expected);
+                free(got);
+        }
+}
+
+static void test_single_and_merged(void)
+{
+        check_stream("Content-Length: 7\r\n\r\n{\"a\":1}", "M{\"a\":1}|", 0);
+        check_stream("Content-Length: 2\r\n\r\n{}Content-Length: 3\r\n\r\n[1]"
+                     "Content-Length: 4\r\n\r\nnull",
+                     "M{}|M[1]|Mnull|", 0);
+}
+
+static void test_every_split_point(void)
+{
+        const char *s = "Content-Length: 5\r\n\r\nhelloContent-Type: x\r\n"
+                        "Content-Length: 3\r\n\r\nabcContent-Length: 0\r\n\r\n";
+        size_t n = strlen(s);
+
+        for (size_t cut = 0; cut <= n; cut++) {
+                struct lsp_decoder d;
+                const char *body;
+                size_t blen;
+                char got[64] = "";
+                int r;
+
+                lsp_decoder_init(&d, 0);
+                CHECK_INT(lsp_decoder_feed(&d, s, cut), 0);
+                while ((r = lsp_decoder_next(&d, &body, &blen)) > 0)
+                        strncat(got, body, blen), strcat(got, "|");
+                CHECK_INT(r, 0);
+                CHECK_INT(lsp_decoder_feed(&d, s + cut, n - cut), 0);
+                while ((r = lsp_decoder_next(&d, &body, &blen)) > 0)
+                        strncat(got, body, blen), strcat(got, "|");
+                CHECK_INT(r, 0);
+                CHECK_STR(got, "hello|abc||");
+                CHECK_INT(lsp_decoder_buffered(&d), 0);
+                lsp_decoder_done(&d);
+        }
+}
+
+static void test_header_spelling(void)
+{
+        check_stream("content-length: 2\r\n\r\n{}", "M{}|", 0);
+        check_stream("CONTENT-LENGTH:2\r\n\r\n{}", "M{}|", 0);
+        check_stream("cOnTeNt-LeNgTh: \t2 \t\r\n\r\n{}", "M{}|", 0);
+        check_stream("Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n"
+                     "Content-Length: 2\r\n\r\n{}",
+                     "M{}|", 0);
+        check_stream("Content-Length: 2\r\n"
+                     "Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{}",
+                     "M{}|", 0);
+        /* other headers are tolerated, bare LF line ends too */
+        check_stream("X-Trace: 1\nContent-Length: 2\n\n{}", "M{}|", 0);
+        /* the same length twice is harmless; leading zeros are decimal */
+        check_stream("Content-Length: 2\r\nContent-Length: 002\r\n\r\n{}", "M{}|", 0);
+        /* blank lines between messages are skipped without an error */
+        check_stream("\r\n\r\nContent-Length: 2\r\n\r\n{}\r\nContent-Length: 1\r\n\r\nx", "M{}|Mx|",
+                     0);
+}
+
+static void test_zero_length_body(void)
+{
+        check_stream("Content-Length: 0\r\n\r\nContent-Length: 1\r\n\r\nx", "M|Mx|", 0);
+}
+
+static void test_limit(void)
+{
+        /* exactly at the limit is accepted */
+        check_stream("Content-Length: 10\r\n\r\n0123456789", "M0123456789|", 10);
+        /* one over: reported, body skipped by its length, next one delivered
+           (the skipped body even looks like a header: it is not parsed) */
+        check_stream("Content-Length: 11\r\n\r\nContent-Le:Content-Length: 1\r\n\r\nx", "E90|Mx|",
+                     10);
+        CHECK_INT(EMSGSIZE, 90);
+}
+
+static void test_oversized_body_is_not_buffered(void)
+{
+        struct lsp_decoder d;
+        static char chunk[65536];
+        const char *body;
+        size_t blen;
+
+        memset(chunk, 'z', sizeof(chunk));
+        lsp_decoder_init(&d, 1000);
+        CHECK_INT(lsp_decoder_feed(&d, "Content-Length: 1048576\r\n\r\n", 27), 0);
+        CHECK_INT(lsp_decoder_next(&d, &body, &blen), -EMSGSIZE);
+        CHECK_CONTAINS(lsp_decoder_reason(&d), "1048576 bytes");
+        CHECK_CONTAINS(lsp_decoder_reason(&d), "limit of 1000");
+        for (int i = 0; i < 16; i++) {
+                CHECK_INT(lsp_decoder_feed(&d, chunk, sizeof(chunk)), 0);
+                CHECK_INT(lsp_decoder_next(&d, &body, &blen), 0);
+                CHECK(d.cap <= 2 * sizeof(chunk));
+        }
+        CHECK_INT(lsp_decoder_feed(&d, "Content-Length: 2\r\n\r\nok", 24), 0);
+        CHECK_INT(lsp_decoder_next(&d, &body, &blen), 1);
+        CHECK_INT(blen, 2);
+        CHECK(memcmp(body, "ok", 2) == 0);
+        lsp_decoder_done(&d);
+}
+
+/* One error and its reason, from a stream fed all at once. */
+static int first_error(const char *stream, char *reason, size_t rsz)
+{
+        struct lsp_decoder d;
+        const char *body;
+        size_t blen;
+        int r;
+
+        lsp_decoder_init(&d, 0);
+        lsp_decoder_feed(&d, stream, strlen(stream));
+        while ((r = lsp_decoder_next(&d, &body, &blen)) > 0)
+                ;
+        snprintf(reason, rsz, "%s", lsp_decoder_reason(&d));
+        lsp_decoder_done(&d);
+        return r;
+}
+
+static void test_bad_lengths(void)
+{
+        static const struct {
+                const char *value;
+                int err;
+                const char *reason;
+        } cases[] = {
+            {"abc", -EINVAL, "\"abc\" is not a decimal number"},
+            {"12x", -EINVAL, "\"12x\" is not a decimal number"},
+            {"-5", -EINVAL, "not a decimal number"},
+            {"+5", -EINVAL, "not a decimal number"},
+            {"0x10", -EINVAL, "not a decimal number"},
+            {"5 5", -EINVAL, "not a decimal number"},
+            {"", -EINVAL, "\"\" is not a decimal number"},
+            {"18446744073709551616", -ERANGE, "does not fit in 64 bits"},
+            {"99999999999999999999999999", -ERANGE, "does not fit in 64 bits"},
+            {"18446744073709551615", -EMSGSIZE, "over the limit"},
+            {"67108865", -EMSGSIZE, "limit of 67108864 bytes"},
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char stream[200], reason[LSP_REASON_MAX];
+
+                snprintf(stream, sizeof(stream), "Content-Length: %s\r\n\r\n{}", cases[i].value);
+                CHECK_INT(first_error(stream, reason, sizeof(reason)), cases[i].err);
+                CHECK_CONTAINS(reason, cases[i].reason);
+        }
+}
+
+static void test_bad_headers_reasons(void)
+{
+        char reason[LSP_REASON_MAX], line[9100];
+
+        CHECK_INT(first_error("Content-Type: x\r\n\r\n{}", reason, sizeof(reason)), -EBADMSG);
+        CHECK_STR(reason, "header block without Content-Length");
+        CHECK_INT(first_error("Hello there\r\n\r\n", reason, sizeof(reason)), -EPROTO);
+        CHECK_STR(reason, "header line without ':' (\"Hello there\")");
+        CHECK_INT(first_error("Bad Name: 1\r\n", reason, sizeof(reason)), -EPROTO);
+        CHECK_STR(reason, "invalid header name \"Bad Name\"");
+        CHECK_INT(first_error(": 1\r\n", reason, sizeof(reason)), -EPROTO);
+        CHECK_STR(reason, "header line with an empty name");
+        CHECK_INT(
+            first_error("Content-Length: 1\r\nContent-Length: 2\r\n\r\n", reason, sizeof(reason)),
+            -EINVAL);
+        CHECK_STR(reason, "conflicting Content-Length headers (1 and 2)");
+
+        /* exactly at the line limit is fine, one more byte is not */
+        memset(line, 'v', sizeof(line));
+        memcpy(line, "X-Pad: ", 7);
+        memcpy(line + LSP_HEADER_LINE_MAX, "\r\n\r\n", 5);
+        CHECK_INT(first_error(line, reason, sizeof(reason)), -EBADMSG);
+        memset(line, 'v', sizeof(line));
+        memcpy(line, "X-Pad: ", 7);
+        memcpy(line + LSP_HEADER_LINE_MAX + 1, "\r\n\r\n", 5);
+        CHECK_INT(first_error(line, reason, sizeof(reason)), -E2BIG);
+        CHECK_STR(reason, "header line longer than 8192 bytes");
+        /* and without any line break at all */
+        memset(line, 'v', sizeof(line));
+        line[sizeof(line) - 1] = '\0';
+        CHECK_INT(first_error(line, reason, sizeof(reason)), -E2BIG);
+        /* unprintable bytes do not reach the reason as they are */
+        CHECK_INT(first_error("\x01\"\x7f\r\n", reason, sizeof(reason)), -EPROTO);
+        CHECK_STR(reason, "header line without ':' (\"???\")");
+}
+
+/* Every malformed message is reported once and the next good message is
+ * still delivered, whatever the chunking. */
+static void test_resync(void)
+{
+        char buf[20000], expect[64];
+
+        /* no Content-Length: its body is skipped */
+        check_stream("Content-Type: x\r\n\r\n{\"id\":1}Content-Length: 2\r\n\r\n{}", "E74|M{}|", 0);
+        /* non-numeric, overflowing, conflicting */
+        check_stream("Content-Length: 1x\r\n\r\n{\"id\":1}Content-Length: 2\r\n\r\n{}", "E22|M{}|",
+                     0);
+        check_stream("Content-Length: 99999999999999999999999\r\n\r\n{\"id\":1}"
+                     "Content-Length: 2\r\n\r\n{}",
+                     "E34|M{}|", 0);
+        check_stream("Content-Length: 1\r\nContent-Length: 3\r\n\r\nabcContent-Length: 2\r\n\r\n{}",
+                     "E22|M{}|", 0);
+        /* the broken body holds header-like text inside a JSON string: its
+           line breaks are escaped, so it is not taken for a header */
+        check_stream("Content-Length: z\r\n\r\n{\"text\":\"Content-Length: 5\\r\\n\\r\\nhello\"}"
+                     "Content-Length: 2\r\n\r\n{}",
+                     "E22|M{}|", 0);
+        /* a line without a colon before the length: that line is dropped and the
+           message found again at its Content-Length */
+        check_stream("oops\r\nContent-Length: 2\r\n\r\n{}Content-Length: 1\r\n\r\nx", "E71|M{}|Mx|",
+                     0);
+        /* ... and after the length: the line is dropped, the block goes on */
+        check_stream("Content-Length: 2\r\noops\r\n\r\n{}Content-Length: 1\r\n\r\nx", "E71|M{}|Mx|",
+                     0);
+        /* a length one too short (a broken peer): the stray tail runs into the
+           next header, which is found again inside the bad "header name" */
+        check_stream("Content-Length: 6\r\n\r\n{\"a\":1}Content-Length: 2\r\n\r\n{}",
+                     "M{\"a\":1|E71|M{}|", 0);
+        /* a header line that never ends */
+        memset(buf, 'q', 10000);
+        strcpy(buf + 10000, "Content-Length: 2\r\n\r\n{}");
+        check_stream(buf, "E7|M{}|", 0);
+        /* ... and one that ends too late, with the next header on it */
+        memcpy(buf, "X-Long: ", 8);
+        check_stream(buf, "E7|M{}|", 0);
+        /* garbage that only resembles a header ("Content-Length:" without a
+           valid line) is passed over */
+        check_stream("junk Content-Length: x\r\nContent-Length:\r\nContent-length: 2\r\n\r\n{}",
+                     "E71|M{}|", 0);
+        /* errors back to back: while resynchronising after the first, the
+           second (an unusable length) is passed over without a report of
+           its own; the third has a usable length and is reported */
+        snprintf(expect, sizeof(expect), "E74|E90|M{}|");
+        check_stream("X: 1\r\n\r\nContent-Length: q\r\n\r\nContent-Length: 3\r\n\r\nabc"
+                     "Content-Length: 2\r\n\r\n{}",
+                     expect, 2);
+        CHECK_INT(EBADMSG, 74);
+        CHECK_INT(EINVAL, 22);
+        CHECK_INT(ERANGE, 34);
+        CHECK_INT(EPROTO, 71);
+        CHECK_INT(E2BIG, 7);
+}
+
+static void test_resync_keeps_memory_bounded(void)
+{
+        struct lsp_decoder d;
+        static char junk[65536];
+        const char *body;
+        size_t blen;
+
+        memset(junk, '{', sizeof(junk));
+        lsp_decoder_init(&d, 0);
+        lsp_decoder_feed(&d, "Content-Length: ?\r\n\r\n", 21);
+        CHECK_INT(lsp_decoder_next(&d, &body, &blen), -EINVAL);
+        for (int i = 0; i < 64; i++) {
+                CHECK_INT(lsp_decoder_feed(&d, junk, sizeof(junk)), 0);
+                CHECK_INT(lsp_decoder_next(&d, &body, &blen), 0);
+                CHECK(lsp_decoder_buffered(&d) < 64);
+        }
+        lsp_decoder_feed(&d, "Content-Length: 2\r\n\r\n{}", 23);
+        CHECK_INT(lsp_decoder_next(&d, &body, &blen), 1);
+        lsp_decoder_done(&d);
+}
+
+static void test_reserve_commit(void)
+{
+        struct lsp_decoder d;
+        const char *msg = "Content-Length: 5\r\n\r\nhello";
+        const char *body;
+        char *p;
+        size_t avail, blen;
+
+        lsp_decoder_init(&d, 0);
+        CHECK_INT(lsp_decoder_reserve(&d, 0, &p, &avail), 0);
+        CHECK(avail >= 65536);
+        memcpy(p, msg, 10);
+        lsp_decoder_commit(&d, 10);
+        CHECK_INT(lsp_decoder_next(&d, &body, &blen), 0);
+        CHECK_INT(lsp_decoder_reserve(&d, 1, &p, &avail), 0);
+        memcpy(p, msg + 10, strlen(msg) - 10);
+        lsp_decoder_commit(&d, strlen(msg) - 10);
+        CHECK_INT(lsp_decoder_next(&d, &body, &blen), 1);
+        CHECK_INT(blen, 5);
+        CHECK(memcmp(body, "hello", 5) == 0);
+        CHECK_INT(lsp_decoder_next(&d, &body, &blen), 0);
+        lsp_decoder_done(&d);
+
+        /* once the header is read, the area covers the whole body */
+        lsp_decoder_init(&d, 0);
+        lsp_decoder_feed(&d, "Content-Length: 2000000\r\n\r\n", 27);
+        CHECK_INT(lsp_decoder_next(&d, &body, &blen), 0);
+        CHECK_INT(lsp_decoder_reserve(&d, 0, &p, &avail), 0);
+        CHECK(avail >= 2000000);
+        memset(p, 'b', 2000000);
+        lsp_decoder_commit(&d, 2000000);
+        CHECK_INT(lsp_decoder_next(&d, &body, &blen), 1);
+        CHECK_INT(blen, 2000000);
+        CHECK(body[0] == 'b' && body[1999999] == 'b');
+        /* after a big message the buffer is given back */
+        lsp_decoder_feed(&d, "Content-Length: 1\r\n\r\nx", 22);
+        CHECK(d.cap < 1000000);
+        CHECK_INT(lsp_decoder_next(&d, &body, &blen), 1);
+        CHECK(blen == 1 && body[0] == 'x');
+        lsp_decoder_done(&d);
+}
+
+static void test_body_stays_valid_until_next_call(void)
+{
+        struct lsp_decoder d;
+        const char *b1, *b2;
+        size_t l1, l2;
+        const char *s = "Content-Length: 3\r\n\r\nonecontent-length: 3\r\n\r\ntwo";
+
+        lsp_decoder_init(&d, 0);
+        lsp_decoder_feed(&d, s, strlen(s));
+        CHECK_INT(lsp_decoder_next(&d, &b1, &l1), 1);
+        CHECK_INT(lsp_decoder_buffered(&d), 24);
+        CHECK(l1 == 3 && memcmp(b1, "one", 3) == 0);
+        CHECK_INT(lsp_decoder_next(&d, &b2, &l2), 1);
+        CHECK(l2 == 3 && memcmp(b2, "two", 3) == 0);
+        CHECK_INT(lsp_decoder_buffered(&d), 0);
+        lsp_decoder_done(&d);
+}
+
+static void test_header_encode(void)
+{
+        char h[LSP_HEADER_MAX];
+
+        CHECK_INT(lsp_header_encode(h, 0), 21);
+        CHECK_STR(h, "Content-Length: 0\r\n\r\n");
+        CHECK_INT(lsp_header_encode(h, 1234567), 27);
+        CHECK_STR(h, "Content-Length: 1234567\r\n\r\n");
+        lsp_header_encode(h, SIZE_MAX);
+        CHECK_STR(h, "Content-Length: 18446744073709551615\r\n\r\n");
+}
+
+static void set_nonblock(int fd)
+{
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* Reads everything the pipe holds into the decoder. */
+static void drain_pipe(int fd, struct lsp_decoder *d)
+{
+        char buf[65536];
+        ssize_t n;
+
+        while ((n = read(fd, buf, sizeof(buf))) > 0)
+                lsp_decoder_feed(d, buf, (size_t)n);
+}
+
+static void test_outq_roundtrip(void)
+{
+        struct lsp_outq q;
+        struct lsp_decoder d;
+        const char *body;
+        size_t blen;
+        int fds[2];
+        char *owned = strdup("{\"owned\":true}");
+
+        CHECK_INT(pipe(fds), 0);
+        set_nonblock(fds[0]);
+        set_nonblock(fds[1]);
+        lsp_outq_init(&q, 0);
+        lsp_decoder_init(&d, 0);
+
+        CHECK_INT(lsp_outq_send(&q, fds[1], "{\"a\":1}", 7), 0);
+        CHECK_INT(lsp_outq_queued(&q), 0);
+        CHECK_INT(lsp_outq_push(&q, owned, strlen(owned)), 0);
+        CHECK_INT(lsp_outq_push_copy(&q, "", 0), 0);
+        CHECK_INT(lsp_outq_queued(&q), 22 + 14 + 21);
+        CHECK_INT(lsp_outq_flush(&q, fds[1]), 1);
+        CHECK_INT(lsp_outq_queued(&q), 0);
+
+        drain_pipe(fds[0], &d);
+        CHECK_INT(lsp_decoder_next(&d, &body, &blen), 1);
+        CHECK(blen == 7 && memcmp(body, "{\"a\":1}", 7) == 0);
+        CHECK_INT(lsp_decoder_next(&d, &body, &blen), 1);
+        CHECK(blen == 14 && memcmp(body, "{\"owned\":true}", 14) == 0);
+        CHECK_INT(lsp_decoder_next(&d, &body, &blen), 1);
+        CHECK_INT(blen, 0);
+        CHECK_INT(lsp_decoder_next(&d, &body, &blen), 0);
+
+        lsp_outq_done(&q);
+        lsp_decoder_done(&d);
+        close(fds[0]);
+        close(fds[1]);
+}
+
+/* A pipe that fills up: the rest is queued in order, back-pressure is
+ * signalled with hysteresis, and every byte arrives once the reader
+ * catches up. */
+static void test_outq_partial_writes(void)
+{
+        enum { BIG = 300000, N = 5 };
+        struct lsp_outq q;
+        struct lsp_decoder d;
+        char *big = malloc(BIG);
+        const char *body;
+        size_t blen;
+        int fds[2], got = 0, rounds = 0, r;
+
+        CHECK_INT(pipe(fds), 0);
+        set_nonblock(fds[0]);
+        set_nonblock(fds[1]);
+        lsp_outq_init(&q, 400000);
+        lsp_decoder_init(&d, 0);
+
+        for (int i = 0; i < N; i++) {
+                memset(big, 'a' + i, BIG);
+                CHECK_INT(lsp_outq_send(&q, fds[1], big, BIG), 0);
+                if (i == 0) {
+                        /* the pipe took part of it; the rest was copied */
+                        CHECK(lsp_outq_queued(&q) > 0);
+                        CHECK(lsp_outq_queued(&q) < BIG);
+                        CHECK(!lsp_outq_full(&q));
+                }
+        }
+        CHECK(lsp_outq_full(&q));
+        CHECK_INT(lsp_outq_flush(&q, fds[1]), 0); /* still full: EAGAIN */
+
+        do {
+                drain_pipe(fds[0], &d);
+                while (lsp_decoder_next(&d, &body, &blen) > 0) {
+                        CHECK_INT(blen, BIG);
+                        CHECK(body[0] == 'a' + got && body[BIG - 1] == 'a' + got);
+                        got++;
+                }
+                if (lsp_outq_queued(&q) <= 200000)
+                        CHECK(!lsp_outq_full(&q));
+                else if (lsp_outq_queued(&q) >= 400000)
+                        CHECK(lsp_outq_full(&q));
+                r = lsp_outq_flush(&q, fds[1]);
+                CHECK(r >= 0);
+        } while ((r == 0 || got < N) && ++rounds < 1000);
+        drain_pipe(fds[0], &d);
+        while (lsp_decoder_next(&d, &body, &blen) > 0)
+                got++;
+        CHECK_INT(got, N);
+        CHECK_INT(lsp_outq_queued(&q), 0);
+        CHECK(!lsp_outq_full(&q));
+
+        lsp_outq_done(&q);
+        lsp_decoder_done(&d);
+        close(fds[0]);
+        close(fds[1]);
+        free(big);
+}
+
+static void test_outq_errors(void)
+{
+        struct lsp_outq q;
+        int fds[2];
+
+        signal(SIGPIPE, SIG_IGN);
+        CHECK_INT(pipe(fds), 0);
+        close(fds[0]);
+        lsp_outq_init(&q, 0);
+        CHECK_INT(lsp_outq_send(&q, fds[1], "{}", 2), -EPIPE);
+        CHECK_INT(lsp_outq_push_copy(&q, "{}", 2), 0);
+        CHECK_INT(lsp_outq_flush(&q, fds[1]), -EPIPE);
+        CHECK_INT(lsp_outq_queued(&q), 23); /* left queued */
+        CHECK_INT(lsp_outq_flush(&q, -1), -EBADF);
+        lsp_outq_done(&q);
+        CHECK_INT(lsp_outq_queued(&q), 0);
+        close(fds[1]);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static struct lsp_peek peek_ok(const char *json)
+{
+        struct lsp_peek p = {0};
+        int r = lsp_peek(json, strlen(json), &p);
+
+        if (r != 0)
+                fprintf(stderr, "  lsp_peek(%s)\n", json);
+        CHECK_INT(r, 0);
+        return p;
+}
+
+static char *raw_id(const struct lsp_peek *p)
+{
+        static char buf[256];
+
+        snprintf(buf, sizeof(buf), "%.*s", (int)p->id_len, p->id ? p->id : "");
+        return buf;
+}
+
+static void test_peek_request(void)
+{
+        struct lsp_peek p = peek_ok("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+                                    "\"params\":{\"processId\":42,\"rootUri\":null}}");
+
+        CHECK_INT(lsp_peek_kind(&p), LSP_MSG_REQUEST);
+        CHECK_INT(p.id_type, LSP_ID_INT);
+        CHECK_INT(p.id_int, 1);
+        CHECK_STR(raw_id(&p), "1");
+        CHECK(lsp_peek_method_is(&p, "initialize"));
+        CHECK(!lsp_peek_method_is(&p, "initialized"));
+        CHECK(!lsp_peek_method_is(&p, "initializ"));
+        CHECK(!p.method_escaped);
+        CHECK(p.has_params && !p.has_result && !p.has_error);
+}
+
+static void test_peek_ids(void)
+{
+        static const struct {
+                const char *json;
+                enum lsp_id_type type;
+                int64_t value;
+                const char *raw;
+        } cases[] = {
+            {"{\"id\":0,\"result\":null}", LSP_ID_INT, 0, "0"},
+            {"{\"id\":-5,\"result\":null}", LSP_ID_INT, -5, "-5"},
+            {"{\"id\":-0,\"result\":null}", LSP_ID_INT, 0, "-0"},
+            {"{\"id\":9223372036854775807,\"result\":1}", LSP_ID_INT, INT64_MAX,
+             "9223372036854775807"},
+            {"{\"id\":-9223372036854775808,\"result\":1}", LSP_ID_INT, INT64_MIN,
+             "-9223372036854775808"},
+            {"{\"id\":9223372036854775808,\"result\":1}", LSP_ID_OTHER, 0, "9223372036854775808"},
+            {"{\"id\":1.5,\"result\":1}", LSP_ID_OTHER, 0, "1.5"},
+            {"{\"id\":1e3,\"result\":1}", LSP_ID_OTHER, 0, "1e3"},
+            {"{\"id\":01,\"result\":1}", LSP_ID_OTHER, 0, "01"},
+            {"{\"id\":true,\"result\":1}", LSP_ID_OTHER, 0, "true"},
+            {"{\"id\":{\"x\":1},\"result\":1}", LSP_ID_OTHER, 0, "{\"x\":1}"},
+            {"{\"id\":null,\"error\":{\"code\":-32700}}", LSP_ID_NULL, 0, "null"},
+            {"{\"id\":\"abc\",\"result\":1}", LSP_ID_STRING, 0, "\"abc\""},
+            {"{\"id\":\"\",\"result\":1}", LSP_ID_STRING, 0, "\"\""},
+            /* escapes are kept exactly as sent */
+            {"{\"id\":\"a\\\"b\\\\\",\"result\":1}", LSP_ID_STRING, 0, "\"a\\\"b\\\\\""},
+            {"{\"id\":\"\\u00e9\\\\\\\"\",\"result\":1}", LSP_ID_STRING, 0, "\"\\u00e9\\\\\\\"\""},
+            {"{ \"id\" :\t42 \n, \"result\" : 1 }", LSP_ID_INT, 42, "42"},
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct lsp_peek p = peek_ok(cases[i].json);
+                CHECK_INT(p.id_type, cases[i].type);
+                CHECK_INT(p.id_int, cases[i].value);
+                CHECK_STR(raw_id(&p), cases[i].raw);
+                CHECK_INT(lsp_peek_kind(&p), LSP_MSG_RESPONSE);
+        }
+}
+
+static void test_peek_nested_ids_ignored(void)
+{
+        struct lsp_peek p;
+
+        p = peek_ok("{\"jsonrpc\":\"2.0\",\"method\":\"$/progress\",\"params\":{\"id\":5,"
+                    "\"value\":{\"id\":\"x\",\"method\":\"evil\",\"result\":[{\"id\":1}]}}}");
+        CHECK_INT(p.id_type, LSP_ID_NONE);
+        CHECK(p.id == NULL);
+        CHECK(lsp_peek_method_is(&p, "$/progress"));
+        CHECK(!p.has_result);
+        CHECK_INT(lsp_peek_kind(&p), LSP_MSG_NOTIFICATION);
+
+        /* method and id after params whose strings hold quotes, braces,
+           backslashes and key-like text */
+        p = peek_ok("{\"params\":{\"text\":\"}{\\\"id\\\":3,\\\"method\\\":\\\"evil\\\"]\\\\\","
+                    "\"arr\":[[\"]\",{\"}\":\"{\"}],\"\\\\\"]},\"method\":\"textDocument/didOpen\","
+                    "\"id\":7}");
+        CHECK_INT(p.id_type, LSP_ID_INT);
+        CHECK_INT(p.id_int, 7);
+        CHECK(lsp_peek_method_is(&p, "textDocument/didOpen"));
+        CHECK_INT(lsp_peek_kind(&p), LSP_MSG_REQUEST);
+
+        /* a key that merely contains "id" */
+        p = peek_ok("{\"idx\":1,\"xid\":2,\"method\":\"m\"}");
+        CHECK_INT(p.id_type, LSP_ID_NONE);
+}
+
+static void test_peek_escaped_keys_and_methods(void)
+{
+        struct lsp_peek p;
+
+        p = peek_ok("{\"\\u0069d\":3,\"meth\\u006fd\":\"textDocument\\/didOpen\"}");
+        CHECK_INT(p.id_type, LSP_ID_INT);
+        CHECK_INT(p.id_int, 3);
+        CHECK(p.method_escaped);
+        CHECK_INT(p.method_len, strlen("textDocument\\/didOpen"));
+        CHECK(lsp_peek_method_is(&p, "textDocument/didOpen"));
+        CHECK(!lsp_peek_method_is(&p, "textDocument/didClose"));
+
+        /* non-ASCII through \u escapes, including a surrogate pair */
+        p = peek_ok("{\"method\":\"caf\\u00e9\\ud83d\\ude00\"}");
+        CHECK(lsp_peek_method_is(&p, "caf\xc3\xa9\xf0\x9f\x98\x80"));
+
+        /* the last duplicate wins, as in jansson */
+        p = peek_ok("{\"id\":1,\"method\":\"a\",\"id\":\"two\",\"method\":\"b\"}");
+        CHECK_INT(p.id_type, LSP_ID_STRING);
+        CHECK_STR(raw_id(&p), "\"two\"");
+        CHECK(lsp_peek_method_is(&p, "b"));
+}
+
+static void test_peek_kinds(void)
+{
+        struct lsp_peek p;
+
+        p = peek_ok("{\"jsonrpc\":\"2.0\",\"method\":\"exit\"}");
+        CHECK_INT(lsp_peek_kind(&p), LSP_MSG_NOTIFICATION);
+        CHECK(!p.has_params);
+        p = peek_ok("{\"jsonrpc\":\"2.0\",\"id\":\"r1\",\"error\":{\"code\":-32801,"
+                    "\"message\":\"content modified\"}}");
+        CHECK_INT(lsp_peek_kind(&p), LSP_MSG_RESPONSE);
+        CHECK(p.has_error && !p.has_result);
+        p = peek_ok("{\"id\":1,\"result\":1,\"error\":{}}");
+        CHECK_INT(lsp_peek_kind(&p), LSP_MSG_INVALID);
+        p = peek_ok("{\"result\":1}");
+        CHECK_INT(lsp_peek_kind(&p), LSP_MSG_INVALID);
+        p = peek_ok("{}");
+        CHECK_INT(lsp_peek_kind(&p), LSP_MSG_INVALID);
+        p = peek_ok(" \r\n{ } \n");
+        CHECK_INT(lsp_peek_kind(&p), LSP_MSG_INVALID);
+}
+
+static void test_peek_malformed(void)
+{
+        static const char *bad[] = {
+            "",
+            "   ",
+            "[]",
+            "null",
+            "{",
+            "{\"id\":1",
+            "{\"id\" 1}",
+            "{\"id\":}",
+            "{\"id\":1,}",
+            "{\"id\":1 \"method\":\"x\"}",
+            "{id:1}",
+            "{\"method\":5}",
+            "{\"method\":{\"x\":1}}",
+            "{\"a\":\"unterminated}",
+            "{\"a\":\"ends in backslash\\\"}",
+            "{\"a\":[1,2}",
+            "{\"a\":{\"b\":[1]}",
+            "{}x",
+            "{}{}",
+            "{\"a\":,}",
+        };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                struct lsp_peek p = {.id_type = LSP_ID_INT, .id_int = 99};
+                int r = lsp_peek(bad[i], strlen(bad[i]), &p);
+                if (r != -EBADMSG)
+                        fprintf(stderr, "  lsp_peek(%s) = %d\n", bad[i], r);
+                CHECK_INT(r, -EBADMSG);
+                CHECK_INT(p.id_int, 99); /* untouched on failure */
+        }
+}
+
+static void test_peek_does_not_read_past_len(void)
+{
+        /* the body is not NUL-terminated: a message followed by the next
+           header in the same buffer */
+        const char buf[] = "{\"id\":12}Content-Length: 2";
+        struct lsp_peek p;
+
+        CHECK_INT(lsp_peek(buf, 9, &p), 0);
+        CHECK_INT(p.id_int, 12);
+        CHECK_INT(lsp_peek(buf, 8, &p), -EBADMSG);
+        CHECK_INT(lsp_peek(buf, 7, &p), -EBADMSG);
+}
+
+int main(void)
+{
+        RUN(test_single_and_merged);
+        RUN(test_every_split_point);
+        RUN(test_header_spelling);
+        RUN(test_zero_length_body);
+        RUN(test_limit);
+        RUN(test_oversized_body_is_not_buffered);
+        RUN(test_bad_lengths);
+        RUN(test_bad_headers_reasons);
+        RUN(test_resync);
+        RUN(test_resync_keeps_memory_bounded);
+        RUN(test_reserve_commit);
+        RUN(test_body_stays_valid_until_next_call);
+        RUN(test_header_encode);
+        RUN(test_outq_roundtrip);
+        RUN(test_outq_partial_writes);
+        RUN(test_outq_errors);
+        RUN(test_peek_request);
+        RUN(test_peek_ids);
+        RUN(test_peek_nested_ids_ignored);
+        RUN(test_peek_escaped_keys_and_methods);
+        RUN(test_peek_kinds);
+        RUN(test_peek_malformed);
+        RUN(test_peek_does_not_read_past_len);
+        return check_summary();
+}
