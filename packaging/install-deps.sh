@@ -1,0 +1,25 @@
+#!/bin/bash
+# install-deps.sh — everything gopls-guard needs to build, test and run a
+# guarded gopls on a fresh Debian 12 machine (run as root).
+#
+#   build:   gcc, cmake, pkg-config, libsystemd, libcgroup, inih, jansson
+#   tier 2:  qemu (TCG), busybox-static, cpio; the kernel itself is fetched
+#            by tests/vm/vmtest.sh with apt-get download
+#   tier 3:  golang-go, gopls, node + npm (vscode-jsonrpc comes from npm)
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps.sh: run as root (apt-get install)" >&2
+        exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+pkgs=(gcc make cmake pkg-config libc6-dev
+      libsystemd-dev libcgroup-dev libinih-dev libjansson-dev
+      qemu-system-x86 busybox-static cpio
+      golang-go gopls)
+# The machine image may carry a newer Node.js than Debian's; keep it.
+command -v node >/dev/null || pkgs+=(nodejs)
+command -v npm >/dev/null || pkgs+=(npm)
+
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${pkgs[@]}"

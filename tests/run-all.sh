@@ -1,0 +1,25 @@
+#!/bin/bash
+# run-all.sh — the whole test suite, from a fresh Debian 12 machine:
+# installs the dependencies, builds with -Werror, runs every tier through
+# ctest (unit, real kernel in qemu, end to end with real gopls), then the
+# unit tier again under AddressSanitizer and UndefinedBehaviorSanitizer.
+#
+#   sudo bash tests/run-all.sh          # everything
+#   SKIP_DEPS=1 bash tests/run-all.sh   # deps already installed
+set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+
+if [ -z "${SKIP_DEPS:-}" ]; then
+        bash packaging/install-deps.sh
+fi
+
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGUARD_WERROR=ON
+cmake --build build -j "$jobs"
+ctest --test-dir build -j "$jobs" --output-on-failure
+
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DGUARD_WERROR=ON -DGUARD_SANITIZE=ON \
+        -DGUARD_VM_TESTS=OFF
+cmake --build build-asan -j "$jobs"
+ctest --test-dir build-asan -j "$jobs" -L unit --output-on-failure
