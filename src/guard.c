@@ -946,8 +946,9 @@ int guard_run(const struct guard_options *o)
                 goto out;
         }
         _cleanup_free_ char *dir = NULL;
-        if (status_dir(&dir) >= 0)
-                (void)asprintf(&g.status_path, "%s/%d.json", dir, (int)getpid());
+        if (status_dir(&dir) >= 0 &&
+            asprintf(&g.status_path, "%s/%d.json", dir, (int)getpid()) < 0)
+                g.status_path = NULL; /* no status file; the guard works without */
         if (setup_stdio(&g) < 0) {
                 log_error_errno(ENOMEM, "Out of memory");
                 goto out;
