@@ -1,0 +1,146 @@
+/* lsp-session.h — the editor's LSP session, kept across server generations.
+ *
+ * The guard hands every framed message body from either side to the
+ * session; the session decides what to forward, rewrite, hold, answer
+ * itself or replay, and emits whole message bodies through two callbacks.
+ * It does no I/O and reads no clock, so replay sequences are tested against
+ * a scripted fake server (tests/unit/test-lsp-session.c).
+ *
+ * What it keeps (the "recorder"):
+ *   - the editor's initialize params, and the first server's result
+ *     (capabilities are compared after a restart and a change is logged);
+ *   - whether `initialized` was sent; workspace folders as changed by
+ *     workspace/didChangeWorkspaceFolders; the last
+ *     workspace/didChangeConfiguration params;
+ *   - every open document's latest text and version (lsp-docsync.h);
+ *   - editor requests in flight (raw body, method), server requests in
+ *     flight to the editor (id mapping), the server's capability
+ *     registrations, its open $/progress tokens, and the URIs it published
+ *     diagnostics for.
+ *
+ * Across a restart (session_server_lost(), then session_server_started()):
+ *   1. editor requests that were in flight stay pending; server requests
+ *      to the editor that are still unanswered are forgotten (their late
+ *      answers are dropped); open $/progress tokens of the dead server are
+ *      ended towards the editor ({"kind":"end"}); its capability
+ *      registrations are unregistered (client/unregisterCapability, a
+ *      request of the guard's own whose answer is swallowed); diagnostics
+ *      it published for documents that are not open are cleared;
+ *   2. the new server gets the recorded initialize (a private string id
+ *      "gopls-guard/init/N", workDoneToken removed, workspaceFolders as
+ *      they are now) — its answer is swallowed — then initialized, the
+ *      last configuration, and didOpen for every open document;
+ *   3. messages the editor sends meanwhile are held and released in order
+ *      after the replay; in-flight requests that only read (hover,
+ *      definition, completion, ... see session_method_is_read()) are sent
+ *      again, others are answered with ContentModified (-32801), and
+ *      workspace/executeCommand with RequestFailed (-32803), since it may
+ *      have had effects already.
+ *
+ * Ids: editor requests keep their ids (the editor never sees a server id
+ * clash); server-to-editor requests are renumbered with the session's own
+ * increasing integers so that a restarted server counting from 1 again
+ * never reuses an id the editor still knows, and mapped back (with their
+ * original JSON type) when the editor answers.
+ *
+ * shutdown/exit: after the editor's `shutdown`, an end of the server is
+ * not a crash; `exit` is forwarded and session_exit_code() then tells the
+ * guard's exit status (0 after shutdown, else 1, as the spec says).
+ *
+ * Errors: session_from_* return 0, or a negative errno for a message that
+ * is not valid JSON-RPC (-EBADMSG), which is then reported through the log
+ * callback and dropped, never forwarded half-understood; -ENOMEM is the
+ * only fatal one.  (An editor request whose id is readable but whose body
+ * is not valid JSON is answered with ParseError -32700, so that it still
+ * gets its one answer.)
+ *
+ * For the guard's event loop:
+ *   - a new session takes the first server as running (generation 1);
+ *     session_server_started() acts only after session_server_lost(), so
+ *     calling it for the first server as well is harmless;
+ *   - the io callbacks must not call back into the session (queue the
+ *     bytes; report a failed write through session_server_lost() later);
+ *   - server output passed in after session_server_lost() is dropped;
+ *   - while held, editor requests beyond max_held bytes are answered with
+ *     RequestFailed; document and workspace change notifications are kept
+ *     even beyond it (losing one would desynchronise the server for good);
+ *     other notifications beyond it are dropped and logged;
+ *   - `shutdown` while no server runs is answered with null at once, and
+ *     one in flight or held when the server ends likewise; `exit` while no
+ *     server runs is only recorded: stop without restarting and exit with
+ *     session_exit_code().
+ *
+ * With replay off the session forwards the bytes both ways unchanged (no
+ * id renumbering, nothing recorded); at session_server_lost() every
+ * pending editor request is answered with ContentModified (shutdown with
+ * null), editor messages are held until session_server_started() and then
+ * sent as they are to the new, uninitialised server: the editor's own
+ * recovery has to cope. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lsp-docsync.h"
+
+struct lsp_session;
+
+struct lsp_session_io {
+        /* One complete message body (no header).  The callee copies it. */
+        void (*to_editor)(void *userdata, const char *body, size_t len);
+        void (*to_server)(void *userdata, const char *body, size_t len);
+        /* Something the user or the log should know; `level` is syslog's. */
+        void (*log)(void *userdata, int level, const char *message);
+        void *userdata;
+};
+
+struct lsp_session_config {
+        bool replay;          /* [lsp] replay: false = forward only, no recorder */
+        size_t max_document;  /* per document, bytes (0 = lsp-docsync default) */
+        size_t max_held;      /* editor bytes held during a replay before the
+                                 session refuses more (0 = 64 MiB) */
+};
+
+/* Allocate a session; NULL on -ENOMEM. */
+struct lsp_session *session_new(const struct lsp_session_config *cfg,
+                                const struct lsp_session_io *io);
+void session_free(struct lsp_session *s);
+
+/* One message from the editor / from the current server. */
+int session_from_editor(struct lsp_session *s, const char *body, size_t len);
+int session_from_server(struct lsp_session *s, const char *body, size_t len);
+
+/* The current server ended (after its last output was passed in).  From
+ * here until session_server_started(), editor messages are held. */
+void session_server_lost(struct lsp_session *s);
+
+/* A new server generation runs and can take input: replay if the session
+ * had been initialized before, else nothing (the editor's own initialize
+ * will come). */
+int session_server_started(struct lsp_session *s);
+
+/* The guard gives up (or stops without a server): every editor request
+ * still pending is answered with RequestFailed carrying `message`. */
+void session_fail_pending(struct lsp_session *s, const char *message);
+
+/* Tell the user: window/showMessage with `type` 1 error .. 4 log (only
+ * once the editor's initialize was answered; before that it is kept and
+ * sent right after the answer). */
+void session_show_message(struct lsp_session *s, int type, const char *message);
+
+/* The editor sent shutdown / exit. */
+bool session_shutdown_requested(const struct lsp_session *s);
+bool session_exit_requested(const struct lsp_session *s);
+/* The exit status the spec asks for once exit was seen: 0 after shutdown, 1 without. */
+int session_exit_code(const struct lsp_session *s);
+
+/* Counters for logs and tests. */
+struct lsp_session_stats {
+        unsigned replays, resent, failed_pending, held_now, open_documents;
+        unsigned pending_editor_requests, pending_server_requests;
+};
+void session_stats(const struct lsp_session *s, struct lsp_session_stats *ret);
+
+/* Whether a request only reads, so it may be sent again to a new server. */
+bool session_method_is_read(const char *method);
