@@ -17,25 +17,16 @@
 #include "cgroup.h"
 #include "log.h"
 #include "procfs.h"
+#include "relay.h"
 #include "server.h"
 #include "status.h"
 #include "supervisor.h"
 #include "util.h"
 #include "watch.h"
 
-/* Bytes the guard holds for a side that does not read: past this it stops
- * reading from the other side, so a stuck editor or server applies
- * back-pressure instead of growing the guard. */
-#define RELAY_HIGH_WATER (64u << 20)
-#define RELAY_CHUNK (64u << 10)
 /* Without a cgroup nothing stops the server's growth between two polls;
  * poll at least this often. */
 #define DEGRADED_POLL_USEC (500 * USEC_PER_MSEC)
-
-struct bytebuf {
-        char *data;
-        size_t off, len, cap;
-};
 
 struct guard {
         const struct guard_options *o;
@@ -51,15 +42,12 @@ struct guard {
         struct server_proc srv;
         bool running;
         bool killed_at_limit; /* degraded mode killed it */
-        sd_event_source *child_src, *srv_out_src, *srv_in_src;
+        sd_event_source *child_src;
 
         /* the editor's side */
-        sd_event_source *stdin_src, *stdout_src;
-        bool stdin_eof, stdout_pollable;
-        bool stop_by_signal;     /* the stop came from SIGTERM/SIGINT, not from EOF */
-        bool close_server_input; /* end the server's input once to_server is flushed */
+        struct relay *relay;
+        bool stop_by_signal; /* the stop came from SIGTERM/SIGINT, not from the editor */
         sd_event_source *term_timer;
-        struct bytebuf to_server, to_editor;
 
         struct watch watch;
         bool watching;
@@ -69,195 +57,11 @@ struct guard {
         uint64_t peak;
         uint64_t oom_kills;
         struct cg_sample last;
-        usec_t last_exit_usec, started_usec;
+        usec_t last_exit_usec, last_spawn_usec, started_usec;
         char *status_path;
 };
 
 static void act(struct guard *g, struct sv_action a);
-
-/* ---- byte relay ---------------------------------------------------- */
-
-static int buf_append(struct bytebuf *b, const char *data, size_t n)
-{
-        if (b->off > 0 && b->off == b->len)
-                b->off = b->len = 0;
-        if (b->len + n > b->cap) {
-                if (b->off > 0) {
-                        memmove(b->data, b->data + b->off, b->len - b->off);
-                        b->len -= b->off;
-                        b->off = 0;
-                }
-                size_t cap = b->cap ? b->cap : RELAY_CHUNK;
-                while (cap < b->len + n)
-                        cap *= 2;
-                if (cap != b->cap) {
-                        char *d = realloc(b->data, cap);
-                        if (!d)
-                                return -ENOMEM;
-                        b->data = d;
-                        b->cap = cap;
-                }
-        }
-        memcpy(b->data + b->len, data, n);
-        b->len += n;
-        return 0;
-}
-
-static size_t buf_pending(const struct bytebuf *b)
-{
-        return b->len - b->off;
-}
-
-/* Write what is pending; 1 when all is out, 0 when the fd is full,
- * negative errno on a broken fd. */
-static int buf_flush(struct bytebuf *b, int fd)
-{
-        while (buf_pending(b) > 0) {
-                ssize_t n = write(fd, b->data + b->off, buf_pending(b));
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno == EAGAIN)
-                                return 0;
-                        return -errno;
-                }
-                b->off += (size_t)n;
-        }
-        b->off = b->len = 0;
-        return 1;
-}
-
-static void update_io(struct guard *g)
-{
-        if (g->stdin_src)
-                (void)sd_event_source_set_enabled(g->stdin_src,
-                                                  buf_pending(&g->to_server) < RELAY_HIGH_WATER
-                                                          ? SD_EVENT_ON
-                                                          : SD_EVENT_OFF);
-        if (g->srv_out_src)
-                (void)sd_event_source_set_enabled(g->srv_out_src,
-                                                  buf_pending(&g->to_editor) < RELAY_HIGH_WATER
-                                                          ? SD_EVENT_ON
-                                                          : SD_EVENT_OFF);
-        if (g->srv_in_src)
-                (void)sd_event_source_set_enabled(
-                        g->srv_in_src, buf_pending(&g->to_server) ? SD_EVENT_ON : SD_EVENT_OFF);
-        if (g->stdout_src)
-                (void)sd_event_source_set_enabled(
-                        g->stdout_src, buf_pending(&g->to_editor) ? SD_EVENT_ON : SD_EVENT_OFF);
-}
-
-static void flush_to_editor(struct guard *g)
-{
-        int r = buf_flush(&g->to_editor, STDOUT_FILENO);
-        if (r < 0 && r != -EAGAIN) {
-                /* The editor is gone: nobody will read the server's answers. */
-                log_debug_errno(r, "Writing to the editor failed: %m");
-                g->to_editor.off = g->to_editor.len = 0;
-                if (!g->stdin_eof) {
-                        g->stdin_eof = true;
-                        act(g, sv_stop(&g->sv, now_usec()));
-                }
-        }
-        update_io(g);
-}
-
-static void flush_to_server(struct guard *g)
-{
-        if (!g->running || g->srv.stdin_fd < 0)
-                return;
-        int r = buf_flush(&g->to_server, g->srv.stdin_fd);
-        if (r < 0)
-                /* The server closed its stdin or died; what is pending stays
-                 * queued for the next generation. */
-                log_debug_errno(r, "Writing to the server failed: %m");
-        if (r != 0 && g->close_server_input) {
-                g->srv_in_src = sd_event_source_disable_unref(g->srv_in_src);
-                close(g->srv.stdin_fd);
-                g->srv.stdin_fd = -1;
-        }
-        update_io(g);
-}
-
-static int on_stdin(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-        struct guard *g = userdata;
-        char chunk[RELAY_CHUNK];
-        (void)s;
-        (void)revents;
-
-        ssize_t n = read(fd, chunk, sizeof chunk);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                return 0;
-        if (n <= 0) {
-                if (n < 0)
-                        log_debug_errno(errno, "Reading from the editor failed: %m");
-                log_info("The editor closed its end; stopping the server.");
-                g->stdin_eof = true;
-                g->stdin_src = sd_event_source_disable_unref(g->stdin_src);
-                act(g, sv_stop(&g->sv, now_usec()));
-                return 0;
-        }
-        if (buf_append(&g->to_server, chunk, (size_t)n) < 0)
-                return log_error_errno(ENOMEM, "Out of memory queueing editor input");
-        flush_to_server(g);
-        return 0;
-}
-
-static int on_server_stdin(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-        (void)s;
-        (void)fd;
-        (void)revents;
-        flush_to_server(userdata);
-        return 0;
-}
-
-static int on_stdout(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-        (void)s;
-        (void)fd;
-        (void)revents;
-        flush_to_editor(userdata);
-        return 0;
-}
-
-/* Read what the server wrote; 0 at EOF.  `all`: past the high-water mark
- * too (the server has ended, and its last words must reach the editor). */
-static int drain_server(struct guard *g, bool all)
-{
-        char chunk[RELAY_CHUNK];
-        for (;;) {
-                ssize_t n = read(g->srv.stdout_fd, chunk, sizeof chunk);
-                if (n < 0)
-                        return errno == EAGAIN ? 1 : (errno == EINTR ? 1 : -errno);
-                if (n == 0)
-                        return 0;
-                if (buf_append(&g->to_editor, chunk, (size_t)n) < 0)
-                        return -ENOMEM;
-                if (!all && buf_pending(&g->to_editor) >= RELAY_HIGH_WATER)
-                        return 1;
-        }
-}
-
-static int on_server_stdout(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-        struct guard *g = userdata;
-        (void)fd;
-        (void)revents;
-
-        int r = drain_server(g, false);
-        if (r <= 0)
-                /* EOF: the server closed stdout (it is ending); its exit
-                 * arrives through the pidfd. */
-                g->srv_out_src = sd_event_source_disable_unref(s);
-        if (g->stdout_pollable)
-                flush_to_editor(g);
-        else
-                (void)buf_flush(&g->to_editor, STDOUT_FILENO);
-        update_io(g);
-        return 0;
-}
 
 /* ---- status and sampling ------------------------------------------- */
 
@@ -285,6 +89,7 @@ static void write_status(struct guard *g)
                 .degraded = !g->have_cgroup,
                 .started_usec = g->started_usec,
                 .last_exit_usec = g->last_exit_usec,
+                .last_spawn_usec = g->last_spawn_usec,
                 .updated_usec = now_usec(),
                 .last_end = g->sv.generation > 1 || g->last_exit_usec
                                     ? sv_end_kind_name(g->sv.last_end)
@@ -395,8 +200,8 @@ static void sample(struct guard *g)
                 if (g->p->memory.max != POLICY_NO_LIMIT && rss > g->p->memory.max &&
                     !g->killed_at_limit) {
                         char a[32], b[32];
-                        format_size(rss, a, sizeof a);
-                        format_size(g->p->memory.max, b, sizeof b);
+                        format_size_human(rss, a, sizeof a);
+                        format_size_human(g->p->memory.max, b, sizeof b);
                         log_warning("The server's processes use %s, over [memory] max = %s; "
                                     "killing them (degraded mode: no cgroup limit).",
                                     a, b);
@@ -407,8 +212,8 @@ static void sample(struct guard *g)
         }
         if (log_to_journal() || getenv("NOTIFY_SOCKET")) {
                 char cur[32], max[32];
-                format_size(g->last.memory_current, cur, sizeof cur);
-                format_size(g->p->memory.max, max, sizeof max);
+                format_size_human(g->last.memory_current, cur, sizeof cur);
+                format_size_human(g->p->memory.max, max, sizeof max);
                 (void)sd_notifyf(false, "STATUS=%s (generation %u): %s of %s%s",
                                  sv_state_name(g->sv.state), g->sv.generation, cur, max,
                                  g->have_cgroup ? "" : ", degraded");
@@ -430,20 +235,6 @@ static int on_sample(sd_event_source *s, uint64_t usec, void *userdata)
 }
 
 /* ---- the server's life --------------------------------------------- */
-
-static void close_server_fds(struct guard *g)
-{
-        g->srv_in_src = sd_event_source_disable_unref(g->srv_in_src);
-        if (g->srv_out_src) {
-                (void)drain_server(g, true);
-                g->srv_out_src = sd_event_source_disable_unref(g->srv_out_src);
-        }
-        if (g->srv.stdin_fd >= 0)
-                close(g->srv.stdin_fd);
-        if (g->srv.stdout_fd >= 0)
-                close(g->srv.stdout_fd);
-        g->srv.stdin_fd = g->srv.stdout_fd = -1;
-}
 
 static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdata);
 
@@ -476,6 +267,7 @@ static int spawn(struct guard *g)
         r = server_spawn(&spec, &g->srv);
         if (r < 0)
                 return log_error_errno(r, "Cannot start %s: %m", g->o->argv[0]);
+        g->last_spawn_usec = now_usec();
         g->running = true;
         g->killed_at_limit = false;
         sv_spawned(&g->sv, now_usec());
@@ -485,20 +277,16 @@ static int spawn(struct guard *g)
         if (r < 0)
                 return log_error_errno(r, "Cannot watch the server's pidfd: %m");
         (void)sd_event_source_set_child_pidfd_own(g->child_src, true);
-        r = sd_event_add_io(g->event, &g->srv_out_src, g->srv.stdout_fd, EPOLLIN,
-                            on_server_stdout, g);
-        if (r >= 0)
-                r = sd_event_add_io(g->event, &g->srv_in_src, g->srv.stdin_fd, EPOLLOUT,
-                                    on_server_stdin, g);
+        r = relay_attach_server(g->relay, g->srv.stdin_fd, g->srv.stdout_fd);
+        g->srv.stdin_fd = g->srv.stdout_fd = -1; /* the relay's now */
         if (r < 0)
-                return log_error_errno(r, "Cannot watch the server's pipes: %m");
+                return log_error_errno(r, "Cannot relay to the server: %m");
 
         log_info("Started %s (pid %d, generation %u)%s%s.", g->o->argv[0], (int)g->srv.pid,
                  g->sv.generation, g->have_cgroup ? " in " : " without a cgroup",
                  g->have_cgroup ? g->cg.path : "");
         if (g->sv.generation == 1)
                 (void)sd_notify(false, "READY=1");
-        flush_to_server(g);
         write_status(g);
         return 0;
 }
@@ -510,6 +298,31 @@ static void describe_end(const struct sv_exit *e, char *buf, size_t len)
                          strsignal(e->signal));
         else
                 snprintf(buf, len, "exited with status %d", e->status);
+}
+
+/* [lsp] notify: one line in the editor saying what happened. */
+static void tell_editor_restart(struct guard *g, const struct sv_exit *e, usec_t delay)
+{
+        char msg[512], max[32], peak[32], d[32], how[128];
+
+        if (!g->p->lsp.notify)
+                return;
+        format_duration(delay, d, sizeof d);
+        if (e->oom) {
+                format_size_human(g->p->memory.max, max, sizeof max);
+                format_size_human(g->peak, peak, sizeof peak);
+                snprintf(msg, sizeof msg,
+                         "%s ran out of memory (limit %s, peak %s) and was restarted by "
+                         "gopls-guard in %s; open files and settings are restored.",
+                         g->o->argv[0], max, peak, d);
+        } else {
+                describe_end(e, how, sizeof how);
+                snprintf(msg, sizeof msg,
+                         "%s %s and was restarted by gopls-guard in %s; open files and "
+                         "settings are restored.",
+                         g->o->argv[0], how, d);
+        }
+        session_show_message(relay_session(g->relay), 2, msg);
 }
 
 static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
@@ -547,11 +360,13 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
         }
         g->running = false;
         g->child_src = sd_event_source_disable_unref(g->child_src);
-        close_server_fds(g);
-        if (g->stdout_pollable)
-                flush_to_editor(g);
-        else
-                (void)buf_flush(&g->to_editor, STDOUT_FILENO);
+        relay_detach_server(g->relay);
+
+        /* After the editor's shutdown the server is meant to go: its end is
+         * the stop the editor asked for, whatever the status. */
+        struct lsp_session *session = relay_session(g->relay);
+        if (g->sv.state == SV_RUNNING && session_shutdown_requested(session))
+                (void)sv_stop(&g->sv, now);
 
         enum sv_state before = g->sv.state;
         struct sv_action a = sv_exited(&g->sv, now, &e, drand48());
@@ -560,8 +375,8 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
 
         if (e.oom) {
                 char max[32], peak[32];
-                format_size(g->p->memory.max, max, sizeof max);
-                format_size(g->peak, peak, sizeof peak);
+                format_size_human(g->p->memory.max, max, sizeof max);
+                format_size_human(g->peak, peak, sizeof peak);
                 char fields[256];
                 snprintf(fields, sizeof fields,
                          "GOPLS_GUARD_EVENT=oom-kill\nGOPLS_GUARD_SERVER_PID=%d\n"
@@ -582,12 +397,22 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
         if (a.kind == SV_ACT_WAIT) {
                 char d[32];
                 format_duration(a.delay, d, sizeof d);
+                tell_editor_restart(g, &e, a.delay);
                 log_notice("Restarting %s in %s (restart %u; at most %u within %s).",
                            g->o->argv[0], d, g->sv.total_restarts, g->sv.max_restarts,
                            (format_duration(g->sv.window, how, sizeof how), how));
         } else if (a.kind == SV_ACT_EXIT && a.gave_up) {
                 char w[32];
                 format_duration(g->sv.window, w, sizeof w);
+                char msg[512];
+                snprintf(msg, sizeof msg,
+                         "gopls-guard gave up: %s ended %u times within %s%s. Restart the "
+                         "language server from the editor once the cause is fixed.",
+                         g->o->argv[0], g->sv.max_restarts + 1, w,
+                         e.oom ? ", each time out of memory" : "");
+                session_fail_pending(session, msg);
+                if (g->p->lsp.notify)
+                        session_show_message(session, 1, msg);
                 log_error("Giving up: %s ended %u times within %s ([restart] max_restarts = %u). "
                           "%s",
                           g->o->argv[0], g->sv.max_restarts + 1, w, g->sv.max_restarts,
@@ -668,8 +493,7 @@ static void act(struct guard *g, struct sv_action a)
                  * it what the editor sent, then EOF, and SIGTERM only if it is
                  * still there after half of stop_grace (at once when the guard
                  * itself was asked to stop by a signal). */
-                g->close_server_input = true;
-                flush_to_server(g);
+                relay_end_server_input(g->relay);
                 if (g->running && g->stop_by_signal)
                         (void)kill(g->srv.pid, SIGTERM);
                 else if (g->running)
@@ -691,9 +515,16 @@ static void act(struct guard *g, struct sv_action a)
                 }
                 break;
         }
-        case SV_ACT_EXIT:
-                sd_event_exit(g->event, a.exit_code);
+        case SV_ACT_EXIT: {
+                struct lsp_session *session = relay_session(g->relay);
+                /* After the editor's exit the spec sets the status: 0 if
+                 * shutdown came first, 1 if not. */
+                int code = a.exit_code;
+                if (!a.gave_up && session_exit_requested(session))
+                        code = session_exit_code(session);
+                sd_event_exit(g->event, code);
                 break;
+        }
         }
 }
 
@@ -797,41 +628,16 @@ static int build_env(struct guard *g)
                 if (asprintf(&g->env[n], "GOMEMLIMIT=%" PRIu64, limit) < 0)
                         return -ENOMEM;
                 char sz[32];
-                format_size(limit, sz, sizeof sz);
+                format_size_human(limit, sz, sizeof sz);
                 log_debug("GOMEMLIMIT=%s (%u%% of memory.high).", sz, p->server.go_memlimit);
         }
         return 0;
 }
 
-static int setup_stdio(struct guard *g)
+static void on_editor_done(void *userdata)
 {
-        int r;
-
-        /* Regular files and /dev/null cannot be polled; a non-pollable stdin
-         * is read once as it is (a finite input), a non-pollable stdout is
-         * written synchronously. */
-        r = fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
-        if (r >= 0)
-                r = sd_event_add_io(g->event, &g->stdin_src, STDIN_FILENO, EPOLLIN, on_stdin, g);
-        if (r < 0) {
-                (void)fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) & ~O_NONBLOCK);
-                char chunk[RELAY_CHUNK];
-                ssize_t n;
-                while ((n = read(STDIN_FILENO, chunk, sizeof chunk)) > 0)
-                        if (buf_append(&g->to_server, chunk, (size_t)n) < 0)
-                                return -ENOMEM;
-                g->stdin_eof = true;
-        }
-        struct stat st;
-        if (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
-                r = fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
-                if (r >= 0)
-                        r = sd_event_add_io(g->event, &g->stdout_src, STDOUT_FILENO, EPOLLOUT,
-                                            on_stdout, g);
-                g->stdout_pollable = r >= 0;
-        }
-        update_io(g);
-        return 0;
+        struct guard *g = userdata;
+        act(g, sv_stop(&g->sv, now_usec()));
 }
 
 static void teardown(struct guard *g)
@@ -848,7 +654,11 @@ static void teardown(struct guard *g)
                 g->running = false;
         }
         g->child_src = sd_event_source_disable_unref(g->child_src);
-        close_server_fds(g);
+        if (g->relay) {
+                relay_detach_server(g->relay);
+                relay_flush_editor(g->relay);
+                relay_free(g->relay);
+        }
         if (g->srv.pidfd >= 0)
                 close(g->srv.pidfd);
         if (g->watching)
@@ -859,8 +669,6 @@ static void teardown(struct guard *g)
                         log_warning("%s", why);
                 cg_close(&g->cg);
         }
-        g->stdin_src = sd_event_source_disable_unref(g->stdin_src);
-        g->stdout_src = sd_event_source_disable_unref(g->stdout_src);
         g->sample_timer = sd_event_source_disable_unref(g->sample_timer);
         g->sv_timer = sd_event_source_disable_unref(g->sv_timer);
         g->term_timer = sd_event_source_disable_unref(g->term_timer);
@@ -872,8 +680,6 @@ static void teardown(struct guard *g)
         for (char **e = g->env; e && *e; e++)
                 free(*e);
         free(g->env);
-        free(g->to_server.data);
-        free(g->to_editor.data);
         sd_event_unref(g->event);
 }
 
@@ -949,22 +755,27 @@ int guard_run(const struct guard_options *o)
         if (status_dir(&dir) >= 0 &&
             asprintf(&g.status_path, "%s/%d.json", dir, (int)getpid()) < 0)
                 g.status_path = NULL; /* no status file; the guard works without */
-        if (setup_stdio(&g) < 0) {
-                log_error_errno(ENOMEM, "Out of memory");
+        const struct lsp_session_config scfg = {.replay = g.p->lsp.replay};
+        const struct relay_events rev = {.editor_done = on_editor_done, .userdata = &g};
+        r = relay_new(g.event, &scfg, &rev, &g.relay);
+        if (r < 0) {
+                log_error_errno(r, "Cannot set up the editor's stdio: %m");
                 goto out;
         }
+        if (!g.have_cgroup && g.p->lsp.notify)
+                session_show_message(relay_session(g.relay), 2,
+                                     "gopls-guard found no usable cgroup and runs degraded: the "
+                                     "language server's memory is only polled, not limited by "
+                                     "the kernel. See the guard's log for why.");
 
         act(&g, sv_start(&g.sv, now_usec()));
-        if (g.stdin_eof && g.sv.state == SV_RUNNING)
+        if (relay_editor_closed(g.relay) && g.sv.state == SV_RUNNING)
                 act(&g, sv_stop(&g.sv, now_usec()));
 
         r = sd_event_loop(g.event);
         code = r < 0 ? 1 : r;
         if (r < 0)
                 log_error_errno(r, "The event loop failed: %m");
-        /* Everything the server said goes out before the guard ends. */
-        (void)fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) & ~O_NONBLOCK);
-        (void)buf_flush(&g.to_editor, STDOUT_FILENO);
 out:
         teardown(&g);
         return code;

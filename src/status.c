@@ -48,13 +48,14 @@ static json_t *limit_json(uint64_t v)
 int status_format(const struct status *s, char **ret_json)
 {
         json_t *o = json_pack(
-                "{s:I, s:s?, s:s?, s:s?, s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:s?}",
+                "{s:I, s:s?, s:s?, s:s?, s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:s?}",
                 "pid", (json_int_t)s->guard_pid, "workspace", s->workspace, "cgroup", s->cgroup,
                 "command", s->command, "state", s->state, "server_pid",
                 (json_int_t)s->server_pid, "generation", (json_int_t)s->generation, "restarts",
                 (json_int_t)s->restarts, "oom_kills", (json_int_t)s->oom_kills, "degraded",
                 s->degraded, "started_usec", (json_int_t)s->started_usec, "last_exit_usec",
-                (json_int_t)s->last_exit_usec, "updated_usec", (json_int_t)s->updated_usec,
+                (json_int_t)s->last_exit_usec, "last_spawn_usec", (json_int_t)s->last_spawn_usec,
+                "updated_usec", (json_int_t)s->updated_usec,
                 "last_end", s->last_end);
         if (!o)
                 return -ENOMEM;
@@ -99,7 +100,7 @@ static void human_size(json_t *v, char *buf, size_t len)
                 snprintf(buf, len, "%s", json_string_value(v));
                 return;
         }
-        (void)format_size((uint64_t)json_integer_value(v), buf, len);
+        (void)format_size_human((uint64_t)json_integer_value(v), buf, len);
 }
 
 int status_command(FILE *out, bool json, const char *workspace)

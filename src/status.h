@@ -25,7 +25,9 @@ struct status {
         uint64_t cpu_usage_usec, cpu_throttled_usec;
         uint64_t pids_current, pids_max;
         bool degraded;
-        uint64_t started_usec, last_exit_usec, updated_usec; /* CLOCK_MONOTONIC */
+        /* CLOCK_MONOTONIC: guard start, last server reaped, last server
+         * spawned (clone returned), this write */
+        uint64_t started_usec, last_exit_usec, last_spawn_usec, updated_usec;
         const char *last_end; /* "oom", "signal", ... or NULL */
 };
 

@@ -1,0 +1,52 @@
+/* relay.h — framed LSP messages between the editor's stdio and the current
+ * server generation's pipes, through the session (lsp-session.h).
+ *
+ *   stdin ─▶ decoder ─▶ session_from_editor ─▶ outq ─▶ server stdin
+ *   stdout ◀─ outq ◀─ session_from_server ◀─ decoder ◀─ server stdout
+ *
+ * The editor's side lives as long as the guard; the server's side is
+ * attached per generation.  Back-pressure: while a side's output queue is
+ * over its high-water mark, the relay stops reading the side that feeds it.
+ * Bytes that do not frame are logged with the decoder's reason and skipped;
+ * the decoder resynchronises on the next header, so no later message is
+ * lost. */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "lsp-session.h"
+
+struct relay;
+
+struct relay_events {
+        /* The editor closed stdin or stdout, or sent `exit`: stop the server. */
+        void (*editor_done)(void *userdata);
+        void *userdata;
+};
+
+/* Watch stdin/stdout on `e`.  A stdin that cannot be polled (a regular
+ * file, /dev/null) is read whole at once, then counts as closed. */
+int relay_new(sd_event *e, const struct lsp_session_config *cfg, const struct relay_events *ev,
+              struct relay **ret);
+void relay_free(struct relay *r);
+
+/* A new server generation: the relay takes ownership of both fds (made
+ * non-blocking by the caller) and lets the session replay. */
+int relay_attach_server(struct relay *r, int stdin_fd, int stdout_fd);
+
+/* The server ended: read what it still wrote, pass it on, close both fds
+ * and tell the session.  No-op without a server. */
+void relay_detach_server(struct relay *r);
+
+/* Send what is queued for the server, then close its stdin (its cue to
+ * end); at once if nothing is queued. */
+void relay_end_server_input(struct relay *r);
+
+/* Whether the editor's stdin has ended (EOF, or non-pollable input read). */
+bool relay_editor_closed(const struct relay *r);
+
+/* Write everything queued for the editor, blocking; for the guard's exit. */
+void relay_flush_editor(struct relay *r);
+
+struct lsp_session *relay_session(struct relay *r);
