@@ -1502,6 +1502,18 @@ static void print_key(FILE *f, const struct policy *p, enum policy_key k)
                 format_number(k, num_get(p, k), buf, sizeof(buf));
                 if (*buf)
                         fprintf(f, " %s", buf);
+                /* A share of memory resolves to an odd byte count: say it
+                 * the way a person reads it too. */
+                char human[32];
+                if (ki->type == VT_SIZE && format_size_human(num_get(p, k), human, sizeof human) >= 0 &&
+                    strcmp(human, buf) != 0) {
+                        fprintf(f, "  ; %s", human);
+                        if (p->origin[k].file)
+                                fprintf(f, ", from %s:%u\n", p->origin[k].file, p->origin[k].line);
+                        else
+                                fputs(", default\n", f);
+                        return;
+                }
         } else {
                 switch (ki->type) {
                 case VT_COMMAND:

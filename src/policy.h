@@ -213,6 +213,9 @@ int parse_bool(const char *s, bool *ret);
 int parse_percent(const char *s, uint64_t *ret_percent); /* "200%" or "200" */
 int format_size(uint64_t bytes, char *buf, size_t len);  /* "max" for POLICY_NO_LIMIT */
 int format_duration(usec_t usec, char *buf, size_t len);
+/* For people, not for reading back: "9.4G", "512M", "1.5K", "812" (bytes),
+ * "max"; one decimal, rounded down. */
+int format_size_human(uint64_t bytes, char *buf, size_t len);
 /* "2", "1.5": a non-negative decimal number, read without the locale's
  * decimal point (strtod() would want "1,5" under a German locale). */
 int parse_factor(const char *s, double *ret);

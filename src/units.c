@@ -281,6 +281,28 @@ int format_size(uint64_t bytes, char *buf, size_t len)
         return format_checked(len, snprintf(buf, len, "%" PRIu64 "%c", v, suffixes[exp - 1]));
 }
 
+int format_size_human(uint64_t bytes, char *buf, size_t len)
+{
+        static const char suffixes[] = "KMGT";
+        unsigned exp = 0;
+        uint64_t unit = 1;
+
+        if (bytes == POLICY_NO_LIMIT)
+                return format_checked(len, snprintf(buf, len, "max"));
+        while (exp < sizeof(suffixes) - 1 && bytes >= unit * KIB) {
+                unit *= KIB;
+                exp++;
+        }
+        if (exp == 0)
+                return format_checked(len, snprintf(buf, len, "%" PRIu64, bytes));
+        uint64_t tenths = bytes / (unit / 10) % 10; /* unit is >= 1024, so unit/10 > 0 */
+        if (tenths == 0)
+                return format_checked(len, snprintf(buf, len, "%" PRIu64 "%c", bytes / unit,
+                                                    suffixes[exp - 1]));
+        return format_checked(len, snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "%c", bytes / unit,
+                                            tenths, suffixes[exp - 1]));
+}
+
 int format_duration(usec_t usec, char *buf, size_t len)
 {
         static const struct {

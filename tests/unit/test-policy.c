@@ -1023,7 +1023,7 @@ static void test_print_format(void)
         CHECK_INT(policy_finish(&p, err), 0);
         out = print_policy(&p);
         CHECK(strncmp(out, "[server]\ncommand = gopls  ; default\nargs =  ; default\n", 54) == 0);
-        CHECK_CONTAINS(out, "\n\n[memory]\nhigh = 6871947673  ; default\n"
+        CHECK_CONTAINS(out, "\n\n[memory]\nhigh = 6871947673  ; 6.4G, default\n"
                             "max = 12G  ; from u.ini:2\nswap_max = 0  ; default\n"
                             "oom_group = yes  ; default\n");
         CHECK_CONTAINS(out, "[cpu]\nweight =  ; default\nmax = 150%  ; from u.ini:7\n"

@@ -324,6 +324,30 @@ static void test_duration_round_trip(void)
         CHECK_INT(bad, 0);
 }
 
+static void test_format_size_human(void)
+{
+        static const struct {
+                uint64_t bytes;
+                const char *want;
+        } cases[] = {
+                {0, "0"},
+                {1023, "1023"},
+                {1024, "1K"},
+                {1536, "1.5K"},
+                {52428800, "50M"},
+                {52367360, "49.9M"},             /* rounded down, never up to the limit */
+                {UINT64_C(10110605721), "9.4G"}, /* 40% of 23.5G */
+                {UINT64_C(3) << 40, "3T"},
+                {POLICY_NO_LIMIT, "max"},
+        };
+        char buf[32];
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                CHECK_INT(format_size_human(cases[i].bytes, buf, sizeof buf), 0);
+                CHECK_STR(buf, cases[i].want);
+        }
+        CHECK(format_size_human(UINT64_C(10110605721), buf, 3) < 0); /* too small a buffer */
+}
+
 int main(void)
 {
         RUN(test_parse_size);
@@ -334,6 +358,7 @@ int main(void)
         RUN(test_parse_factor);
         RUN(test_format_size);
         RUN(test_format_duration);
+        RUN(test_format_size_human);
         RUN(test_duration_round_trip);
         return check_summary();
 }
