@@ -18,7 +18,7 @@ check_clean() {
         left=$(leaker_pids)
         [ -z "$left" ] || fail "$what: leaker processes still alive: $left"
         [ -z "$(cat "$GUARD_DIR/cgroup.procs")" ] || fail "$what: $GUARD_DIR/cgroup.procs not empty: $(tr '\n' ' ' <"$GUARD_DIR/cgroup.procs")"
-        [ ! -e "$(status_file)" ] || say "note: status file $(status_file) left behind"
+        [ ! -e "$(status_file)" ] || fail "$what: status file $(status_file) left behind"
 }
 
 # 1. Graceful stop: EOF on the guard's stdin.
