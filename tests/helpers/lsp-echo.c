@@ -1,0 +1,404 @@
+/* lsp-echo — a tiny stdio LSP server for benchmarks and tests.
+ *
+ * It reads Content-Length framed JSON-RPC messages from stdin and answers
+ * on stdout:
+ *   initialize     {"capabilities":{}}
+ *   shutdown       null; a later `exit` ends it with status 0 (status 1
+ *                  for an `exit` without `shutdown` first, as LSP says)
+ *   bench/echo     the request's params, as the raw text they were sent in
+ *   bench/big      params {"bytes":N}: a JSON string of N bytes (letters,
+ *                  no escapes; N up to 1 GiB)
+ *   other request  null
+ * Notifications and responses (to requests it never sends) are ignored.
+ * End of stdin ends it with status 0.  Messages that do not frame, or whose
+ * body is not a JSON object, end it with status 1 and a line on stderr.
+ *
+ * No JSON library: only the top level of the body is walked (keys, and
+ * where each value starts and ends), which is exact for any valid JSON and
+ * cheap for large strings (memchr() to the closing quote).  It never sends
+ * requests or notifications of its own. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define BIG_MAX ((size_t)1 << 30)
+#define HEADER_MAX 4096
+
+static void die(const char *what)
+{
+        fprintf(stderr, "lsp-echo: %s\n", what);
+        exit(1);
+}
+
+/* ---- input: one framed message at a time ---------------------------- */
+
+static char *in_buf;
+static size_t in_cap, in_len, in_pos; /* unread bytes are [in_pos, in_len) */
+
+/* Make room for `need` unread bytes in one piece; false at end of input. */
+static bool fill(size_t need)
+{
+        while (in_len - in_pos < need) {
+                if (in_pos > 0) {
+                        memmove(in_buf, in_buf + in_pos, in_len - in_pos);
+                        in_len -= in_pos;
+                        in_pos = 0;
+                }
+                if (need > in_cap) {
+                        size_t cap = in_cap ? in_cap : 64 * 1024;
+                        while (cap < need)
+                                cap *= 2;
+                        char *p = realloc(in_buf, cap);
+                        if (!p)
+                                die("out of memory");
+                        in_buf = p;
+                        in_cap = cap;
+                }
+                ssize_t n = read(STDIN_FILENO, in_buf + in_len, in_cap - in_len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        die("cannot read stdin");
+                if (n == 0)
+                        return false;
+                in_len += (size_t)n;
+        }
+        return true;
+}
+
+/* The next body, or NULL at a clean end of input (between messages). */
+static const char *next_message(size_t *ret_len)
+{
+        size_t content_length = SIZE_MAX;
+        size_t scanned = 0, end;
+
+        /* Headers end at the first empty line. */
+        for (;;) {
+                const char *h = in_buf + in_pos;
+                size_t avail = in_len - in_pos;
+                const char *e = NULL;
+
+                for (size_t i = scanned; i + 3 < avail; i++)
+                        if (h[i] == '\r' && h[i + 1] == '\n' && h[i + 2] == '\r' &&
+                            h[i + 3] == '\n') {
+                                e = h + i;
+                                break;
+                        }
+                if (e) {
+                        end = (size_t)(e - h);
+                        break;
+                }
+                scanned = avail > 3 ? avail - 3 : 0;
+                if (avail > HEADER_MAX)
+                        die("header too long");
+                if (!fill(avail + 1)) {
+                        if (in_len == in_pos)
+                                return NULL;
+                        die("end of input inside a header");
+                }
+        }
+
+        /* Header lines: only Content-Length matters. */
+        for (size_t i = 0; i < end;) {
+                const char *line = in_buf + in_pos + i;
+                const char *nl = memchr(line, '\r', end - i);
+                size_t len = nl ? (size_t)(nl - line) : end - i;
+                static const char name[] = "Content-Length:";
+
+                if (len > sizeof(name) - 1 && strncasecmp(line, name, sizeof(name) - 1) == 0) {
+                        const char *p = line + sizeof(name) - 1;
+                        const char *stop = line + len;
+                        size_t v = 0;
+                        bool digits = false;
+
+                        while (p < stop && (*p == ' ' || *p == '\t'))
+                                p++;
+                        for (; p < stop && *p >= '0' && *p <= '9'; p++, digits = true) {
+                                if (v > (SIZE_MAX - 9) / 10)
+                                        die("Content-Length too large");
+                                v = v * 10 + (size_t)(*p - '0');
+                        }
+                        while (p < stop && (*p == ' ' || *p == '\t'))
+                                p++;
+                        if (!digits || p != stop)
+                                die("bad Content-Length");
+                        content_length = v;
+                }
+                i += len + 2;
+        }
+        if (content_length == SIZE_MAX)
+                die("message without Content-Length");
+
+        size_t header = end + 4;
+        if (!fill(header + content_length))
+                die("end of input inside a body");
+        const char *body = in_buf + in_pos + header;
+        in_pos += header + content_length;
+        *ret_len = content_length;
+        return body;
+}
+
+/* ---- the top level of a JSON object --------------------------------- */
+
+struct span {
+        const char *p; /* NULL: absent */
+        size_t len;
+};
+
+static const char *skip_ws(const char *p, const char *end)
+{
+        while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+                p++;
+        return p;
+}
+
+/* `p` at an opening quote: the position after the closing one, or NULL. */
+static const char *skip_string(const char *p, const char *end)
+{
+        for (p++; p < end;) {
+                const char *q = memchr(p, '"', (size_t)(end - p));
+                size_t bs = 0;
+
+                if (!q)
+                        return NULL;
+                while (q - bs > p && *(q - bs - 1) == '\\')
+                        bs++;
+                if (bs % 2 == 0)
+                        return q + 1;
+                p = q + 1;
+        }
+        return NULL;
+}
+
+/* `p` at the start of a value: the position after it, or NULL. */
+static const char *skip_value(const char *p, const char *end)
+{
+        int depth = 0;
+
+        while (p < end) {
+                char c = *p;
+
+                if (c == '"') {
+                        p = skip_string(p, end);
+                        if (!p)
+                                return NULL;
+                } else if (c == '{' || c == '[') {
+                        depth++;
+                        p++;
+                } else if (c == '}' || c == ']') {
+                        if (depth == 0)
+                                return p; /* the end of the enclosing object */
+                        depth--;
+                        p++;
+                } else if (c == ',' && depth == 0) {
+                        return p;
+                } else {
+                        p++;
+                }
+                if (depth == 0 && (c == '"' || c == '}' || c == ']'))
+                        return p;
+        }
+        return depth == 0 ? p : NULL;
+}
+
+struct message {
+        struct span id, method, params, result, error;
+};
+
+static bool key_is(const char *k, size_t len, const char *want)
+{
+        return strlen(want) == len && memcmp(k, want, len) == 0;
+}
+
+static bool parse_top(const char *body, size_t len, struct message *m)
+{
+        const char *end = body + len;
+        const char *p = skip_ws(body, end);
+
+        memset(m, 0, sizeof(*m));
+        if (p == end || *p != '{')
+                return false;
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == '}')
+                return true;
+        while (p < end) {
+                if (*p != '"')
+                        return false;
+                const char *k = p + 1;
+                const char *ke = skip_string(p, end);
+                if (!ke)
+                        return false;
+                size_t klen = (size_t)(ke - 1 - k);
+                p = skip_ws(ke, end);
+                if (p == end || *p != ':')
+                        return false;
+                p = skip_ws(p + 1, end);
+                const char *v = p;
+                const char *ve = skip_value(p, end);
+                if (!ve || ve == v)
+                        return false;
+                struct span s = {v, (size_t)(ve - v)};
+                while (s.len > 0 && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t' ||
+                                     s.p[s.len - 1] == '\n' || s.p[s.len - 1] == '\r'))
+                        s.len--;
+                if (key_is(k, klen, "id"))
+                        m->id = s;
+                else if (key_is(k, klen, "method"))
+                        m->method = s;
+                else if (key_is(k, klen, "params"))
+                        m->params = s;
+                else if (key_is(k, klen, "result"))
+                        m->result = s;
+                else if (key_is(k, klen, "error"))
+                        m->error = s;
+                p = skip_ws(ve, end);
+                if (p < end && *p == '}')
+                        return true;
+                if (p == end || *p != ',')
+                        return false;
+                p = skip_ws(p + 1, end);
+        }
+        return false;
+}
+
+static bool method_is(const struct span *m, const char *name)
+{
+        size_t n = strlen(name);
+
+        return m->p && m->len == n + 2 && memcmp(m->p + 1, name, n) == 0;
+}
+
+/* ---- output ---------------------------------------------------------- */
+
+static void write_all(struct iovec *iov, int n)
+{
+        while (n > 0) {
+                ssize_t w = writev(STDOUT_FILENO, iov, n);
+
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0)
+                        exit(errno == EPIPE ? 0 : 1); /* the client went away */
+                size_t done = (size_t)w;
+                while (n > 0 && done >= iov->iov_len) {
+                        done -= iov->iov_len;
+                        iov++;
+                        n--;
+                }
+                if (n > 0) {
+                        iov->iov_base = (char *)iov->iov_base + done;
+                        iov->iov_len -= done;
+                }
+        }
+}
+
+/* {"jsonrpc":"2.0","id":ID,"result":<pre><mid><post>} with its header. */
+static void respond(const struct span *id, const char *pre, size_t pre_len, const char *mid,
+                    size_t mid_len, const char *post, size_t post_len)
+{
+        static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":";
+        static const char res[] = ",\"result\":";
+        static const char tail[] = "}";
+        size_t body = sizeof(head) - 1 + id->len + sizeof(res) - 1 + pre_len + mid_len + post_len +
+                      sizeof(tail) - 1;
+        char hdr[64];
+        int hl = snprintf(hdr, sizeof(hdr), "Content-Length: %zu\r\n\r\n", body);
+        struct iovec iov[] = {
+            {hdr, (size_t)hl},        {(void *)head, sizeof(head) - 1},
+            {(void *)id->p, id->len}, {(void *)res, sizeof(res) - 1},
+            {(void *)pre, pre_len},   {(void *)mid, mid_len},
+            {(void *)post, post_len}, {(void *)tail, sizeof(tail) - 1},
+        };
+
+        write_all(iov, (int)(sizeof(iov) / sizeof(iov[0])));
+}
+
+static void respond_text(const struct span *id, const char *text)
+{
+        respond(id, text, strlen(text), NULL, 0, NULL, 0);
+}
+
+/* N from {"bytes":N}; SIZE_MAX when missing or out of range. */
+static size_t big_size(const struct span *params)
+{
+        static const char key[] = "\"bytes\"";
+        const char *end = params->p + params->len;
+        const char *k = params->p ? memmem(params->p, params->len, key, sizeof(key) - 1) : NULL;
+        size_t v = 0;
+        bool digits = false;
+
+        if (!k)
+                return SIZE_MAX;
+        const char *p = skip_ws(k + sizeof(key) - 1, end);
+        if (p == end || *p != ':')
+                return SIZE_MAX;
+        for (p = skip_ws(p + 1, end); p < end && *p >= '0' && *p <= '9'; p++, digits = true) {
+                v = v * 10 + (size_t)(*p - '0');
+                if (v > BIG_MAX)
+                        return SIZE_MAX;
+        }
+        return digits ? v : SIZE_MAX;
+}
+
+static void respond_big(const struct span *id, size_t n)
+{
+        static char *fill_buf;
+        static size_t fill_len;
+
+        if (n > fill_len) {
+                char *p = realloc(fill_buf, n);
+                if (!p)
+                        die("out of memory");
+                for (size_t i = fill_len; i < n; i++)
+                        p[i] = (char)('a' + i % 26);
+                fill_buf = p;
+                fill_len = n;
+        }
+        respond(id, "\"", 1, fill_buf, n, "\"", 1);
+}
+
+int main(void)
+{
+        bool shut_down = false;
+        const char *body;
+        size_t len;
+
+        while ((body = next_message(&len))) {
+                struct message m;
+
+                if (!parse_top(body, len, &m))
+                        die("a message body is not a JSON object");
+                if (!m.method.p)
+                        continue; /* a response: we send no requests */
+                if (method_is(&m.method, "exit"))
+                        return shut_down ? 0 : 1;
+                if (!m.id.p)
+                        continue; /* other notifications */
+                if (method_is(&m.method, "initialize")) {
+                        respond_text(&m.id, "{\"capabilities\":{}}");
+                } else if (method_is(&m.method, "shutdown")) {
+                        shut_down = true;
+                        respond_text(&m.id, "null");
+                } else if (method_is(&m.method, "bench/echo")) {
+                        if (m.params.p)
+                                respond(&m.id, m.params.p, m.params.len, NULL, 0, NULL, 0);
+                        else
+                                respond_text(&m.id, "null");
+                } else if (method_is(&m.method, "bench/big")) {
+                        size_t n = big_size(&m.params);
+                        if (n == SIZE_MAX)
+                                respond_text(&m.id, "null");
+                        else
+                                respond_big(&m.id, n);
+                } else {
+                        respond_text(&m.id, "null");
+                }
+        }
+        return 0;
+}
