@@ -14,6 +14,10 @@ if [ -z "${SKIP_DEPS:-}" ]; then
         bash packaging/install-deps.sh
 fi
 
+# The LSP client library for the end-to-end tier, pinned by its lock file;
+# installed here so that a failure is loud rather than a skipped tier.
+(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+
 jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGUARD_WERROR=ON
 cmake --build build -j "$jobs"
