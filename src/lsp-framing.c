@@ -19,6 +19,11 @@ enum { ST_HEADERS, ST_BODY, ST_SKIP, ST_RESYNC };
 /* Give memory back after a large message once the buffer is mostly idle;
  * below this size keeping the buffer is cheaper than reallocating. */
 #define SHRINK_ABOVE ((size_t)1 << 20)
+/* ...and only after this many reserves in a row needed little of it: a
+ * stream of large answers (completion lists, symbol searches) would
+ * otherwise shrink and regrow the buffer, copying and faulting in every
+ * page, for each message. */
+#define SHRINK_AFTER 32
 
 #define CL_NAME "content-length"
 #define CL_NAME_LEN (sizeof(CL_NAME) - 1)
@@ -145,7 +150,11 @@ int lsp_decoder_reserve(struct lsp_decoder *d, size_t min, char **ret_ptr, size_
                 return -ENOMEM;
         need = live + want;
 
-        shrink = d->cap > SHRINK_ABOVE && need <= d->cap / 4;
+        if (d->cap > SHRINK_ABOVE && need <= d->cap / 4)
+                d->small_streak++;
+        else
+                d->small_streak = 0;
+        shrink = d->small_streak >= SHRINK_AFTER;
         if (!shrink && d->cap - d->tail < want) {
                 if (need <= d->cap) {
                         memmove(d->buf, d->buf + d->head, live);
@@ -162,6 +171,7 @@ int lsp_decoder_reserve(struct lsp_decoder *d, size_t min, char **ret_ptr, size_
                 r = resize(d, need);
                 if (r < 0)
                         return r;
+                d->small_streak = 0;
         }
         *ret_ptr = d->buf + d->tail;
         *ret_avail = d->cap - d->tail;

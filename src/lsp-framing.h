@@ -55,6 +55,7 @@ struct lsp_decoder {
         int state;
         bool have_length;
         bool in_block; /* a header line of this message was seen */
+        unsigned small_streak; /* reserves in a row that needed < cap/4 */
         char reason[LSP_REASON_MAX];
 };
 

@@ -269,6 +269,10 @@ int relay_new(sd_event *e, const struct lsp_session_config *cfg, const struct re
                 r->stdin_closed = true;
         }
         if (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+                /* As for the server's pipes (server.c): large answers in
+                 * fewer wake-ups.  Only ever grows it; failure keeps it. */
+                if (S_ISFIFO(st.st_mode) && fcntl(STDOUT_FILENO, F_GETPIPE_SZ) < (1 << 20))
+                        (void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 1 << 20);
                 k = fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
                 if (k >= 0)
                         k = sd_event_add_io(e, &r->stdout_src, STDOUT_FILENO, EPOLLOUT, on_stdout,

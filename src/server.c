@@ -90,6 +90,11 @@ int server_spawn(const struct server_spec *spec, struct server_proc *ret)
                 r = -errno;
                 goto fail;
         }
+        /* Large answers (completion lists, symbol searches) pass in fewer
+         * wake-ups with a bigger pipe; 1 MiB is the default
+         * /proc/sys/fs/pipe-max-size, and a smaller limit just keeps 64 KiB. */
+        (void)fcntl(out[1], F_SETPIPE_SZ, 1 << 20);
+        (void)fcntl(in[1], F_SETPIPE_SZ, 1 << 20);
         if (fcntl(in[1], F_SETFD, FD_CLOEXEC) < 0 || fcntl(out[0], F_SETFD, FD_CLOEXEC) < 0 ||
             fcntl(in[1], F_SETFL, O_NONBLOCK) < 0 || fcntl(out[0], F_SETFL, O_NONBLOCK) < 0) {
                 r = -errno;
