@@ -595,9 +595,13 @@ async function killDuringHover() {
   await wire.lastWrite?.catch(() => {}); // the request is now in the pipe
   const inFlight = wire.sent.size === before + 1 && [...wire.sent.values()].at(-1).responses === 0;
   log(`kill 2: SIGKILL server pid ${pid} with hover ${inFlight ? 'in flight' : 'ALREADY ANSWERED'}`);
+  const tKill = performance.now();
   sigkill(pid);
   check('kill 2: server process is gone', await waitUntil(() => !pidAlive(pid), 10_000), `pid ${pid}`);
   const r = await pending;
+  // A figure for bench/run.sh, not a check: kill -> the in-flight request
+  // answered by the replacement server after the session replay.
+  console.log(`BENCH kill_to_answer_ms=${(performance.now() - tKill).toFixed(0)}`);
   if (r.ok) {
     const text = hoverText(r.h);
     check('kill 2: in-flight hover answered correctly', text.includes(BYE_SIG), short(text, 160));
