@@ -166,22 +166,24 @@ static int load_policy(struct policy *p, const struct cli *c)
 static int masquerade(int argc, char **argv, struct cli *c)
 {
         char *real = NULL;
-        int r = server_find_command("gopls", true, &real);
+        int r;
 
         for (int i = 1; i < argc; i++)
                 if (strncmp(argv[i], "-remote", 7) == 0 || strncmp(argv[i], "--remote", 8) == 0) {
                         fprintf(stderr,
                                 "gopls-guard: refusing '%s' as gopls: a forwarder would run the "
-                                "real server outside the guard's cgroup; run 'gopls-guard serve' "
-                                "and connect to it instead\n",
+                                "real server outside the guard's cgroup; let the editor start "
+                                "gopls (this guard) directly instead\n",
                                 argv[i]);
                         return -EINVAL;
                 }
+        r = server_find_command("gopls", true, &real);
         if (r < 0) {
                 fprintf(stderr,
                         "gopls-guard: invoked as gopls, but no other gopls is on PATH to run\n");
                 return r;
         }
+        /* `real` lives as long as the process: it is the server's argv[0]. */
         argv[0] = real;
         c->rest = argv;
         c->n_rest = argc;
