@@ -791,6 +791,17 @@ static int set_enum(struct load_ctx *c, const char *value, const char *const *na
         return fail(c, -EINVAL, "%s: \"%s\" is not one of %s", c->where, value, list);
 }
 
+/* split_words() with the error a policy file's author sees. */
+static int split_value(struct load_ctx *c, const char *value, char ***ret, size_t *ret_n)
+{
+        int r = split_words(value, ret, ret_n);
+        if (r == -ENOMEM)
+                return fail(c, r, "out of memory");
+        if (r < 0)
+                return fail(c, r, "%s: \"%s\" has a \" without its closing \"", c->where, value);
+        return 0;
+}
+
 static int set_value(struct load_ctx *c, enum policy_key k, const char *value)
 {
         struct policy *p = c->p;
@@ -829,12 +840,9 @@ static int set_value(struct load_ctx *c, enum policy_key k, const char *value)
                 char **words;
                 size_t n;
 
-                r = split_words(value, &words, &n);
-                if (r == -ENOMEM)
-                        return fail(c, r, "out of memory");
+                r = split_value(c, value, &words, &n);
                 if (r < 0)
-                        return fail(c, r, "%s: \"%s\" has a \" without its closing \"", c->where,
-                                    value);
+                        return r;
                 if (n != 1) {
                         strv_free(words);
                         return fail(c, -EINVAL,
@@ -852,12 +860,9 @@ static int set_value(struct load_ctx *c, enum policy_key k, const char *value)
                 char **words;
                 size_t n;
 
-                r = split_words(value, &words, &n);
-                if (r == -ENOMEM)
-                        return fail(c, r, "out of memory");
+                r = split_value(c, value, &words, &n);
                 if (r < 0)
-                        return fail(c, r, "%s: \"%s\" has a \" without its closing \"", c->where,
-                                    value);
+                        return r;
                 strv_free(p->server.args);
                 p->server.args = words;
                 p->server.n_args = n;

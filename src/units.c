@@ -305,14 +305,6 @@ int format_size_human(uint64_t bytes, char *buf, size_t len)
 
 int format_duration(usec_t usec, char *buf, size_t len)
 {
-        static const struct {
-                const char *suffix;
-                usec_t usec;
-        } parts[] = {
-            {"h", 3600 * USEC_PER_SEC},
-            {"min", 60 * USEC_PER_SEC},
-            {"s", USEC_PER_SEC},
-        };
         size_t used = 0;
         usec_t rest = usec;
         int r;
@@ -322,15 +314,18 @@ int format_duration(usec_t usec, char *buf, size_t len)
         buf[0] = '\0';
         if (usec == 0)
                 return format_checked(len, snprintf(buf, len, "0"));
-        for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-                if (rest < parts[i].usec)
+        /* Whole hours, minutes and seconds from the parser's own table;
+         * what is left below a second is written as milliseconds below. */
+        for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
+                usec_t unit = duration_units[i].usec;
+                if (unit < USEC_PER_SEC || rest < unit)
                         continue;
                 r = format_checked(len - used, snprintf(buf + used, len - used, "%" PRIu64 "%s",
-                                                        rest / parts[i].usec, parts[i].suffix));
+                                                        rest / unit, duration_units[i].suffix));
                 if (r < 0)
                         return r;
                 used += strlen(buf + used);
-                rest %= parts[i].usec;
+                rest %= unit;
         }
         if (rest == 0)
                 return 0;
