@@ -8,6 +8,7 @@
  *   bench/echo     the request's params, as the raw text they were sent in
  *   bench/big      params {"bytes":N}: a JSON string of N bytes (letters,
  *                  no escapes; N up to 1 GiB)
+ *   bench/crash    no answer: it dies of SIGABRT, as a crashing server would
  *   other request  null
  * Notifications and responses (to requests it never sends) are ignored.
  * End of stdin ends it with status 0.  Messages that do not frame, or whose
@@ -271,6 +272,8 @@ int main(void)
                                 respond(&m.id, m.params.p, m.params.len, NULL, 0, NULL, 0);
                         else
                                 respond_text(&m.id, "null");
+                } else if (method_is(&m.method, "bench/crash")) {
+                        abort();
                 } else if (method_is(&m.method, "bench/big")) {
                         size_t n = big_size(&m.params);
                         if (n == SIZE_MAX)

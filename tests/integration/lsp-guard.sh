@@ -1,0 +1,111 @@
+#!/bin/bash
+# lsp-guard.sh — the guard as an editor sees it, with a scripted editor
+# (framed messages written by this script) and lsp-echo as the server.
+# Runs on any machine: without a delegated cgroup the guard runs degraded,
+# which does not change what the editor sees.  Nothing here touches a
+# cgroup: GOPLS_GUARD_CGROUP_ROOT points at an empty directory.
+#
+#   lsp-guard.sh GOPLS_GUARD LSP_ECHO
+set -u
+# run() is the last command of a pipeline; its status must survive it.
+shopt -s lastpipe
+guard=$1
+echo_server=$2
+work=$(mktemp -d /tmp/lsp-guard-test-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/no-cgroup" "$work/run" "$work/config"
+export GOPLS_GUARD_CGROUP_ROOT=$work/no-cgroup GOPLS_GUARD_RUNTIME_DIR=$work/run
+export XDG_CONFIG_HOME=$work/config GOPLS_GUARD_SYSCONFDIR=$work/no-etc
+
+passed=0
+failed=0
+check() { # check NAME COMMAND...
+        if "${@:2}"; then
+                echo "PASS $1"
+                passed=$((passed + 1))
+        else
+                echo "FAIL $1"
+                failed=$((failed + 1))
+        fi
+}
+frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1"; }
+has() { grep -qF -- "$2" "$1"; }
+INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
+INITIALIZED='{"jsonrpc":"2.0","method":"initialized","params":{}}'
+SHUTDOWN='{"jsonrpc":"2.0","id":2,"method":"shutdown"}'
+EXIT='{"jsonrpc":"2.0","method":"exit"}'
+
+# run NAME POLICY_TEXT SERVER... < input: the guard's exit status in $rc,
+# stdout in $work/NAME.out, stderr in $work/NAME.err.  The input is what
+# the editor sends; then the editor closes its end.
+run() {
+        local name=$1 policy=$2
+        shift 2
+        printf '%s\n[lsp]\nnotify = yes\n[log]\ntarget = stderr\n' "$policy" >"$work/$name.ini"
+        timeout 60 "$guard" --policy "$work/$name.ini" -- "$@" >"$work/$name.out" 2>"$work/$name.err"
+        rc=$?
+}
+
+# 1. shutdown then exit: status 0, and the answers came back.
+{ frame "$INIT"; frame "$INITIALIZED"; frame "$SHUTDOWN"; frame "$EXIT"; } |
+        run clean "" "$echo_server"
+check "shutdown + exit: guard exits 0 (got $rc)" test "$rc" -eq 0
+check "initialize answered" has "$work/clean.out" '"id":1,"result":{"capabilities"'
+check "shutdown answered" has "$work/clean.out" '"id":2,"result":null'
+
+# 2. exit without shutdown: status 1, as the LSP specification asks.
+{ frame "$INIT"; frame "$INITIALIZED"; frame "$EXIT"; } | run noshutdown "" "$echo_server"
+check "exit without shutdown: guard exits 1 (got $rc)" test "$rc" -eq 1
+
+# 3. The server's stderr reaches the editor's log unchanged.
+{ frame "$INIT"; frame "$SHUTDOWN"; frame "$EXIT"; } |
+        run stderr "" sh -c 'echo "note from the server" >&2; exec "$0"' "$echo_server"
+check "server stderr passed through" has "$work/stderr.err" "note from the server"
+
+# 4. Bytes that do not frame: logged, skipped, and the next message is answered.
+{
+        frame "$INIT"
+        printf 'Content-Lenght: 12\r\n\r\n{"oops":true}'
+        frame '{"jsonrpc":"2.0","id":7,"method":"bench/echo","params":{"x":1}}'
+        frame "$SHUTDOWN"
+        frame "$EXIT"
+} | run garbage "" "$echo_server"
+check "malformed framing: guard still exits 0 (got $rc)" test "$rc" -eq 0
+check "malformed framing is logged with a reason" has "$work/garbage.err" "Malformed LSP framing from the editor"
+check "the message after the bad bytes is answered" has "$work/garbage.out" '"id":7,"result":{"x":1}'
+
+# 5. A server that never stays up: the guard gives up with 4, and the
+#    editor's pending initialize is answered with RequestFailed saying so.
+{ frame "$INIT"; sleep 5; } | run giveup "[restart]
+on = crash
+backoff_initial = 10ms
+max_restarts = 1" sh -c 'exit 3'
+check "crash loop: guard exits 4 (got $rc)" test "$rc" -eq 4
+check "pending initialize answered with RequestFailed" has "$work/giveup.out" '"code":-32803'
+check "and the answer says the guard gave up" has "$work/giveup.out" "gave up"
+check "the log says it gave up" has "$work/giveup.err" "Giving up"
+
+# 6. A restart in the middle of a session is announced to the user.
+{
+        frame "$INIT"
+        frame "$INITIALIZED"
+        frame '{"jsonrpc":"2.0","id":3,"method":"bench/crash"}'
+        sleep 2
+        frame '{"jsonrpc":"2.0","id":4,"method":"bench/echo","params":[4]}'
+        sleep 1
+        frame "$SHUTDOWN"
+        frame "$EXIT"
+} | run restart "[restart]
+on = crash
+backoff_initial = 10ms" "$echo_server"
+check "restart: guard exits 0 (got $rc)" test "$rc" -eq 0
+check "the user is told the server was restarted" has "$work/restart.out" '"method":"window/showMessage"'
+check "the request after the restart is answered" has "$work/restart.out" '"id":4,"result":[4]'
+check "the request that crashed the server is answered ContentModified" has "$work/restart.out" '"id":3,"error":{"code":-32801'
+check "...exactly once" test "$(grep -o '"id":3,' "$work/restart.out" | wc -l)" -eq 1
+
+for f in "$work"/*.err; do
+        if [ "$failed" -gt 0 ]; then echo "--- $f"; cat "$f"; fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
