@@ -104,6 +104,54 @@ check "the request after the restart is answered" has "$work/restart.out" '"id":
 check "the request that crashed the server is answered ContentModified" has "$work/restart.out" '"id":3,"error":{"code":-32801'
 check "...exactly once" test "$(grep -o '"id":3,' "$work/restart.out" | wc -l)" -eq 1
 
+# 7. The command line: usage errors, --help, check-policy, status.
+"$guard" --no-such-option >/dev/null 2>"$work/usage.err"
+rc=$?
+check "unknown option: exit 2 (got $rc)" test "$rc" -eq 2
+check "unknown option: says which" has "$work/usage.err" "--no-such-option"
+"$guard" frobnicate >/dev/null 2>"$work/cmd.err"
+rc=$?
+check "unknown command: exit 2 (got $rc)" test "$rc" -eq 2
+check "unknown command: suggests --" has "$work/cmd.err" "gopls-guard -- frobnicate"
+"$guard" --help >"$work/help.out"
+check "--help: exit 0, shows usage" has "$work/help.out" "gopls-guard check-policy"
+printf '[memory]\nmax = 2G\nhigh = 12Q\n' >"$work/bad.ini"
+"$guard" check-policy --policy "$work/bad.ini" >/dev/null 2>"$work/bad.err"
+rc=$?
+check "check-policy with a bad value: exit 2 (got $rc)" test "$rc" -eq 2
+check "check-policy names file:line, key and value" has "$work/bad.err" "$work/bad.ini:3: [memory] high: \"12Q\""
+printf '[memory]\nmax = 2G\n' >"$work/good.ini"
+"$guard" check-policy --policy "$work/good.ini" >"$work/good.out"
+rc=$?
+check "check-policy with a good file: exit 0 (got $rc)" test "$rc" -eq 0
+check "check-policy shows the value and its origin" has "$work/good.out" "max = 2G  ; from $work/good.ini:2"
+"$guard" check-policy --policy "$work/missing.ini" >/dev/null 2>"$work/missing.err"
+rc=$?
+check "check-policy with a missing file: exit 2 (got $rc)" test "$rc" -eq 2
+check "and names it" has "$work/missing.err" "$work/missing.ini"
+
+# status: a running guard is listed, with its workspace; then it is gone.
+mkfifo "$work/in"
+printf '[lsp]\nnotify = no\n' >"$work/status.ini"
+"$guard" --policy "$work/status.ini" --workspace "$work" -- "$echo_server" <"$work/in" >/dev/null 2>&1 &
+gpid=$!
+exec 7>"$work/in"
+for _ in $(seq 100); do [ -s "$work/run/$gpid.json" ] && break; sleep 0.1; done
+"$guard" status >"$work/status.out"
+check "status lists the running guard" has "$work/status.out" "$gpid"
+"$guard" status --json "$work" >"$work/status.json"
+rc=$?
+check "status --json WORKSPACE: exit 0 (got $rc)" test "$rc" -eq 0
+check "status --json shows its workspace and a server pid" has "$work/status.json" "\"workspace\":\"$work\""
+exec 7>&-
+wait "$gpid"
+rc=$?
+check "the guard ends when the editor closes its end (got $rc)" test "$rc" -eq 0
+"$guard" status "$work" >/dev/null
+rc=$?
+check "status WORKSPACE after it ended: exit 1 (got $rc)" test "$rc" -eq 1
+check "its status file is gone" test ! -e "$work/run/$gpid.json"
+
 for f in "$work"/*.err; do
         if [ "$failed" -gt 0 ]; then echo "--- $f"; cat "$f"; fi
 done
