@@ -102,17 +102,6 @@ static void write_status(struct guard *g)
                 log_debug_errno(r, "Cannot write %s: %m", g->status_path);
 }
 
-/* OOM kill events in a counter change.  With memory.oom.group=1 the
- * kernel (6.1) counts the victim in oom_kill twice, once as the victim and
- * once as a member of the group it kills, so a group kill is one event. */
-static uint64_t oom_events(const struct cg_memory_events *before,
-                           const struct cg_memory_events *now)
-{
-        if (now->oom_group_kill > before->oom_group_kill)
-                return now->oom_group_kill - before->oom_group_kill;
-        return now->oom_kill > before->oom_kill ? now->oom_kill - before->oom_kill : 0;
-}
-
 static int on_child_oom_check(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct guard *g = userdata;
@@ -131,7 +120,7 @@ static void on_memory_change(void *userdata, const struct cg_memory_events *befo
                              const struct cg_memory_events *now)
 {
         struct guard *g = userdata;
-        uint64_t kills = oom_events(before, now);
+        uint64_t kills = watch_oom_events(before, now);
 
         if (kills > 0) {
                 g->oom_kills += kills;
@@ -268,19 +257,36 @@ static int spawn(struct guard *g)
         if (r < 0)
                 return log_error_errno(r, "Cannot start %s: %m", g->o->argv[0]);
         g->last_spawn_usec = now_usec();
-        g->running = true;
-        g->killed_at_limit = false;
-        sv_spawned(&g->sv, now_usec());
 
         r = sd_event_add_child_pidfd(g->event, &g->child_src, g->srv.pidfd, WEXITED,
                                      on_server_exit, g);
-        if (r < 0)
-                return log_error_errno(r, "Cannot watch the server's pidfd: %m");
-        (void)sd_event_source_set_child_pidfd_own(g->child_src, true);
-        r = relay_attach_server(g->relay, g->srv.stdin_fd, g->srv.stdout_fd);
-        g->srv.stdin_fd = g->srv.stdout_fd = -1; /* the relay's now */
-        if (r < 0)
-                return log_error_errno(r, "Cannot relay to the server: %m");
+        if (r >= 0) {
+                /* The source closes the pidfd when it goes. */
+                (void)sd_event_source_set_child_pidfd_own(g->child_src, true);
+                g->srv.pidfd = -1;
+                r = relay_attach_server(g->relay, g->srv.stdin_fd, g->srv.stdout_fd);
+                g->srv.stdin_fd = g->srv.stdout_fd = -1; /* the relay's now */
+        }
+        if (r < 0) {
+                /* A server nobody watches or talks to must not live on. */
+                log_error_errno(r, "Cannot watch or relay to %s (pid %d), stopping it: %m",
+                                g->o->argv[0], (int)g->srv.pid);
+                (void)kill(-g->srv.pid, SIGKILL);
+                (void)kill(g->srv.pid, SIGKILL);
+                (void)waitpid(g->srv.pid, NULL, 0);
+                g->child_src = sd_event_source_disable_unref(g->child_src);
+                if (g->srv.pidfd >= 0)
+                        close(g->srv.pidfd);
+                if (g->srv.stdin_fd >= 0)
+                        close(g->srv.stdin_fd);
+                if (g->srv.stdout_fd >= 0)
+                        close(g->srv.stdout_fd);
+                g->srv = (struct server_proc){.pidfd = -1, .stdin_fd = -1, .stdout_fd = -1};
+                return r;
+        }
+        g->running = true;
+        g->killed_at_limit = false;
+        sv_spawned(&g->sv, now_usec());
 
         log_info("Started %s (pid %d, generation %u)%s%s.", g->o->argv[0], (int)g->srv.pid,
                  g->sv.generation, g->have_cgroup ? " in " : " without a cgroup",
@@ -307,7 +313,7 @@ static void tell_editor_restart(struct guard *g, const struct sv_exit *e, usec_t
 
         if (!g->p->lsp.notify)
                 return;
-        format_duration(delay, d, sizeof d);
+        format_duration_human(delay, d, sizeof d);
         if (e->oom) {
                 format_size_human(g->p->memory.max, max, sizeof max);
                 format_size_human(g->peak, peak, sizeof peak);
@@ -369,6 +375,7 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                 (void)sv_stop(&g->sv, now);
 
         enum sv_state before = g->sv.state;
+        unsigned restarts_before = g->sv.total_restarts;
         struct sv_action a = sv_exited(&g->sv, now, &e, drand48());
         char how[128];
         describe_end(&e, how, sizeof how);
@@ -387,7 +394,7 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                            "restarts so far: %u.",
                            g->o->argv[0], (int)pid, max, peak,
                            g->have_cgroup ? "" : " by the guard (degraded mode)",
-                           g->sv.total_restarts - (a.kind == SV_ACT_WAIT ? 1 : 0));
+                           restarts_before);
         } else if (before == SV_STOPPING) {
                 log_info("%s (pid %d) %s.", g->o->argv[0], (int)pid, how);
         } else {
@@ -396,7 +403,7 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
 
         if (a.kind == SV_ACT_WAIT) {
                 char d[32];
-                format_duration(a.delay, d, sizeof d);
+                format_duration_human(a.delay, d, sizeof d);
                 tell_editor_restart(g, &e, a.delay);
                 log_notice("Restarting %s in %s (restart %u; at most %u within %s).",
                            g->o->argv[0], d, g->sv.total_restarts, g->sv.max_restarts,
@@ -420,11 +427,8 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                                   "make the workspace smaller."
                                 : "Its own messages above say why it ends.");
         } else if (a.kind == SV_ACT_EXIT && before != SV_STOPPING && a.exit_code != 0) {
-                log_notice("Not restarting ([restart] on = %s); exiting with %d.",
-                           g->p->restart.on == RESTART_ON_NEVER  ? "never"
-                           : g->p->restart.on == RESTART_ON_OOM ? "oom"
-                                                                 : "crash",
-                           a.exit_code);
+                log_notice("Not restarting after this end ([restart] on = %s); exiting with %d.",
+                           policy_restart_on_name(g->p->restart.on), a.exit_code);
         }
         act(g, a);
         write_status(g);

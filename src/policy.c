@@ -168,6 +168,11 @@ static bool is_numeric(enum value_type t)
         return t == VT_MEMLIMIT || t == VT_SIZE || t == VT_COUNT || t == VT_CPU || t == VT_DURATION;
 }
 
+const char *policy_restart_on_name(enum restart_on on)
+{
+        return (size_t)on < ELEMENTSOF(restart_on_names) ? restart_on_names[on] : "invalid";
+}
+
 const char *policy_key_name(enum policy_key k)
 {
         if ((unsigned)k >= PK__COUNT)

@@ -202,6 +202,9 @@ uint64_t policy_go_memlimit(const struct policy *p);
  * (e.g. "12G", "1536M"), durations likewise ("1min30s", "250ms"). */
 int policy_print(const struct policy *p, FILE *f);
 
+/* "oom", "crash", "always" or "never", as the policy file spells it. */
+const char *policy_restart_on_name(enum restart_on on);
+
 /* The name of a key as "section.key" (e.g. "memory.high"). */
 const char *policy_key_name(enum policy_key k);
 
@@ -216,6 +219,9 @@ int format_duration(usec_t usec, char *buf, size_t len);
 /* For people, not for reading back: "9.4G", "512M", "1.5K", "812" (bytes),
  * "max"; one decimal, rounded down. */
 int format_size_human(uint64_t bytes, char *buf, size_t len);
+/* For people: "471ms" below a second (rounded), "1.5s" below a minute (one
+ * decimal, rounded down), else as format_duration() at whole seconds. */
+int format_duration_human(usec_t usec, char *buf, size_t len);
 /* "2", "1.5": a non-negative decimal number, read without the locale's
  * decimal point (strtod() would want "1,5" under a German locale). */
 int parse_factor(const char *s, double *ret);

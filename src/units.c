@@ -303,6 +303,22 @@ int format_size_human(uint64_t bytes, char *buf, size_t len)
                                             tenths, suffixes[exp - 1]));
 }
 
+int format_duration_human(usec_t usec, char *buf, size_t len)
+{
+        if (usec < USEC_PER_SEC)
+                return format_checked(len, snprintf(buf, len, "%" PRIu64 "ms",
+                                                    (usec + USEC_PER_MSEC / 2) / USEC_PER_MSEC));
+        if (usec < 60 * USEC_PER_SEC) {
+                uint64_t tenths = usec / (USEC_PER_SEC / 10) % 10;
+                if (tenths == 0)
+                        return format_checked(len, snprintf(buf, len, "%" PRIu64 "s",
+                                                            usec / USEC_PER_SEC));
+                return format_checked(len, snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "s",
+                                                    usec / USEC_PER_SEC, tenths));
+        }
+        return format_duration(usec - usec % USEC_PER_SEC, buf, len);
+}
+
 int format_duration(usec_t usec, char *buf, size_t len)
 {
         size_t used = 0;

@@ -16,6 +16,14 @@ bool watch_oom_since(const struct cg_memory_events *base, const struct cg_memory
         return now->oom_kill > base->oom_kill || now->oom_group_kill > base->oom_group_kill;
 }
 
+uint64_t watch_oom_events(const struct cg_memory_events *before,
+                          const struct cg_memory_events *now)
+{
+        if (now->oom_group_kill > before->oom_group_kill)
+                return now->oom_group_kill - before->oom_group_kill;
+        return now->oom_kill > before->oom_kill ? now->oom_kill - before->oom_kill : 0;
+}
+
 static int read_memory(struct watch *w)
 {
         struct cg_tree t = {.server_fd = w->leaf_fd};

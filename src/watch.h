@@ -46,3 +46,10 @@ void watch_stop(struct watch *w);
 /* Whether `now` shows an OOM kill that `base` did not (oom_kill or
  * oom_group_kill grew). */
 bool watch_oom_since(const struct cg_memory_events *base, const struct cg_memory_events *now);
+
+/* How many OOM kill events lie between two counter sets.  With
+ * memory.oom.group=1 the kernel (6.1, measured in the VM tier) counts the
+ * victim in oom_kill twice, once as the victim and once as a member of the
+ * group it kills, so a group kill counts as one event. */
+uint64_t watch_oom_events(const struct cg_memory_events *before,
+                          const struct cg_memory_events *now);

@@ -96,6 +96,8 @@ static void test_key_names(void)
         CHECK_STR(policy_key_name(PK_SERVER_GO_MEMLIMIT), "server.go_memlimit");
         CHECK_STR(policy_key_name(PK_RESTART_MAX_RESTARTS), "restart.max_restarts");
         CHECK_STR(policy_key_name(PK_LOG_LEVEL), "log.level");
+        CHECK_STR(policy_restart_on_name(RESTART_ON_ALWAYS), "always");
+        CHECK_STR(policy_restart_on_name(RESTART_ON_OOM), "oom");
         for (int k = 0; k < PK__COUNT; k++)
                 CHECK(policy_key_name((enum policy_key)k) != NULL);
         CHECK(policy_key_name(PK__COUNT) == NULL);

@@ -348,6 +348,28 @@ static void test_format_size_human(void)
         CHECK(format_size_human(UINT64_C(10110605721), buf, 3) < 0); /* too small a buffer */
 }
 
+static void test_format_duration_human(void)
+{
+        static const struct {
+                usec_t usec;
+                const char *want;
+        } cases[] = {
+                {0, "0ms"},
+                {470758, "471ms"}, /* a jittered 500ms backoff */
+                {999400, "999ms"},
+                {USEC_PER_SEC, "1s"},
+                {1549000, "1.5s"},
+                {59 * USEC_PER_SEC + 990000, "59.9s"},
+                {90 * USEC_PER_SEC + 400000, "1min30s"},
+                {3600 * USEC_PER_SEC, "1h"},
+        };
+        char buf[32];
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                CHECK_INT(format_duration_human(cases[i].usec, buf, sizeof buf), 0);
+                CHECK_STR(buf, cases[i].want);
+        }
+}
+
 int main(void)
 {
         RUN(test_parse_size);
@@ -359,6 +381,7 @@ int main(void)
         RUN(test_format_size);
         RUN(test_format_duration);
         RUN(test_format_size_human);
+        RUN(test_format_duration_human);
         RUN(test_duration_round_trip);
         return check_summary();
 }

@@ -128,10 +128,25 @@ static void test_missing_files_are_errors(void)
         free(dir);
 }
 
+static void test_oom_events(void)
+{
+        struct cg_memory_events a = {.oom_kill = 3, .oom_group_kill = 1};
+        /* a group kill: the victim counted twice in oom_kill, one event */
+        struct cg_memory_events b = {.oom_kill = 5, .oom_group_kill = 2};
+        /* without oom.group: one kill, one event each */
+        struct cg_memory_events c = {.oom_kill = 7, .oom_group_kill = 2};
+        CHECK_U64(watch_oom_events(&a, &b), 1);
+        CHECK_U64(watch_oom_events(&b, &c), 2);
+        CHECK_U64(watch_oom_events(&c, &c), 0);
+        /* counters never go back, but a reset leaf must not count negative */
+        CHECK_U64(watch_oom_events(&c, &a), 0);
+}
+
 int main(void)
 {
         RUN(test_counters_are_diffed);
         RUN(test_poll_is_a_safety_net);
         RUN(test_missing_files_are_errors);
+        RUN(test_oom_events);
         return check_summary();
 }
