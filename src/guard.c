@@ -660,7 +660,7 @@ static void teardown(struct guard *g)
         g->child_src = sd_event_source_disable_unref(g->child_src);
         if (g->relay) {
                 relay_detach_server(g->relay);
-                relay_flush_editor(g->relay);
+                relay_flush_editor(g->relay, g->p->restart.stop_grace);
                 relay_free(g->relay);
         }
         if (g->srv.pidfd >= 0)

@@ -441,7 +441,9 @@ static int hold(struct lsp_session *s, const char *body, size_t len, const struc
         bool request = lsp_peek_kind(p) == LSP_MSG_REQUEST;
         struct held *h;
 
-        if (s->held_bytes + len > max) {
+        /* shutdown is never refused: the editor asked the server to go,
+         * and session_shutdown_requested() must stay true. */
+        if (s->held_bytes + len > max && !(request && lsp_peek_method_is(p, "shutdown"))) {
                 if (request)
                         return answer_error(s, p->id, p->id_len, ERR_REQUEST_FAILED,
                                             "gopls-guard: the language server is restarting and "
@@ -899,11 +901,20 @@ int session_from_editor(struct lsp_session *s, const char *body, size_t len)
 
         if (kind == LSP_MSG_NOTIFICATION && lsp_peek_method_is(&p, "exit")) {
                 s->exit = true;
-                if (s->state != ST_LOST)
+                if (s->state == ST_RUNNING) {
                         send_server(s, body, len);
+                        return 0;
+                }
+                /* No server to tell, or one still being replayed to: it is
+                 * stopped rather than sent a late exit that would overtake
+                 * held messages.  What waits gets its one answer now
+                 * (shutdown: null, the rest: RequestFailed). */
+                session_fail_pending(s, "gopls-guard: the editor ended the session");
                 return 0;
         }
         if (kind == LSP_MSG_REQUEST && lsp_peek_method_is(&p, "shutdown")) {
+                /* Set before forwarding or holding, neither of which refuses
+                 * a shutdown (hold() keeps it over its bound). */
                 s->shutdown = true;
                 /* The editor only wants the server gone, and it is. */
                 if (s->state == ST_LOST)
@@ -1300,6 +1311,20 @@ static int settle_pending(struct lsp_session *s)
                 if (e->gen == s->gen)
                         continue;
                 if (e->body) {
+                        /* Only the top level was looked at when it was
+                         * forwarded; a body broken inside could make every
+                         * new server drop its connection, so it is checked
+                         * before it goes again (off the hot path: restarts
+                         * only). */
+                        json_t *ok = json_loadb(e->body, e->len, LOAD_FLAGS, NULL);
+                        if (!ok) {
+                                s->failed_pending++;
+                                r = ereq_answer_error(s, e, ERR_PARSE,
+                                                      "gopls-guard: the request is not valid "
+                                                      "JSON");
+                                continue;
+                        }
+                        json_decref(ok);
                         e->gen = s->gen;
                         s->resent++;
                         send_server(s, e->body, e->len);

@@ -156,6 +156,7 @@ static int load_policy(struct policy *p, const struct cli *c)
                 r = policy_finish(p, err);
         if (r < 0) {
                 fprintf(stderr, "gopls-guard: %s\n", err[0] ? err : strerror(-r));
+                policy_done(p);
                 return r;
         }
         return 0;
@@ -202,8 +203,10 @@ static int cmd_guard(int argc, char **argv, bool as_gopls)
                 r = parse(argc, argv, "", "policy workspace cgroup", &c);
         if (r != 0)
                 return r > 0 ? 0 : EXIT_USAGE;
-        if (load_policy(&p, &c) < 0)
+        if (load_policy(&p, &c) < 0) {
+                free(c.policies);
                 return EXIT_USAGE;
+        }
         log_setup(p.log.target, p.log.level);
 
         char **server_argv = NULL;
@@ -211,15 +214,19 @@ static int cmd_guard(int argc, char **argv, bool as_gopls)
                 server_argv = c.rest;
         } else {
                 server_argv = calloc(p.server.n_args + 2, sizeof *server_argv);
-                if (!server_argv)
-                        return 1;
+                if (!server_argv) {
+                        fprintf(stderr, "gopls-guard: out of memory\n");
+                        r = 1;
+                        goto out;
+                }
                 server_argv[0] = p.server.command;
                 for (size_t i = 0; i < p.server.n_args; i++)
                         server_argv[i + 1] = p.server.args[i];
         }
         if (c.workspace && chdir(c.workspace) < 0) {
                 fprintf(stderr, "gopls-guard: --workspace %s: %s\n", c.workspace, strerror(errno));
-                return EXIT_USAGE;
+                r = EXIT_USAGE;
+                goto out;
         }
         char ws[4096];
         const char *workspace = getcwd(ws, sizeof ws) ? ws : c.workspace;
@@ -232,6 +239,7 @@ static int cmd_guard(int argc, char **argv, bool as_gopls)
                 .proc_root = getenv("GOPLS_GUARD_PROC") ? getenv("GOPLS_GUARD_PROC") : "/proc",
         };
         r = guard_run(&o);
+out:
         if (server_argv != c.rest)
                 free(server_argv);
         free(c.policies);

@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "lsp-framing.h"
+#include "util.h"
 
 struct relay {
         sd_event *event;
@@ -41,10 +43,14 @@ static void report_done(struct relay *r)
 
 static void update_io(struct relay *r)
 {
+        /* The editor's messages feed the server's queue, and the session's
+         * own answers to them (refusals, cancels) feed the editor's: an
+         * editor that sends without reading is paused by either. */
         if (r->stdin_src)
-                (void)sd_event_source_set_enabled(r->stdin_src, lsp_outq_full(&r->to_server)
-                                                                        ? SD_EVENT_OFF
-                                                                        : SD_EVENT_ON);
+                (void)sd_event_source_set_enabled(r->stdin_src, lsp_outq_full(&r->to_server) ||
+                                                                        lsp_outq_full(&r->to_editor)
+                                                                ? SD_EVENT_OFF
+                                                                : SD_EVENT_ON);
         if (r->srv_out_src)
                 (void)sd_event_source_set_enabled(r->srv_out_src, lsp_outq_full(&r->to_editor)
                                                                           ? SD_EVENT_OFF
@@ -255,6 +261,10 @@ int relay_new(sd_event *e, const struct lsp_session_config *cfg, const struct re
                 relay_free(r);
                 return -ENOMEM;
         }
+        /* No server yet: the session holds what the editor sends until the
+         * first generation is attached, just as between two generations,
+         * so a first start that fails and is retried loses nothing. */
+        session_server_lost(r->session);
 
         /* Regular files and /dev/null cannot be polled: such a stdin is a
          * finite input and is read at once; such a stdout is written
@@ -268,16 +278,22 @@ int relay_new(sd_event *e, const struct lsp_session_config *cfg, const struct re
                         ;
                 r->stdin_closed = true;
         }
-        if (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+        if (fstat(STDOUT_FILENO, &st) == 0 && !S_ISREG(st.st_mode)) {
                 /* As for the server's pipes (server.c): large answers in
                  * fewer wake-ups.  Only ever grows it; failure keeps it. */
                 if (S_ISFIFO(st.st_mode) && fcntl(STDOUT_FILENO, F_GETPIPE_SZ) < (1 << 20))
                         (void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 1 << 20);
+                /* Pipes, sockets and terminals alike: a terminal shares its
+                 * open file with stdin, which is non-blocking now, so
+                 * stdout must be waited on too. */
                 k = fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
                 if (k >= 0)
                         k = sd_event_add_io(e, &r->stdout_src, STDOUT_FILENO, EPOLLOUT, on_stdout,
                                             r);
                 r->stdout_pollable = k >= 0;
+                if (k < 0) /* /dev/null and the like: plain blocking writes */
+                        (void)fcntl(STDOUT_FILENO, F_SETFL,
+                                    fcntl(STDOUT_FILENO, F_GETFL) & ~O_NONBLOCK);
         }
         update_io(r);
         *ret = r;
@@ -342,12 +358,25 @@ bool relay_editor_closed(const struct relay *r)
         return r->stdin_closed;
 }
 
-void relay_flush_editor(struct relay *r)
+void relay_flush_editor(struct relay *r, uint64_t timeout_usec)
 {
+        uint64_t deadline = now_usec() + timeout_usec;
+
         if (r->stdout_broken)
                 return;
-        (void)fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) & ~O_NONBLOCK);
-        (void)lsp_outq_flush(&r->to_editor, STDOUT_FILENO);
+        /* An editor that keeps stdout open but stops reading must not keep
+         * the guard from ending: wait for it until the deadline, no longer. */
+        for (;;) {
+                int e = lsp_outq_flush(&r->to_editor, STDOUT_FILENO);
+                uint64_t now = now_usec();
+                if (e != 0 || now >= deadline)
+                        break;
+                struct pollfd pfd = {.fd = STDOUT_FILENO, .events = POLLOUT};
+                (void)poll(&pfd, 1, (int)((deadline - now + 999) / 1000));
+        }
+        if (lsp_outq_queued(&r->to_editor))
+                log_warning("The editor did not read the last %zu bytes of output; dropped.",
+                            lsp_outq_queued(&r->to_editor));
 }
 
 struct lsp_session *relay_session(struct relay *r)

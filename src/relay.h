@@ -13,6 +13,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <systemd/sd-event.h>
 
 #include "lsp-session.h"
@@ -46,7 +47,8 @@ void relay_end_server_input(struct relay *r);
 /* Whether the editor's stdin has ended (EOF, or non-pollable input read). */
 bool relay_editor_closed(const struct relay *r);
 
-/* Write everything queued for the editor, blocking; for the guard's exit. */
-void relay_flush_editor(struct relay *r);
+/* Write what is queued for the editor, waiting at most `timeout_usec` for
+ * it to read; for the guard's exit. */
+void relay_flush_editor(struct relay *r, uint64_t timeout_usec);
 
 struct lsp_session *relay_session(struct relay *r);

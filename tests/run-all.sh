@@ -26,5 +26,5 @@ ctest --test-dir build -j "$jobs" --output-on-failure
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DGUARD_WERROR=ON -DGUARD_SANITIZE=ON \
         -DGUARD_VM_TESTS=OFF
 cmake --build build-asan -j "$jobs"
-# unit, and e2e: the relay and session under real gopls traffic and kills
-ctest --test-dir build-asan -j "$jobs" -L "unit|e2e" --output-on-failure
+# unit, integration and e2e: the relay and session under real traffic and kills
+ctest --test-dir build-asan -j "$jobs" -L "unit|integration|e2e" --output-on-failure

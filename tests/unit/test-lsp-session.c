@@ -879,6 +879,94 @@ static void test_method_is_read(void)
 
 /* A long deterministic mix of requests, cancels, answers, kills and
  * restarts: every editor request is answered exactly once. */
+/* The guard starts its session before any server runs (and may fail to
+ * start the first one): the editor's messages wait for the first server
+ * instead of being sent into the void. */
+static void test_held_until_first_server(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk(&f, true, 0);
+
+        session_server_lost(s);
+        CHECK_INT(ED(s, INIT_REQ), 0);
+        CHECK_INT(f.sv.n, 0);
+        /* a first start that failed: nothing attached, nothing lost */
+        CHECK_INT(session_server_started(s), 0);
+        CHECK(find(&f.sv, 0, "initialize") >= 0);
+        json_t *m = J(&f.sv, (size_t)find(&f.sv, 0, "initialize"));
+        CHECK_INT(json_integer_value(json_object_get(m, "id")), 0); /* the editor's own id */
+        CHECK_INT(SV(s, INIT_RES), 0);
+        CHECK_INT(answers(&f.ed, "0"), 1);
+        done(s, &f);
+}
+
+/* exit while the new server is still being replayed to: the held shutdown
+ * is answered, exit does not overtake it, and the status is 0. */
+static void test_exit_during_replay(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk(&f, true, 0);
+
+        handshake(s, &f);
+        session_server_lost(s);
+        CHECK_INT(session_server_started(s), 0); /* replaying: the new initialize is unanswered */
+        size_t to_server = f.sv.n;
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"shutdown\"}"), 0);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"method\":\"exit\"}"), 0);
+        CHECK_INT(answers(&f.ed, "9"), 1);
+        CHECK_INT(answer_code(&f.ed, "9"), 0);
+        CHECK_INT(find(&f.sv, to_server, "exit"), -1);
+        CHECK(session_exit_requested(s));
+        CHECK_INT(session_exit_code(s), 0);
+        done(s, &f);
+}
+
+/* A request whose top level is fine but whose params are not JSON went
+ * to the first server as the editor sent it; after a restart it is not
+ * sent again (it could take every new server down) but answered. */
+static void test_broken_request_not_resent(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk(&f, true, 0);
+
+        handshake(s, &f);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"textDocument/hover\","
+                        "\"params\":{\"a\":tru}}"),
+                  0);
+        session_server_lost(s);
+        CHECK_INT(session_server_started(s), 0);
+        size_t to_server = f.sv.n;
+        answer_replay_init(s, &f, NULL);
+        CHECK_INT(find(&f.sv, to_server, "textDocument/hover"), -1);
+        CHECK_INT(answers(&f.ed, "7"), 1);
+        CHECK_INT(answer_code(&f.ed, "7"), -32700);
+        done(s, &f);
+}
+
+/* shutdown is kept even over the held bound, so "the editor asked the
+ * server to go" stays true and gets its answer. */
+static void test_shutdown_never_refused(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk(&f, true, 64);
+
+        handshake(s, &f);
+        session_server_lost(s);
+        CHECK_INT(session_server_started(s), 0);
+        /* a document change is kept over the bound, so the bound is passed */
+        CHECK_INT(EDf(s, "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":"
+                         "{\"textDocument\":{\"uri\":\"%s\",\"languageId\":\"go\",\"version\":1,"
+                         "\"text\":\"package a\\n\"}}}",
+                      URI_A),
+                  0);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"shutdown\"}"), 0);
+        CHECK_INT(answers(&f.ed, "5"), 0); /* held, not refused */
+        CHECK(session_shutdown_requested(s));
+        answer_replay_init(s, &f, NULL);
+        CHECK(find(&f.sv, 0, "shutdown") >= 0);
+        done(s, &f);
+}
+
 static void test_exactly_once_random(void)
 {
         struct fake f;
@@ -1029,5 +1117,9 @@ int main(void)
         RUN(test_ids_keep_their_type);
         RUN(test_method_is_read);
         RUN(test_exactly_once_random);
+        RUN(test_held_until_first_server);
+        RUN(test_exit_during_replay);
+        RUN(test_broken_request_not_resent);
+        RUN(test_shutdown_never_refused);
         return check_summary();
 }
