@@ -80,8 +80,8 @@ static int parse(int argc, char **argv, const char *mode, const char *allowed, s
                                 name = o->name;
                 if (opt != '?' && opt != ':' && opt != 'h' && opt != OPT_VERSION && name &&
                     !strstr(allowed, name)) {
-                        fprintf(stderr, "gopls-guard: %s%s does not take --%s\n", mode,
-                                *mode ? "" : "this mode", name);
+                        fprintf(stderr, "gopls-guard: %s does not take --%s\nTry 'gopls-guard --help'.\n",
+                                mode, name);
                         return -EINVAL;
                 }
                 switch (opt) {
@@ -200,7 +200,7 @@ static int cmd_guard(int argc, char **argv, bool as_gopls)
         if (as_gopls)
                 r = masquerade(argc, argv, &c);
         else
-                r = parse(argc, argv, "", "policy workspace cgroup", &c);
+                r = parse(argc, argv, "running a server", "policy workspace cgroup", &c);
         if (r != 0)
                 return r > 0 ? 0 : EXIT_USAGE;
         if (load_policy(&p, &c) < 0) {
@@ -251,7 +251,7 @@ static int cmd_check_policy(int argc, char **argv)
 {
         struct cli c = {0};
         struct policy p;
-        int r = parse(argc, argv, "check-policy ", "policy", &c);
+        int r = parse(argc, argv, "check-policy", "policy", &c);
         if (r != 0)
                 return r > 0 ? 0 : EXIT_USAGE;
         if (c.n_rest > 0) {
@@ -271,7 +271,7 @@ static int cmd_check_policy(int argc, char **argv)
 static int cmd_status(int argc, char **argv)
 {
         struct cli c = {0};
-        int r = parse(argc, argv, "status ", "json", &c);
+        int r = parse(argc, argv, "status", "json", &c);
         if (r != 0)
                 return r > 0 ? 0 : EXIT_USAGE;
         if (c.n_rest > 1) {

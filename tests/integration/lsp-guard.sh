@@ -113,6 +113,10 @@ check "unknown option: says which" has "$work/usage.err" "--no-such-option"
 rc=$?
 check "unknown command: exit 2 (got $rc)" test "$rc" -eq 2
 check "unknown command: suggests --" has "$work/cmd.err" "gopls-guard -- frobnicate"
+"$guard" check-policy --cgroup /x >/dev/null 2>"$work/wrongmode.err"
+rc=$?
+check "an option of another mode: exit 2 (got $rc)" test "$rc" -eq 2
+check "an option of another mode: says which mode and option" has "$work/wrongmode.err" "check-policy does not take --cgroup"
 "$guard" --help >"$work/help.out"
 check "--help: exit 0, shows usage" has "$work/help.out" "gopls-guard check-policy"
 printf '[memory]\nmax = 2G\nhigh = 12Q\n' >"$work/bad.ini"
