@@ -6,6 +6,7 @@
 #   tier 2:  qemu (TCG), busybox-static, cpio; the kernel itself is fetched
 #            by tests/vm/vmtest.sh with apt-get download
 #   tier 3:  golang-go, gopls, node + npm (vscode-jsonrpc comes from npm)
+#   fuzz:    clang and its compiler-rt (libFuzzer, sanitizer runtimes)
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -16,7 +17,8 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(gcc make cmake pkg-config libc6-dev
       libsystemd-dev libcgroup-dev libinih-dev libjansson-dev
       qemu-system-x86 busybox-static cpio
-      golang-go gopls)
+      golang-go gopls
+      clang libclang-rt-14-dev)
 # The machine image may carry a newer Node.js than Debian's; keep it.
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)

@@ -239,6 +239,27 @@ static int parse_length(const char *s, size_t n, uint64_t *ret)
         return 0;
 }
 
+/* Whether line[0..n) (a header line without its break) holds
+ * "Content-Length:" with a well-formed value that runs to the line's end. */
+static bool holds_length_header(const char *line, size_t n)
+{
+        const char *end = line + n;
+        for (const char *c = line; (c = memchr(c, ':', (size_t)(end - c))); c++) {
+                if ((size_t)(c - line) < CL_NAME_LEN ||
+                    !ascii_caseeq(c - CL_NAME_LEN, CL_NAME, CL_NAME_LEN))
+                        continue;
+                const char *v = c + 1, *e = end;
+                while (v < e && is_ows(*v))
+                        v++;
+                while (e > v && is_ows(e[-1]))
+                        e--;
+                uint64_t ignored;
+                if (parse_length(v, (size_t)(e - v), &ignored) == 0)
+                        return true;
+        }
+        return false;
+}
+
 /* One complete header line, without its line break. */
 static int header_line(struct lsp_decoder *d, const char *line, size_t n)
 {
@@ -266,8 +287,21 @@ static int header_line(struct lsp_decoder *d, const char *line, size_t n)
                 set_reason(d, "header line with an empty name");
                 return -EPROTO;
         }
-        if (name_len != CL_NAME_LEN || !ascii_caseeq(line, CL_NAME, CL_NAME_LEN))
+        if (name_len != CL_NAME_LEN || !ascii_caseeq(line, CL_NAME, CL_NAME_LEN)) {
+                /* A body longer than its Content-Length leaves its tail in
+                 * front of the next header, on one line ("x\"}Content-Length:
+                 * 2"), which would parse as a header named "x\"}..." or as
+                 * here, "file".  Before the length is known such a line is
+                 * refused, and the resync finds the header inside it. */
+                if (!d->have_length && holds_length_header(line + 1, n - 1)) {
+                        excerpt(ex, sizeof(ex), line, n);
+                        set_reason(d, "header line \"%s\" has a Content-Length header inside it "
+                                      "(the previous body was longer than its length?)",
+                                   ex);
+                        return -EPROTO;
+                }
                 return 0; /* Content-Type and anything else: not needed */
+        }
 
         v = colon + 1;
         while (v < end && is_ows(*v))
@@ -317,8 +351,10 @@ static int end_of_headers(struct lsp_decoder *d)
 static int line_too_long(struct lsp_decoder *d)
 {
         set_reason(d, "header line longer than %d bytes", LSP_HEADER_LINE_MAX);
-        /* the line may be stray bytes with the next header inside */
-        start_resync(d, d->head);
+        /* The line may be stray bytes with the next header inside; the
+         * search starts one byte in, so this very line (too long, hence
+         * never well-formed) cannot be found again and again. */
+        start_resync(d, d->head + 1);
         return -E2BIG;
 }
 
@@ -380,8 +416,12 @@ static int length_line_ok(const char *p, const char *end)
         bool cut = false;
         unsigned digits = 0;
 
-        if (lim - p > LSP_HEADER_LINE_MAX) {
-                lim = p + LSP_HEADER_LINE_MAX;
+        /* The same bound as step_headers() puts on the whole line, name and
+         * colon included: a line resync accepts must not be one the header
+         * parser then rejects as too long. */
+        size_t max_value = LSP_HEADER_LINE_MAX - CL_NAME_LEN - 1;
+        if ((size_t)(lim - p) > max_value) {
+                lim = p + max_value;
                 cut = true;
         }
         while (p < lim && is_ows(*p))

@@ -863,11 +863,28 @@ static int editor_response(struct lsp_session *s, const char *body, size_t len,
                 return 0;
         }
         msg = json_loadb(body, len, LOAD_FLAGS, NULL);
-        orig = json_loadb(q->orig_raw, q->orig_raw_len, JSON_DECODE_ANY, NULL);
+        orig = json_loadb(q->orig_raw, q->orig_raw_len, JSON_DECODE_ANY | LOAD_FLAGS, NULL);
+        if (!msg && orig) {
+                /* The server still waits for an answer: it gets an error
+                 * instead of nothing, under its own id (raw, type kept). */
+                char *err = NULL;
+                int n = asprintf(&err,
+                                 "{\"jsonrpc\":\"2.0\",\"id\":%.*s,\"error\":{\"code\":-32603,"
+                                 "\"message\":\"gopls-guard: the editor's answer was not valid "
+                                 "JSON\"}}",
+                                 (int)q->orig_raw_len, q->orig_raw);
+                if (n >= 0) {
+                        send_server(s, err, (size_t)n);
+                        free(err);
+                }
+        }
         *pp = q->next;
         s->nsreq--;
         sreq_free(q);
         if (!msg || !orig || json_object_set_new(msg, "id", orig) < 0) {
+                /* json_object_set_new() took orig even when it failed */
+                if (!msg)
+                        json_decref(orig);
                 json_decref(msg);
                 return bad_message(s, "editor", "not valid JSON", body, len);
         }

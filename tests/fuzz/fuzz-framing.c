@@ -7,12 +7,12 @@
  *            bit 2 = structured mode (below), else raw mode;
  *            bit 3 = feed through lsp_decoder_reserve()/commit() instead of
  *            lsp_decoder_feed();
- *            bit 4 = raw mode only: expand runs (0xFF, count, byte = that
- *            byte count*64 times), so that header lines near
- *            LSP_HEADER_LINE_MAX fit in a small input
+ *            bit 4 = raw mode only: expand runs (0xFF, count high, count
+ *            low, byte = that byte count times), so that header lines
+ *            near LSP_HEADER_LINE_MAX fit in a small input
  *   byte 1   k = low 4 bits: number of chunk-size bytes that follow
  *   k bytes  chunk sizes, used in turn: 0 = an empty feed, 255 = all the
- *            rest, else that many bytes
+ *            rest, else that many bytes (times 1 + stream length / 16K)
  *   rest     raw mode: the byte stream itself;
  *            structured mode: records from which the target writes a
  *            stream of framed messages and knows which bodies must come
@@ -108,6 +108,10 @@ static void check_peek(const char *body, size_t len)
                 (void)lsp_peek_method_is(&pk, "initialize");
         }
 
+        /* Big bodies only slow the search down: the comparison is about
+         * structure, which small bodies cover. */
+        if (len > 65536)
+                return;
         /* Duplicate keys are rejected so that "the last one counts" cannot
          * hide a non-string "method" that lsp_peek() saw first. */
         root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
@@ -226,21 +230,27 @@ static void drain(struct lsp_decoder *d, size_t max_message, struct events *out,
 static void feed(struct lsp_decoder *d, const struct plan *pl, const uint8_t *p, size_t n,
                  size_t k)
 {
-        if (pl->reserve) {
+        if (!pl->reserve) {
+                FZ_CHECK(lsp_decoder_feed(d, p, n) == 0, "feed failed");
+                return;
+        }
+        do {
                 char *area;
-                size_t avail;
-                /* vary `min` too: it must be honoured whatever it is */
+                size_t avail, c;
+                /* vary `min` too: ask for the whole chunk, or for nothing
+                   and take what a read would */
                 size_t min = (k & 1) ? n : 0;
 
                 FZ_CHECK(lsp_decoder_reserve(d, min, &area, &avail) == 0, "reserve failed");
-                FZ_CHECK(avail >= n && avail >= READ_FLOOR, "reserve gave %zu bytes for %zu",
+                FZ_CHECK(avail >= min && avail >= READ_FLOOR, "reserve gave %zu bytes for %zu",
                          avail, min);
-                if (n)
-                        memcpy(area, p, n);
-                lsp_decoder_commit(d, n);
-        } else {
-                FZ_CHECK(lsp_decoder_feed(d, p, n) == 0, "feed failed");
-        }
+                c = n < avail ? n : avail;
+                if (c)
+                        memcpy(area, p, c);
+                lsp_decoder_commit(d, c);
+                p += c;
+                n -= c;
+        } while (n);
 }
 
 /* Decodes the stream split as the plan says, or fed at once. */
@@ -249,6 +259,8 @@ static void decode(const struct plan *pl, const uint8_t *s, size_t n, bool split
 {
         struct lsp_decoder d;
         size_t off = 0, k = 0, zeros = 0;
+        /* long (expanded) streams in bigger chunks: at most about 16K feeds */
+        size_t unit = 1 + n / 16384;
 
         lsp_decoder_init(&d, pl->max_message);
         while (off < n || (split && k < pl->nsizes)) {
@@ -264,8 +276,8 @@ static void decode(const struct plan *pl, const uint8_t *s, size_t n, bool split
                                         c = 0;
                         } else {
                                 zeros = 0;
-                                if (b != 255 && b < c)
-                                        c = b;
+                                if (b != 255 && b * unit < c)
+                                        c = b * unit;
                         }
                 }
                 feed(&d, pl, s + off, c, k);
@@ -307,15 +319,15 @@ struct buf {
 
 static void put(struct buf *b, const void *p, size_t n)
 {
-        if (b->n + n > b->cap) {
+        if (b->n + n > b->cap || !b->p) {
                 b->cap = (b->n + n) * 2 + 64;
                 b->p = realloc(b->p, b->cap);
                 if (!b->p)
                         abort();
         }
-        if (n)
+        if (n && p)
                 memcpy(b->p + b->n, p, n);
-        b->n += n;
+        b->n += n; /* p NULL: the caller fills the bytes */
 }
 
 static void puts_(struct buf *b, const char *s)
@@ -454,10 +466,9 @@ static void check_structured(const struct events *got, const struct expect *ex)
                 FZ_CHECK(bodies < ex->want.n, "more bodies than messages (%zu)", ex->want.n);
                 FZ_CHECK(g->len == ex->want.v[bodies].len &&
                              (!g->len || !memcmp(g->body, ex->want.v[bodies].body, g->len)),
-                         "body %zu: %zu bytes, expected %zu: \"%.*s\" vs \"%.*s\"", bodies, g->len,
-                         ex->want.v[bodies].len, (int)(g->len < 80 ? g->len : 80), g->body,
-                         (int)(ex->want.v[bodies].len < 80 ? ex->want.v[bodies].len : 80),
-                         ex->want.v[bodies].body);
+                         "message %zu lost or changed: got %zu bytes \"%.*s\", expected %zu",
+                         bodies, g->len, (int)(g->len < 80 ? g->len : 80), g->body,
+                         ex->want.v[bodies].len);
                 bodies++;
         }
         FZ_CHECK(bodies == ex->want.n, "%zu of %zu messages delivered", bodies, ex->want.n);
@@ -467,15 +478,25 @@ static void check_structured(const struct events *got, const struct expect *ex)
 
 /* ---------------------------------------------------------------------- */
 
-/* Raw mode with bit 4: 0xFF c b stands for byte b repeated c*64 times. */
+/* Raw mode with bit 4: 0xFF hi lo b stands for byte b repeated hi*256+lo
+ * times (exact counts, so that lengths right at a limit are reachable).
+ * The stream stays under EXPAND_MAX: enough for bodies past the buffer's
+ * shrinking threshold (1 MiB), small enough to keep runs fast. */
+#define EXPAND_MAX ((size_t)5 << 18) /* 1.25 MiB */
+
 static void expand(const uint8_t *s, size_t n, struct buf *out)
 {
         for (size_t i = 0; i < n; i++) {
-                if (s[i] == 0xFF && i + 2 < n) {
-                        size_t count = (size_t)s[i + 1] * 64;
-                        for (size_t k = 0; k < count; k++)
-                                put(out, &s[i + 2], 1);
-                        i += 2;
+                if (s[i] == 0xFF && i + 3 < n) {
+                        size_t count = (size_t)s[i + 1] << 8 | s[i + 2];
+
+                        if (out->n >= EXPAND_MAX)
+                                count = 0;
+                        else if (count > EXPAND_MAX - out->n)
+                                count = EXPAND_MAX - out->n;
+                        put(out, NULL, count);
+                        memset(out->p + out->n - count, s[i + 3], count);
+                        i += 3;
                 } else {
                         put(out, &s[i], 1);
                 }
@@ -507,6 +528,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 put(&stream, rest, nrest);
         }
 
+        if (!stream.p)
+                put(&stream, "", 0); /* no NULL + 0 below */
         decode(&pl, stream.p, stream.n, true, &split);
         decode(&pl, stream.p, stream.n, false, &whole);
         compare(&split, &whole);

@@ -724,6 +724,58 @@ static void test_peek_does_not_read_past_len(void)
         CHECK_INT(lsp_peek(buf, 7, &p), -EBADMSG);
 }
 
+/* Found by fuzz-framing: one Content-Length line longer than the header
+ * line limit made the decoder report -E2BIG forever (resync accepted the
+ * line the header parser refused), and the guard spun. */
+static void test_overlong_length_line_ends(void)
+{
+        struct lsp_decoder d;
+        const char *body;
+        size_t blen;
+        static char stream[LSP_HEADER_LINE_MAX + 200];
+        int n = snprintf(stream, sizeof stream, "Content-Length:");
+        memset(stream + n, ' ', LSP_HEADER_LINE_MAX - 15);
+        n += LSP_HEADER_LINE_MAX - 15;
+        n += snprintf(stream + n, sizeof stream - (size_t)n,
+                      "22\nContent-Length: 2\r\n\r\n{}");
+
+        lsp_decoder_init(&d, 0);
+        CHECK_INT(lsp_decoder_feed(&d, stream, (size_t)n), 0);
+        int errors = 0, r;
+        while ((r = lsp_decoder_next(&d, &body, &blen)) < 0 && errors < 10)
+                errors++;
+        CHECK(errors >= 1 && errors < 10);
+        CHECK_INT(r, 1);
+        CHECK(blen == 2 && memcmp(body, "{}", 2) == 0);
+        CHECK_INT(lsp_decoder_next(&d, &body, &blen), 0);
+        lsp_decoder_done(&d);
+}
+
+/* Found by fuzz-framing: a body longer than its Content-Length puts its
+ * tail in front of the next header on one line ("x\"}Content-Length: 2"),
+ * which parsed as a header named "x\"}..." and lost the next message. */
+static void test_header_glued_to_long_body(void)
+{
+        struct lsp_decoder d;
+        const char *body;
+        size_t blen;
+        const char *stream = "Content-Length: 10\r\n\r\n{\"uri\":\"file:///x\"}"
+                             "Content-Length: 2\r\n\r\n{}";
+
+        lsp_decoder_init(&d, 0);
+        CHECK_INT(lsp_decoder_feed(&d, stream, strlen(stream)), 0);
+        CHECK_INT(lsp_decoder_next(&d, &body, &blen), 1); /* the 10 declared bytes */
+        CHECK_INT(blen, 10);
+        int r, errors = 0;
+        while ((r = lsp_decoder_next(&d, &body, &blen)) < 0 && errors < 10)
+                errors++;
+        CHECK_INT(errors, 1);
+        CHECK_CONTAINS(lsp_decoder_reason(&d), "Content-Length header inside it");
+        CHECK_INT(r, 1);
+        CHECK(blen == 2 && memcmp(body, "{}", 2) == 0);
+        lsp_decoder_done(&d);
+}
+
 int main(void)
 {
         RUN(test_single_and_merged);
@@ -749,5 +801,7 @@ int main(void)
         RUN(test_peek_kinds);
         RUN(test_peek_malformed);
         RUN(test_peek_does_not_read_past_len);
+        RUN(test_overlong_length_line_ends);
+        RUN(test_header_glued_to_long_body);
         return check_summary();
 }
