@@ -8,8 +8,8 @@
 # again.  The guard restarts gopls and replays the session, so the answers
 # on the unsaved text stay right and no request goes unanswered.
 #
-#   sudo bash packaging/try-it.sh            # everything
-#   SKIP_DEPS=1 bash packaging/try-it.sh     # deps already installed
+#   bash ./packaging/try-it.sh               # everything, as root
+#   SKIP_DEPS=1 bash ./packaging/try-it.sh   # deps already installed
 #
 # On a machine whose memory controller is on cgroup v1 (or without a
 # delegated cgroup) the guard says so and runs degraded; the session

@@ -4,8 +4,8 @@
 # ctest (unit, real kernel in qemu, end to end with real gopls), then the
 # unit tier again under AddressSanitizer and UndefinedBehaviorSanitizer.
 #
-#   sudo bash tests/run-all.sh          # everything
-#   SKIP_DEPS=1 bash tests/run-all.sh   # deps already installed
+#   bash ./tests/run-all.sh             # everything, as root
+#   SKIP_DEPS=1 bash ./tests/run-all.sh # deps already installed
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
