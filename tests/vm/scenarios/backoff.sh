@@ -1,13 +1,15 @@
 # vmtest: mem=512 smp=1 timeout=240
 # backoff — a server that exits 1 at once is restarted with growing delays
-# (backoff_initial=200ms, factor 2): each gap between starts is longer than the
-# one before.  Gaps are compared with each other, never with wall-clock limits.
+# (backoff_initial=400ms, factor 2): each gap between starts is longer than the
+# one before.  Gaps are compared with each other, never with wall-clock limits;
+# 400ms keeps consecutive gaps at least 280ms apart even with +-10% jitter,
+# well above what exec costs vary by under TCG.
 . /lib/vmtest/lib.sh
 cg_setup
 write_policy <<'INI'
 [restart]
 on = crash
-backoff_initial = 200ms
+backoff_initial = 400ms
 backoff_factor = 2
 backoff_max = 1min
 max_restarts = 4
