@@ -27,6 +27,7 @@
 
 /* JSON-RPC / LSP error codes (LSP 3.17 "ErrorCodes"). */
 #define ERR_PARSE (-32700)
+#define ERR_INVALID_REQUEST (-32600)
 #define ERR_REQUEST_CANCELLED (-32800)
 #define ERR_CONTENT_MODIFIED (-32801)
 #define ERR_REQUEST_FAILED (-32803)
@@ -912,6 +913,23 @@ int session_from_editor(struct lsp_session *s, const char *body, size_t len)
         if (s->exit) {
                 slog(s, LOG_DEBUG, "ignored a message from the editor after exit");
                 return 0;
+        }
+        if (kind == LSP_MSG_REQUEST && p.id_type == LSP_ID_OTHER) {
+                /* Only strings and numbers are ids; one that is not even
+                 * JSON ("id":-) cannot be echoed, so the answer carries
+                 * null, as JSON-RPC asks for an id that cannot be read. */
+                json_t *id = json_loadb(p.id, p.id_len, JSON_DECODE_ANY, NULL);
+                bool number = json_is_number(id);
+                json_decref(id);
+                if (!number) {
+                        static const char refusal[] =
+                                "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,"
+                                "\"message\":\"gopls-guard: a request id must be a number or a "
+                                "string\"}}";
+                        send_editor(s, refusal, sizeof(refusal) - 1);
+                        return bad_message(s, "editor", "request id is not a number or a string",
+                                           body, len);
+                }
         }
         if (kind == LSP_MSG_RESPONSE)
                 return editor_response(s, body, len, &p);

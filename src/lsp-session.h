@@ -52,12 +52,15 @@
  * callback and dropped, never forwarded half-understood; -ENOMEM is the
  * only fatal one.  (An editor request whose id is readable but whose body
  * is not valid JSON is answered with ParseError -32700, so that it still
- * gets its one answer.)
+ * gets its one answer; one whose id is neither a number nor a string is
+ * answered with InvalidRequest -32600 and id null, as JSON-RPC asks.)
  *
  * For the guard's event loop:
  *   - a new session takes the first server as running (generation 1);
  *     session_server_started() acts only after session_server_lost(), so
- *     calling it for the first server as well is harmless;
+ *     calling it for the first server as well is harmless (the relay calls
+ *     session_server_lost() right away instead, so that the editor's
+ *     messages wait until a first server is really attached);
  *   - the io callbacks must not call back into the session (queue the
  *     bytes; report a failed write through session_server_lost() later);
  *   - server output passed in after session_server_lost() is dropped;

@@ -295,6 +295,17 @@ static void send_editor(struct lsp_session *s, const char *b, size_t n)
                         size_t kl;
                         char *k = id_key(pk.id, pk.id_len, &kl);
 
+                        /* An id that is neither a number nor a string (nor
+                         * null) is answered under null (JSON-RPC). */
+                        if (pk.id_type == LSP_ID_OTHER) {
+                                json_t *id = json_loadb(pk.id, pk.id_len, JSON_DECODE_ANY, NULL);
+                                if (!json_is_number(id)) {
+                                        free(k);
+                                        k = id_key("null", 4, &kl);
+                                }
+                                json_decref(id);
+                        }
+
                         if (k) {
                                 idcount(k, kl)->sent++;
                                 free(k);

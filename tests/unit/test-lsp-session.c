@@ -679,7 +679,13 @@ static void test_malformed_dropped_and_logged(void)
         CHECK_INT(SV(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"client/registerCapability\","
                         "\"params\":{\"registrations\":[}}"),
                   -EBADMSG);
-        CHECK_INT(f.ed.n, ed0);
+        /* the one answer is the refusal of the request with id {}: JSON-RPC
+         * answers an unreadable id with null */
+        CHECK_INT(f.ed.n, ed0 + 1);
+        json_t *refusal = J(&f.ed, ed0);
+        CHECK(json_is_null(json_object_get(refusal, "id")));
+        CHECK_INT(json_integer_value(json_object_get(json_object_get(refusal, "error"), "code")),
+                  -32600);
         CHECK_INT(f.sv.n, sv0);
         /* a broken request whose id is readable still gets its one answer */
         CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"initialize\","
@@ -967,6 +973,35 @@ static void test_shutdown_never_refused(void)
         done(s, &f);
 }
 
+/* An id that is neither a number nor a string cannot be echoed: the
+ * answer carries null and says why; nothing reaches the server. */
+static void test_unreadable_id_refused(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk(&f, true, 0);
+
+        handshake(s, &f);
+        size_t to_server = f.sv.n, to_editor = f.ed.n;
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":-,\"method\":\"textDocument/hover\"}"),
+                  -EBADMSG);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"textDocument/hover\"}"),
+                  -EBADMSG);
+        CHECK_INT(f.sv.n, to_server);
+        CHECK_INT(f.ed.n, to_editor + 2);
+        for (size_t i = to_editor; i < f.ed.n; i++) {
+                json_t *m = J(&f.ed, i);
+                CHECK(m != NULL); /* valid JSON, unlike an echo of "-" */
+                CHECK(json_is_null(json_object_get(m, "id")));
+                CHECK_INT(json_integer_value(json_object_get(json_object_get(m, "error"), "code")),
+                          -32600);
+        }
+        /* a fractional number is an odd id, but a readable one: it goes */
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"textDocument/hover\"}"), 0);
+        CHECK_INT(f.sv.n, to_server + 1);
+        CHECK(logged(&f, "request id is not a number or a string"));
+        done(s, &f);
+}
+
 static void test_exactly_once_random(void)
 {
         struct fake f;
@@ -1121,5 +1156,6 @@ int main(void)
         RUN(test_exit_during_replay);
         RUN(test_broken_request_not_resent);
         RUN(test_shutdown_never_refused);
+        RUN(test_unreadable_id_refused);
         return check_summary();
 }
