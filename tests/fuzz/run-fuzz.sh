@@ -18,6 +18,15 @@ if [ ! -x "$bin" ]; then
 fi
 rm -rf "$work"
 mkdir -p "$work" "$work-artifacts"
-exec "$bin" -runs="$runs" -seed=1 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+# The same inputs in the same order on every run and machine, so that CI
+# repeats exactly what passed: -seed=1; -reload=0 (libFuzzer otherwise
+# re-reads its corpus every second, so what it tries depends on how loaded
+# the machine is); and no address randomization (the session's jansson
+# objects and the sanitizers' allocator otherwise vary the paths taken).
+norand=
+if command -v setarch >/dev/null && setarch "$(uname -m)" -R true 2>/dev/null; then
+        norand="setarch $(uname -m) -R"
+fi
+exec $norand "$bin" -runs="$runs" -seed=1 -reload=0 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -error_exitcode=1 -timeout_exitcode=1 \
         -artifact_prefix="$work-artifacts/" "$@" "$work" "$seeds"
