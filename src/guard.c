@@ -161,21 +161,37 @@ static void check_memory_events(struct guard *g, const char *why)
                 log_debug_errno(r, "Cannot read the server's event files (%s): %m", why);
 }
 
-static void sample(struct guard *g)
+/* Sample the leaf's counters and keep the peak (memory.peak where the
+ * kernel has it, the largest memory.current seen otherwise), then re-read
+ * the event files: at every sample as the safety net for a lost inotify
+ * event, and at an exit before it is classified. */
+static void read_cgroup(struct guard *g, const char *why)
 {
-        if (g->have_cgroup) {
-                struct cg_sample s;
-                int r = cg_read_sample(&g->cg, &s);
-                if (r < 0) {
-                        log_debug_errno(r, "Cannot sample the server's cgroup: %m");
-                        return;
-                }
+        struct cg_sample s;
+        int r = cg_read_sample(&g->cg, &s);
+        if (r < 0)
+                log_debug_errno(r, "Cannot sample the server's cgroup (%s): %m", why);
+        else {
                 g->last = s;
                 uint64_t peak = s.memory_peak ? s.memory_peak : s.memory_current;
                 if (peak > g->peak)
                         g->peak = peak;
-                /* The safety net for a lost inotify event. */
-                check_memory_events(g, "sample");
+        }
+        check_memory_events(g, why);
+}
+
+/* SIGKILL the server's process group (the server leads it, see server.c)
+ * and the server itself, in case it left its group. */
+static void kill_server_tree(pid_t pid)
+{
+        (void)kill(-pid, SIGKILL);
+        (void)kill(pid, SIGKILL);
+}
+
+static void sample(struct guard *g)
+{
+        if (g->have_cgroup) {
+                read_cgroup(g, "sample");
         } else if (g->running) {
                 uint64_t rss;
                 unsigned count;
@@ -195,8 +211,7 @@ static void sample(struct guard *g)
                                     "killing them (degraded mode: no cgroup limit).",
                                     a, b);
                         g->killed_at_limit = true;
-                        (void)kill(-g->srv.pid, SIGKILL);
-                        (void)kill(g->srv.pid, SIGKILL);
+                        kill_server_tree(g->srv.pid);
                 }
         }
         if (log_to_journal() || getenv("NOTIFY_SOCKET")) {
@@ -271,8 +286,7 @@ static int spawn(struct guard *g)
                 /* A server nobody watches or talks to must not live on. */
                 log_error_errno(r, "Cannot watch or relay to %s (pid %d), stopping it: %m",
                                 g->o->argv[0], (int)g->srv.pid);
-                (void)kill(-g->srv.pid, SIGKILL);
-                (void)kill(g->srv.pid, SIGKILL);
+                kill_server_tree(g->srv.pid);
                 (void)waitpid(g->srv.pid, NULL, 0);
                 g->child_src = sd_event_source_disable_unref(g->child_src);
                 if (g->srv.pidfd >= 0)
@@ -348,13 +362,7 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
         /* The kernel counts the OOM kill before it sends SIGKILL (mm/oom_kill.c),
          * so by the time the exit is reaped the counter shows it. */
         if (g->have_cgroup) {
-                struct cg_sample smp;
-                if (cg_read_sample(&g->cg, &smp) >= 0) {
-                        g->last = smp;
-                        if (smp.memory_peak > g->peak)
-                                g->peak = smp.memory_peak;
-                }
-                check_memory_events(g, "exit");
+                read_cgroup(g, "exit");
                 e.oom = watch_oom_since(&g->ev_start, &g->watch.last);
                 /* Whatever the server started dies with it. */
                 (void)cg_kill_server(&g->cg);
@@ -362,6 +370,8 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                 e.oom = g->killed_at_limit;
                 if (e.oom)
                         g->oom_kills++;
+                /* The server is reaped: only its group, never its pid,
+                 * which may already belong to someone else. */
                 (void)kill(-pid, SIGKILL);
         }
         g->running = false;
@@ -513,10 +523,8 @@ static void act(struct guard *g, struct sv_action a)
                             g->o->argv[0], d);
                 if (g->have_cgroup)
                         (void)cg_kill_server(&g->cg);
-                if (g->running) {
-                        (void)kill(-g->srv.pid, SIGKILL);
-                        (void)kill(g->srv.pid, SIGKILL);
-                }
+                if (g->running)
+                        kill_server_tree(g->srv.pid);
                 break;
         }
         case SV_ACT_EXIT: {
@@ -652,8 +660,7 @@ static void teardown(struct guard *g)
                 /* Only on internal failures: a normal end has no server left. */
                 if (g->have_cgroup)
                         (void)cg_kill_server(&g->cg);
-                (void)kill(-g->srv.pid, SIGKILL);
-                (void)kill(g->srv.pid, SIGKILL);
+                kill_server_tree(g->srv.pid);
                 (void)waitpid(g->srv.pid, NULL, 0);
                 g->running = false;
         }
