@@ -28,6 +28,7 @@
 /* JSON-RPC / LSP error codes (LSP 3.17 "ErrorCodes"). */
 #define ERR_PARSE (-32700)
 #define ERR_INVALID_REQUEST (-32600)
+#define ERR_INTERNAL (-32603)
 #define ERR_REQUEST_CANCELLED (-32800)
 #define ERR_CONTENT_MODIFIED (-32801)
 #define ERR_REQUEST_FAILED (-32803)
@@ -196,22 +197,32 @@ static json_t *notification(const char *method, json_t *params)
         return json_pack("{s:s, s:s, s:o}", "jsonrpc", "2.0", "method", method, "params", params);
 }
 
-/* Answers an editor request whose id is the JSON text raw_id.  `tail` is
- * the rest of the object: "\"result\":null" or "\"error\":{...}". */
-static int answer_raw(struct lsp_session *s, const char *raw_id, size_t raw_len, const char *tail)
+/* Answers a request whose id is the JSON text raw_id, to the editor or
+ * (to_editor false) to the server.  `tail` is the rest of the object:
+ * "\"result\":null" or "\"error\":{...}". */
+static int answer_raw_to(struct lsp_session *s, bool to_editor, const char *raw_id, size_t raw_len,
+                         const char *tail)
 {
         char *b;
         int n = asprintf(&b, "{\"jsonrpc\":\"2.0\",\"id\":%.*s,%s}", (int)raw_len, raw_id, tail);
 
         if (n < 0)
                 return -ENOMEM;
-        send_editor(s, b, (size_t)n);
+        if (to_editor)
+                send_editor(s, b, (size_t)n);
+        else
+                send_server(s, b, (size_t)n);
         free(b);
         return 0;
 }
 
-static int answer_error(struct lsp_session *s, const char *raw_id, size_t raw_len, int code,
-                        const char *message)
+static int answer_raw(struct lsp_session *s, const char *raw_id, size_t raw_len, const char *tail)
+{
+        return answer_raw_to(s, true, raw_id, raw_len, tail);
+}
+
+static int answer_error_to(struct lsp_session *s, bool to_editor, const char *raw_id,
+                           size_t raw_len, int code, const char *message)
 {
         json_t *m = json_string(message ? message : "");
         char *ms = m ? json_dumps(m, JSON_ENCODE_ANY) : NULL, *tail;
@@ -223,9 +234,15 @@ static int answer_error(struct lsp_session *s, const char *raw_id, size_t raw_le
                 return -ENOMEM;
         }
         free(ms);
-        r = answer_raw(s, raw_id, raw_len, tail);
+        r = answer_raw_to(s, to_editor, raw_id, raw_len, tail);
         free(tail);
         return r;
+}
+
+static int answer_error(struct lsp_session *s, const char *raw_id, size_t raw_len, int code,
+                        const char *message)
+{
+        return answer_error_to(s, true, raw_id, raw_len, code, message);
 }
 
 static char *memdup0(const char *p, size_t n)
@@ -865,20 +882,11 @@ static int editor_response(struct lsp_session *s, const char *body, size_t len,
         }
         msg = json_loadb(body, len, LOAD_FLAGS, NULL);
         orig = json_loadb(q->orig_raw, q->orig_raw_len, JSON_DECODE_ANY | LOAD_FLAGS, NULL);
-        if (!msg && orig) {
+        if (!msg && orig)
                 /* The server still waits for an answer: it gets an error
                  * instead of nothing, under its own id (raw, type kept). */
-                char *err = NULL;
-                int n = asprintf(&err,
-                                 "{\"jsonrpc\":\"2.0\",\"id\":%.*s,\"error\":{\"code\":-32603,"
-                                 "\"message\":\"gopls-guard: the editor's answer was not valid "
-                                 "JSON\"}}",
-                                 (int)q->orig_raw_len, q->orig_raw);
-                if (n >= 0) {
-                        send_server(s, err, (size_t)n);
-                        free(err);
-                }
-        }
+                (void)answer_error_to(s, false, q->orig_raw, q->orig_raw_len, ERR_INTERNAL,
+                                      "gopls-guard: the editor's answer was not valid JSON");
         *pp = q->next;
         s->nsreq--;
         sreq_free(q);
@@ -922,11 +930,9 @@ int session_from_editor(struct lsp_session *s, const char *body, size_t len)
                 bool number = json_is_number(id);
                 json_decref(id);
                 if (!number) {
-                        static const char refusal[] =
-                                "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,"
-                                "\"message\":\"gopls-guard: a request id must be a number or a "
-                                "string\"}}";
-                        send_editor(s, refusal, sizeof(refusal) - 1);
+                        (void)answer_error(s, "null", 4, ERR_INVALID_REQUEST,
+                                           "gopls-guard: a request id must be a number or a "
+                                           "string");
                         return bad_message(s, "editor", "request id is not a number or a string",
                                            body, len);
                 }
