@@ -159,9 +159,9 @@ int cg_is_delegated(const char *dir)
         char v[8];
         char procs[PATH_MAX], stc[PATH_MAX];
 
-        for (const char *attr = "trusted.delegate"; attr;
-             attr = strcmp(attr, "user.delegate") ? "user.delegate" : NULL) {
-                ssize_t n = getxattr(dir, attr, v, sizeof v - 1);
+        static const char *const attrs[] = {"trusted.delegate", "user.delegate"};
+        for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
+                ssize_t n = getxattr(dir, attrs[i], v, sizeof v - 1);
                 if (n > 0) {
                         v[n] = '\0';
                         if (strcmp(v, "1") == 0)

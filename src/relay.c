@@ -126,7 +126,8 @@ static void out_log(void *userdata, int level, const char *message)
 
 /* ---- reading -------------------------------------------------------- */
 
-/* Hand every complete message in `d` to `deliver`. */
+/* Hand every complete message in `d` to the session, logging bytes that do
+ * not frame (the decoder has resynchronised past them). */
 static void dispatch(struct relay *r, struct lsp_decoder *d, bool from_editor)
 {
         const char *body;
