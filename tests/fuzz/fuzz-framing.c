@@ -42,6 +42,7 @@
 #include <jansson.h>
 
 #include "fuzz-input.h"
+#include "fuzz-jansson.h"
 #include "lsp-framing.h"
 
 #define READ_FLOOR ((size_t)64 << 10) /* lsp_decoder_reserve()'s promised minimum */
@@ -507,18 +508,7 @@ static void expand(const uint8_t *s, size_t n, struct buf *out)
         }
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* jansson seeds its object hashing from /dev/urandom; a fixed seed keeps a
- * run with -seed=1 the same run every time (key order feeds coverage). */
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-        (void)argc;
-        (void)argv;
-        json_object_seed(1);
-        return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

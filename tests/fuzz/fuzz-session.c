@@ -46,6 +46,7 @@
 #include <jansson.h>
 
 #include "fuzz-input.h"
+#include "fuzz-jansson.h"
 #include "lsp-framing.h"
 #include "lsp-session.h"
 
@@ -660,18 +661,7 @@ static void oracle_reset(void)
         O = (struct oracle){0};
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* jansson seeds its object hashing from /dev/urandom; a fixed seed keeps a
- * run with -seed=1 the same run every time (key order feeds coverage). */
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-        (void)argc;
-        (void)argv;
-        json_object_seed(1);
-        return 0;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
