@@ -67,18 +67,24 @@ static int parse(int argc, char **argv, const char *mode, const char *allowed, s
                 {"version", no_argument, NULL, OPT_VERSION},
                 {},
         };
+        /* What each option's value is, for "needs a value" messages. */
+        static const char *const values[] = {"a policy file", "a directory", "a cgroup directory"};
         int opt, idx = 0;
 
         optind = 1;
         opterr = 0;
         /* "+": stop at the first non-option, so a server's own options after
-         * COMMAND are never taken for ours. */
-        while ((opt = getopt_long(argc, argv, "+h", opts, &idx)) != -1) {
+         * COMMAND are never taken for ours.  ":": a missing value comes back
+         * as ':' with optopt naming the option, not as '?'. */
+        while ((opt = getopt_long(argc, argv, "+:h", opts, &idx)) != -1) {
+                /* For ':' and '?', optopt is the option's val (long options)
+                 * or its letter; 0 for a long option that is not known. */
+                int which = opt == ':' || opt == '?' ? optopt : opt;
                 const char *name = NULL;
                 for (const struct option *o = opts; o->name; o++)
-                        if (o->val == opt)
+                        if (o->val == which)
                                 name = o->name;
-                if (opt != '?' && opt != ':' && opt != 'h' && opt != OPT_VERSION && name &&
+                if (opt != '?' && opt != 'h' && opt != OPT_VERSION && name &&
                     !strstr(allowed, name)) {
                         fprintf(stderr, "gopls-guard: %s does not take --%s\nTry 'gopls-guard --help'.\n",
                                 mode, name);
@@ -108,12 +114,21 @@ static int parse(int argc, char **argv, const char *mode, const char *allowed, s
                 case OPT_VERSION:
                         printf("gopls-guard %s\n", GUARD_VERSION);
                         return 1;
+                case ':':
+                        fprintf(stderr, "gopls-guard: option --%s needs a value (%s)\n",
+                                name ? name : "?",
+                                which >= OPT_POLICY && which <= OPT_CGROUP
+                                        ? values[which - OPT_POLICY]
+                                        : "see --help");
+                        fprintf(stderr, "Try 'gopls-guard --help'.\n");
+                        return -EINVAL;
                 default:
-                        if (optopt)
-                                fprintf(stderr, "gopls-guard: option -%c is not known\n", optopt);
+                        if (name && which >= OPT_POLICY)
+                                fprintf(stderr, "gopls-guard: option --%s takes no value\n", name);
+                        else if (which > 0 && which < 128)
+                                fprintf(stderr, "gopls-guard: option -%c is not known\n", which);
                         else
-                                fprintf(stderr,
-                                        "gopls-guard: option %s is not known or lacks its value\n",
+                                fprintf(stderr, "gopls-guard: option %s is not known\n",
                                         argv[optind - 1]);
                         fprintf(stderr, "Try 'gopls-guard --help'.\n");
                         return -EINVAL;

@@ -41,6 +41,13 @@
 /* PID_MAX_LIMIT on 64-bit kernels: pids.max above it means nothing. */
 #define PIDS_MAX_LIMIT 4194304
 
+/* The shortest wait before a restart (backoff_initial, backoff_max).  A
+ * server that dies at once (bad flag, missing module, OOM at start-up)
+ * would otherwise be restarted in a hot loop that burns a CPU and floods
+ * the log until max_restarts runs out; 100 ms keeps that to ten starts a
+ * second at worst and is still far below what an editor user notices. */
+#define BACKOFF_FLOOR (100 * USEC_PER_MSEC)
+
 /* A policy file is a few KiB; anything this large is the wrong file. */
 #define POLICY_FILE_MAX (1024 * 1024)
 
@@ -103,10 +110,12 @@ static const struct key_info keys[PK__COUNT] = {
         KEY("pids", "max", .type = VT_COUNT, .min = 1, .max = PIDS_MAX_LIMIT, .unlimited = true),
     [PK_RESTART_ON] = KEY("restart", "on", .type = VT_RESTART_ON),
     [PK_RESTART_BACKOFF_INITIAL] =
-        KEY("restart", "backoff_initial", .type = VT_DURATION, .max = USEC_PER_DAY),
+        KEY("restart", "backoff_initial", .type = VT_DURATION, .min = BACKOFF_FLOOR,
+            .max = USEC_PER_DAY),
     [PK_RESTART_BACKOFF_FACTOR] = KEY("restart", "backoff_factor", .type = VT_FACTOR),
     [PK_RESTART_BACKOFF_MAX] =
-        KEY("restart", "backoff_max", .type = VT_DURATION, .max = USEC_PER_DAY),
+        KEY("restart", "backoff_max", .type = VT_DURATION, .min = BACKOFF_FLOOR,
+            .max = USEC_PER_DAY),
     [PK_RESTART_RESET_AFTER] =
         KEY("restart", "reset_after", .type = VT_DURATION, .max = USEC_PER_DAY),
     [PK_RESTART_MAX_RESTARTS] =
