@@ -7,7 +7,10 @@
  * touched), so it shows the guard's own share: SIGKILL of the server ->
  * exit reaped -> replacement exec'd and running its first instruction.
  *
- *   bench-restart GOPLS_GUARD LEAKER [ROUNDS]
+ *   bench-restart GOPLS_GUARD_TEST LEAKER [ROUNDS]
+ *
+ * GOPLS_GUARD_TEST is the gopls-guard-test executable: only it takes the
+ * roots from the GOPLS_GUARD_* variables.
  *
  * The server is tests/helpers/leaker --mark FILE --sleep: each start appends
  * "start PID MONOTONIC_USEC".  Each round kills the newest server and waits

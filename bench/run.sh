@@ -14,7 +14,7 @@ fi
 build=$(cd "$1" && pwd)
 shift
 
-for f in gopls-guard tests/lsp-echo tests/leaker bench/plain-relay bench/bench-proxy \
+for f in gopls-guard gopls-guard-test tests/lsp-echo tests/leaker bench/plain-relay bench/bench-proxy \
         bench/bench-framing bench/bench-restart; do
         if [ ! -x "$build/$f" ]; then
                 echo "run.sh: $build/$f is missing; build it first" >&2
@@ -27,11 +27,11 @@ echo "== bench-framing"
 "$build/bench/bench-framing" || status=1
 echo
 echo "== bench-proxy"
-"$build/bench/bench-proxy" "$@" "$build/gopls-guard" "$build/tests/lsp-echo" \
+"$build/bench/bench-proxy" "$@" "$build/gopls-guard-test" "$build/tests/lsp-echo" \
         "$build/bench/plain-relay" || status=1
 echo
 echo "== bench-restart (kill -> replacement running; native, degraded mode)"
-"$build/bench/bench-restart" "$build/gopls-guard" "$build/tests/leaker" 100 || status=1
+"$build/bench/bench-restart" "$build/gopls-guard-test" "$build/tests/leaker" 100 || status=1
 
 # Kill -> first answered request with real gopls: the e2e client's kill
 # scenario through the guard with the shortest backoff (100ms), three times.  Needs gopls,

@@ -564,7 +564,7 @@ static int find_cgroup(struct guard *g, char why[CG_WHY_MAX])
         bool self_inside = false;
         int r;
 
-        r = cg_find_mount(&mount);
+        r = cg_find_mount(g->o->roots->cgroup_mount, &mount);
         if (r >= 0 && cg_pid_cgroup(g->o->proc_root, 0, &own) >= 0)
                 snprintf(own_dir, sizeof own_dir, "%s%s", mount, strcmp(own, "/") ? own : "");
 
@@ -763,7 +763,7 @@ int guard_run(const struct guard_options *o)
                 goto out;
         }
         _cleanup_free_ char *dir = NULL;
-        if (status_dir(&dir) >= 0 &&
+        if (status_dir(g.o->roots->runtime_dir, &dir) >= 0 &&
             asprintf(&g.status_path, "%s/%d.json", dir, (int)getpid()) < 0)
                 g.status_path = NULL; /* no status file; the guard works without */
         const struct lsp_session_config scfg = {.replay = g.p->lsp.replay};

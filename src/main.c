@@ -12,6 +12,7 @@
 #include "guard.h"
 #include "log.h"
 #include "policy.h"
+#include "roots.h"
 #include "server.h"
 #include "status.h"
 
@@ -41,6 +42,30 @@ static void usage(FILE *f)
               "[cgroup] require = yes, 4 gave up after a crash loop, else the server's own status.\n"
               "See gopls-guard(1).\n",
               f);
+}
+
+/* The production roots; gopls-guard-test (GUARD_TEST_ROOTS, never
+ * installed) lets the tests point them at fixtures. */
+static struct guard_roots roots_get(void)
+{
+        struct guard_roots r = {
+                .sysconfdir = GUARD_SYSCONFDIR,
+                .cgroup_mount = NULL,
+                .proc = "/proc",
+                .runtime_dir = NULL,
+        };
+#ifdef GUARD_TEST_ROOTS
+        const char *e;
+        if ((e = getenv("GOPLS_GUARD_SYSCONFDIR")) && *e)
+                r.sysconfdir = e;
+        if ((e = getenv("GOPLS_GUARD_CGROUP_ROOT")) && *e)
+                r.cgroup_mount = e;
+        if ((e = getenv("GOPLS_GUARD_PROC")) && *e)
+                r.proc = e;
+        if ((e = getenv("GOPLS_GUARD_RUNTIME_DIR")) && *e)
+                r.runtime_dir = e;
+#endif
+        return r;
 }
 
 struct cli {
@@ -143,16 +168,15 @@ static int parse(int argc, char **argv, const char *mode, const char *allowed, s
         return 0;
 }
 
-static int load_policy(struct policy *p, const struct cli *c)
+static int load_policy(struct policy *p, const struct cli *c, const struct guard_roots *roots)
 {
         char err[POLICY_ERR_MAX] = "";
-        const char *etc = getenv("GOPLS_GUARD_SYSCONFDIR");
         const char *xdg = getenv("XDG_CONFIG_HOME");
         const char *home = getenv("HOME");
         char etc_dir[4096], user_dir[4096];
         int r;
 
-        snprintf(etc_dir, sizeof etc_dir, "%s/gopls-guard", etc && *etc ? etc : GUARD_SYSCONFDIR);
+        snprintf(etc_dir, sizeof etc_dir, "%s/gopls-guard", roots->sysconfdir);
         if (xdg && *xdg)
                 snprintf(user_dir, sizeof user_dir, "%s/gopls-guard", xdg);
         else if (home && *home)
@@ -206,7 +230,7 @@ static int masquerade(int argc, char **argv, struct cli *c)
         return 0;
 }
 
-static int cmd_guard(int argc, char **argv, bool as_gopls)
+static int cmd_guard(int argc, char **argv, bool as_gopls, const struct guard_roots *roots)
 {
         struct cli c = {0};
         struct policy p;
@@ -218,7 +242,7 @@ static int cmd_guard(int argc, char **argv, bool as_gopls)
                 r = parse(argc, argv, "running a server", "policy workspace cgroup", &c);
         if (r != 0)
                 return r > 0 ? 0 : EXIT_USAGE;
-        if (load_policy(&p, &c) < 0) {
+        if (load_policy(&p, &c, roots) < 0) {
                 free(c.policies);
                 return EXIT_USAGE;
         }
@@ -251,7 +275,8 @@ static int cmd_guard(int argc, char **argv, bool as_gopls)
                 .argv = server_argv,
                 .workspace = workspace,
                 .cgroup = c.cgroup,
-                .proc_root = getenv("GOPLS_GUARD_PROC") ? getenv("GOPLS_GUARD_PROC") : "/proc",
+                .proc_root = roots->proc,
+                .roots = roots,
         };
         r = guard_run(&o);
 out:
@@ -262,7 +287,7 @@ out:
         return r;
 }
 
-static int cmd_check_policy(int argc, char **argv)
+static int cmd_check_policy(int argc, char **argv, const struct guard_roots *roots)
 {
         struct cli c = {0};
         struct policy p;
@@ -274,7 +299,7 @@ static int cmd_check_policy(int argc, char **argv)
                         c.rest[0]);
                 return EXIT_USAGE;
         }
-        r = load_policy(&p, &c);
+        r = load_policy(&p, &c, roots);
         free(c.policies);
         if (r < 0)
                 return EXIT_USAGE;
@@ -283,7 +308,7 @@ static int cmd_check_policy(int argc, char **argv)
         return 0;
 }
 
-static int cmd_status(int argc, char **argv)
+static int cmd_status(int argc, char **argv, const struct guard_roots *roots)
 {
         struct cli c = {0};
         int r = parse(argc, argv, "status", "json", &c);
@@ -293,20 +318,21 @@ static int cmd_status(int argc, char **argv)
                 fprintf(stderr, "gopls-guard: status takes at most one WORKSPACE\n");
                 return EXIT_USAGE;
         }
-        return status_command(stdout, c.json, c.n_rest ? c.rest[0] : NULL);
+        return status_command(roots->runtime_dir, stdout, c.json, c.n_rest ? c.rest[0] : NULL);
 }
 
 int main(int argc, char **argv)
 {
         const char *name = basename(argv[0]);
+        const struct guard_roots roots = roots_get();
 
         log_setup(LOG_TARGET_STDERR, LOG_INFO);
         if (strcmp(name, "gopls") == 0)
-                return cmd_guard(argc, argv, true);
+                return cmd_guard(argc, argv, true, &roots);
         if (argc > 1 && strcmp(argv[1], "check-policy") == 0)
-                return cmd_check_policy(argc - 1, argv + 1);
+                return cmd_check_policy(argc - 1, argv + 1, &roots);
         if (argc > 1 && strcmp(argv[1], "status") == 0)
-                return cmd_status(argc - 1, argv + 1);
+                return cmd_status(argc - 1, argv + 1, &roots);
         if (argc > 1 && argv[1][0] != '-') {
                 fprintf(stderr,
                         "gopls-guard: unknown command '%s'; put the server's command line after "
@@ -314,5 +340,5 @@ int main(int argc, char **argv)
                         argv[1], argv[1]);
                 return EXIT_USAGE;
         }
-        return cmd_guard(argc, argv, false);
+        return cmd_guard(argc, argv, false, &roots);
 }

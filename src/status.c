@@ -14,9 +14,9 @@
 #include "policy.h"
 #include "util.h"
 
-int status_dir(char **ret)
+int status_dir(const char *override, char **ret)
 {
-        const char *env = getenv("GOPLS_GUARD_RUNTIME_DIR");
+        const char *env = override;
         const char *xdg = getenv("XDG_RUNTIME_DIR");
         char *dir = NULL;
         int n;
@@ -103,12 +103,12 @@ static void human_size(json_t *v, char *buf, size_t len)
         (void)format_size_human((uint64_t)json_integer_value(v), buf, len);
 }
 
-int status_command(FILE *out, bool json, const char *workspace)
+int status_command(const char *runtime_dir, FILE *out, bool json, const char *workspace)
 {
         _cleanup_free_ char *dir = NULL;
         char real_ws[4096];
         unsigned shown = 0;
-        int r = status_dir(&dir);
+        int r = status_dir(runtime_dir, &dir);
         if (r < 0) {
                 fprintf(stderr, "gopls-guard: cannot open the status directory: %s\n",
                         strerror(-r));

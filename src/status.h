@@ -2,9 +2,9 @@
  *
  * Each running guard keeps RUNTIME_DIR/<guard pid>.json, one JSON object
  * on one line, rewritten atomically at every sample and state change and
- * removed when the guard ends.  RUNTIME_DIR is $GOPLS_GUARD_RUNTIME_DIR,
- * else $XDG_RUNTIME_DIR/gopls-guard, else /run/gopls-guard for root and
- * /tmp/gopls-guard-UID for others. */
+ * removed when the guard ends.  RUNTIME_DIR is struct guard_roots'
+ * runtime_dir (tests), else $XDG_RUNTIME_DIR/gopls-guard, else
+ * /run/gopls-guard for root and /tmp/gopls-guard-UID for others. */
 #pragma once
 
 #include <stdbool.h>
@@ -32,7 +32,7 @@ struct status {
 };
 
 /* The directory, created (0755) if missing. Caller frees. */
-int status_dir(char **ret);
+int status_dir(const char *override, char **ret);
 
 /* One-line JSON for `s` (caller frees). */
 int status_format(const struct status *s, char **ret_json);
@@ -42,4 +42,4 @@ int status_write(const char *path, const struct status *s);
 /* `gopls-guard status [--json] [WORKSPACE]`: list the live guards' files
  * (a file whose guard pid no longer runs is skipped and removed).  Returns
  * the exit code: 0, or 1 when a WORKSPACE was named and no guard serves it. */
-int status_command(FILE *out, bool json, const char *workspace);
+int status_command(const char *runtime_dir, FILE *out, bool json, const char *workspace);

@@ -5,7 +5,8 @@
 # which does not change what the editor sees.  Nothing here touches a
 # cgroup: GOPLS_GUARD_CGROUP_ROOT points at an empty directory.
 #
-#   lsp-guard.sh GOPLS_GUARD LSP_ECHO
+#   lsp-guard.sh GOPLS_GUARD_TEST LSP_ECHO   (gopls-guard-test: takes the roots
+#                                            from GOPLS_GUARD_*)
 set -u
 # run() is the last command of a pipeline; its status must survive it.
 shopt -s lastpipe
