@@ -11,6 +11,7 @@
 #include "config.h"
 #include "guard.h"
 #include "log.h"
+#include "masquerade.h"
 #include "policy.h"
 #include "roots.h"
 #include "server.h"
@@ -201,32 +202,79 @@ static int load_policy(struct policy *p, const struct cli *c, const struct guard
         return 0;
 }
 
-/* Invoked through a symlink named gopls: every argument is the real
- * gopls's, and the policy comes from the standard files only. */
+/* The real gopls for a guard invoked as gopls: the first on PATH that is
+ * not this program.  Prints the error; returns 0 or EXIT_USAGE. */
+static int find_real_gopls(char **ret)
+{
+        int r = server_find_command("gopls", NULL, ret);
+        if (r == -ELOOP || r == -ENOENT) {
+                fprintf(stderr,
+                        "gopls-guard: invoked as gopls, but no other gopls is on PATH to run "
+                        "(PATH=%s); install gopls or put its directory on PATH after this one\n",
+                        getenv("PATH") ? getenv("PATH") : "");
+                return EXIT_USAGE;
+        }
+        if (r < 0) {
+                fprintf(stderr, "gopls-guard: cannot look for gopls on PATH: %s\n", strerror(-r));
+                return EXIT_USAGE;
+        }
+        return 0;
+}
+
+/* Invoked through a symlink named gopls.  A language server on stdio is
+ * guarded, with every argument the real gopls's and the policy from the
+ * standard files only; any other command line (gopls version, gopls
+ * format, -remote, ...) becomes the real gopls in this very process, so
+ * that its output and exit status are exactly gopls's own.  Returns 0 to
+ * guard, or an exit code. */
 static int masquerade(int argc, char **argv, struct cli *c)
 {
         char *real = NULL;
-        int r;
-
-        for (int i = 1; i < argc; i++)
-                if (strncmp(argv[i], "-remote", 7) == 0 || strncmp(argv[i], "--remote", 8) == 0) {
-                        fprintf(stderr,
-                                "gopls-guard: refusing '%s' as gopls: a forwarder would run the "
-                                "real server outside the guard's cgroup; let the editor start "
-                                "gopls (this guard) directly instead\n",
-                                argv[i]);
-                        return -EINVAL;
-                }
-        r = server_find_command("gopls", true, &real);
-        if (r < 0) {
-                fprintf(stderr,
-                        "gopls-guard: invoked as gopls, but no other gopls is on PATH to run\n");
+        int r = find_real_gopls(&real);
+        if (r != 0)
                 return r;
+        if (!masquerade_serves_stdio(argc, argv)) {
+                execv(real, argv);
+                r = errno;
+                fprintf(stderr, "gopls-guard: cannot run %s: %s\n", real, strerror(r));
+                free(real);
+                return r == ENOENT ? 127 : 126;
         }
         /* `real` lives as long as the process: it is the server's argv[0]. */
         argv[0] = real;
         c->rest = argv;
         c->n_rest = argc;
+        return 0;
+}
+
+/* The server command as execvp would find it, but never this guard itself
+ * (a `gopls` symlink to the guard earlier on PATH would otherwise start a
+ * guard inside the guard).  [server] env may set PATH for the server, so
+ * that PATH is searched.  A command found nowhere is left as it is: the
+ * server's start then fails, and the supervisor reports it.  Returns 0, or
+ * an exit code after printing the error. */
+static int resolve_server(char **argv, const struct policy *p, char **ret_owned)
+{
+        const char *path = NULL;
+        char *found = NULL;
+
+        for (size_t i = 0; i < p->server.n_env; i++)
+                if (strncmp(p->server.env[i], "PATH=", 5) == 0)
+                        path = p->server.env[i] + 5;
+        int r = server_find_command(argv[0], path, &found);
+        if (r == -ELOOP) {
+                fprintf(stderr,
+                        "gopls-guard: the server command '%s' is this gopls-guard itself%s; a "
+                        "guard must not run itself as its server: install the real %s, or put "
+                        "its directory on PATH, or name it by its full path\n",
+                        argv[0], strchr(argv[0], '/') ? "" : " (the only match on PATH)",
+                        argv[0]);
+                return EXIT_USAGE;
+        }
+        if (r < 0)
+                return 0;
+        argv[0] = found;
+        *ret_owned = found;
         return 0;
 }
 
@@ -236,19 +284,22 @@ static int cmd_guard(int argc, char **argv, bool as_gopls, const struct guard_ro
         struct policy p;
         int r;
 
-        if (as_gopls)
+        if (as_gopls) {
                 r = masquerade(argc, argv, &c);
-        else
+                if (r != 0)
+                        return r;
+        } else {
                 r = parse(argc, argv, "running a server", "policy workspace cgroup", &c);
-        if (r != 0)
-                return r > 0 ? 0 : EXIT_USAGE;
+                if (r != 0)
+                        return r > 0 ? 0 : EXIT_USAGE;
+        }
         if (load_policy(&p, &c, roots) < 0) {
                 free(c.policies);
                 return EXIT_USAGE;
         }
         log_setup(p.log.target, p.log.level);
 
-        char **server_argv = NULL;
+        char **server_argv = NULL, *resolved = NULL;
         if (c.n_rest > 0) {
                 server_argv = c.rest;
         } else {
@@ -267,6 +318,12 @@ static int cmd_guard(int argc, char **argv, bool as_gopls, const struct guard_ro
                 r = EXIT_USAGE;
                 goto out;
         }
+        /* After the chdir: relative names mean what they mean to the server. */
+        if (!as_gopls) {
+                r = resolve_server(server_argv, &p, &resolved);
+                if (r != 0)
+                        goto out;
+        }
         char ws[4096];
         const char *workspace = getcwd(ws, sizeof ws) ? ws : c.workspace;
 
@@ -280,6 +337,7 @@ static int cmd_guard(int argc, char **argv, bool as_gopls, const struct guard_ro
         };
         r = guard_run(&o);
 out:
+        free(resolved);
         if (server_argv != c.rest)
                 free(server_argv);
         free(c.policies);
