@@ -95,7 +95,7 @@ int main(int argc, char **argv)
         snprintf(nocg, sizeof nocg, "%s/no-cgroup", dir);
         snprintf(run, sizeof run, "%s/run", dir);
         mkdir(nocg, 0755);
-        mkdir(run, 0755);
+        mkdir(run, 0700); /* a status directory must be private */
         FILE *pf = fopen(policy, "w");
         if (!pf) {
                 perror(policy);

@@ -14,7 +14,8 @@ guard=$1
 echo_server=$2
 work=$(mktemp -d /tmp/lsp-guard-test-XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/no-cgroup" "$work/run" "$work/config"
+mkdir -p "$work/no-cgroup" "$work/config"
+mkdir -m 0700 "$work/run" # the status directory must be private
 export GOPLS_GUARD_CGROUP_ROOT=$work/no-cgroup GOPLS_GUARD_RUNTIME_DIR=$work/run
 export XDG_CONFIG_HOME=$work/config GOPLS_GUARD_SYSCONFDIR=$work/no-etc
 
