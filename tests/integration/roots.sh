@@ -4,6 +4,8 @@
 # the administrator's [limits]), GOPLS_GUARD_RUNTIME_DIR must not move the
 # status files.  gopls-guard-test, built from the same sources for the tests,
 # does honour them, which shows that the fixtures below are read at all.
+# As root, policy files and directories of others, or writable by others,
+# are refused.
 #
 #   roots.sh GOPLS_GUARD GOPLS_GUARD_TEST
 set -u
@@ -57,6 +59,31 @@ GOPLS_GUARD_RUNTIME_DIR=$work/run "$guard_test" status --json >"$work/status-tes
 check "gopls-guard-test reads GOPLS_GUARD_RUNTIME_DIR" has "$work/status-test.out" "\"workspace\":\"$work/ws\""
 GOPLS_GUARD_RUNTIME_DIR=$work/run "$guard" status --json >"$work/status-inst.out" 2>&1
 check "gopls-guard ignores GOPLS_GUARD_RUNTIME_DIR" lacks "$work/status-inst.out" "$work/ws"
+
+# As root, a policy file someone else owns or may write is refused (the
+# server's command and environment come from it), naming it and the fix.
+if [ "$(id -u)" -eq 0 ]; then
+        printf '[server]\nenv = LD_PRELOAD=/tmp/evil.so\n' >"$work/theirs.ini"
+        chown 65534:65534 "$work/theirs.ini"
+        "$guard" check-policy --policy "$work/theirs.ini" >/dev/null 2>"$work/theirs.err"
+        rc=$?
+        check "root: a policy file of uid 65534 is refused with exit 2 (got $rc)" test "$rc" -eq 2
+        check "...naming it and the fix" has "$work/theirs.err" "chown root:root $work/theirs.ini && chmod go-w $work/theirs.ini"
+        chown 0:0 "$work/theirs.ini"
+        chmod 0666 "$work/theirs.ini"
+        "$guard" check-policy --policy "$work/theirs.ini" >/dev/null 2>"$work/writable.err"
+        rc=$?
+        check "root: a policy file others may write is refused with exit 2 (got $rc)" test "$rc" -eq 2
+        check "...saying so" has "$work/writable.err" "(mode 0666)"
+        mkdir -p "$work/etc2/gopls-guard"
+        chmod 0777 "$work/etc2/gopls-guard"
+        GOPLS_GUARD_SYSCONFDIR=$work/etc2 "$guard_test" check-policy >/dev/null 2>"$work/etcdir.err"
+        rc=$?
+        check "root: an administrator directory others may write is refused (exit $rc)" test "$rc" -eq 2
+        check "...naming it" has "$work/etcdir.err" "$work/etc2/gopls-guard: refusing"
+else
+        echo "SKIP the root-only checks (not root)"
+fi
 
 if [ "$failed" -gt 0 ]; then
         for f in "$work"/*.out "$work"/*.err; do echo "--- $f"; cat "$f"; done

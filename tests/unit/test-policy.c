@@ -26,6 +26,8 @@ static void init(struct policy *p)
 {
         CHECK_INT(policy_init(p), 0);
         p->mem_total = MEM_TOTAL;
+        /* The same results as root or not; test_owner_checks covers root's. */
+        p->root_only = false;
 }
 
 /* Load `text` as file `name` and finish; returns the first error. */
@@ -1175,6 +1177,14 @@ static void test_load_file_errors(void)
         snprintf(want, sizeof(want), "cannot read %s: Is a directory", tmpdir);
         CHECK_STR(err, want);
 
+        /* A FIFO is refused at once, not waited on. */
+        snprintf(path, sizeof(path), "%s/fifo.ini", tmpdir);
+        CHECK_INT(mkfifo(path, 0600), 0);
+        CHECK_INT(policy_load_file(&p, path, false, err), -EINVAL);
+        snprintf(want, sizeof(want), "cannot read %s: not a regular file", path);
+        CHECK_STR(err, want);
+        unlink(path);
+
         snprintf(path, sizeof(path), "%s/nul.ini", tmpdir);
         {
                 FILE *f = fopen(path, "w");
@@ -1194,6 +1204,44 @@ static void test_load_file_errors(void)
         snprintf(want, sizeof(want), "%s:3: [memory] max: \"lots\" is not a size", path);
         CHECK(strncmp(err, want, strlen(want)) == 0);
         policy_done(&p);
+}
+
+/* What a guard running as root accepts: files and directories of root
+ * that group and others cannot write.  Each refusal names the path and the
+ * fix. */
+static void test_owner_checks(void)
+{
+        static const struct {
+                uid_t uid;
+                mode_t mode;
+                int want;
+                const char *says;
+        } cases[] = {
+                {0, S_IFREG | 0644, 0, NULL},
+                {0, S_IFREG | 0600, 0, NULL},
+                {0, S_IFREG | 0444, 0, NULL},
+                {0, S_IFDIR | 0755, 0, NULL},
+                {0, S_IFREG | 0664, -EPERM, "group or others may write it (mode 0664)"},
+                {0, S_IFREG | 0646, -EPERM, "group or others may write it (mode 0646)"},
+                {0, S_IFDIR | 0777, -EPERM, "policy directory as root: group or others may write it (mode 0777)"},
+                {0, S_IFDIR | 01777, -EPERM, "(mode 1777)"},
+                {65534, S_IFREG | 0644, -EPERM, "policy file as root: it belongs to uid 65534"},
+                {1000, S_IFREG | 0600, -EPERM, "it belongs to uid 1000"},
+                {1000, S_IFDIR | 0700, -EPERM, "policy directory as root: it belongs to uid 1000"},
+        };
+        char err[POLICY_ERR_MAX];
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct stat st = {.st_uid = cases[i].uid, .st_mode = cases[i].mode};
+                err[0] = '\0';
+                CHECK_INT(policy_check_owner(&st, "/etc/gopls-guard/x", err), cases[i].want);
+                if (!cases[i].says)
+                        continue;
+                CHECK_CONTAINS(err, "/etc/gopls-guard/x: refusing to read this policy");
+                CHECK_CONTAINS(err, cases[i].says);
+                CHECK_CONTAINS(err, "fix: chown root:root /etc/gopls-guard/x && chmod go-w "
+                                    "/etc/gopls-guard/x");
+        }
 }
 
 static void test_load_all(void)
@@ -1375,6 +1423,7 @@ int main(void)
                 return 1;
         }
         snprintf(tmpdir, sizeof(tmpdir), "%s", tmpl);
+        RUN(test_owner_checks);
         RUN(test_load_file_errors);
         RUN(test_load_all);
         if (nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
