@@ -405,10 +405,20 @@ static bool word_needs_quotes(const char *w)
 
 static void print_word(FILE *f, const char *w)
 {
-        if (word_needs_quotes(w))
-                fprintf(f, "\"%s\"", w);
-        else
+        if (!word_needs_quotes(w)) {
                 fputs(w, f);
+                return;
+        }
+        /* A blank followed by ';' starts a comment even inside quotes (the
+         * line reader cuts comments before words are split), so such a word
+         * is closed and reopened between the two: "a "";b" reads as "a ;b". */
+        fputc('"', f);
+        for (const char *p = w; *p; p++) {
+                if (*p == ';' && p > w && is_blank(p[-1]))
+                        fputs("\"\"", f);
+                fputc(*p, f);
+        }
+        fputc('"', f);
 }
 
 /* ---- env ---- */
@@ -569,7 +579,9 @@ static uint64_t default_share(uint64_t mem_total, const char *share)
 
         if (parse_size(share, mem_total, &v) < 0)
                 return POLICY_NO_LIMIT;
-        return v;
+        /* Never below what the key itself accepts (keys[].min), so that the
+         * printed policy loads back even on a machine of a few MiB. */
+        return v < MIB ? MIB : v;
 }
 
 int policy_init(struct policy *p)

@@ -211,7 +211,9 @@ int policy_finish(struct policy *p, char err[POLICY_ERR_MAX]);
  * is "max" the share is taken of memory.max). */
 uint64_t policy_go_memlimit(const struct policy *p);
 
-/* Print the effective policy as INI that policy_load_string() accepts back,
+/* Print the effective policy as INI that policy_load_string() accepts back
+ * (except that a value written within a few characters of the 199-character
+ * line limit may print a little longer, e.g. "command=x" as "command = x"),
  * each line followed by "  ; from FILE:LINE" or "  ; default", and the
  * ceilings as a [limits] section.  Sizes print in the largest exact unit
  * (e.g. "12G", "1536M"), durations likewise ("1min30s", "250ms"). */
