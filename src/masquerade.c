@@ -15,27 +15,27 @@ static const struct flag {
         bool value;       /* takes a value (`-name=v` or `-name v`) */
         bool server_flag; /* also accepted after `serve` */
 } flags[] = {
-        /* serve's own flags (accepted before `serve` too) */
-        {"debug", true, true},
-        {"listen.timeout", true, true},
-        {"logfile", true, true},
-        {"mode", true, true},
-        {"remote.debug", true, true},
-        {"remote.listen.timeout", true, true},
-        {"remote.logfile", true, true},
-        {"rpc.trace", false, true},
-        /* gopls's application flags (before `serve` only) */
-        {"ocagent", true, false},
-        {"otel", true, false},
-        {"profile.alloc", true, false},
-        {"profile.block", true, false},
-        {"profile.cpu", true, false},
-        {"profile.mem", true, false},
-        {"profile.trace", true, false},
-        {"v", false, false},
-        {"verbose", false, false},
-        {"vv", false, false},
-        {"veryverbose", false, false},
+    /* serve's own flags (accepted before `serve` too) */
+    {"debug", true, true},
+    {"listen.timeout", true, true},
+    {"logfile", true, true},
+    {"mode", true, true},
+    {"remote.debug", true, true},
+    {"remote.listen.timeout", true, true},
+    {"remote.logfile", true, true},
+    {"rpc.trace", false, true},
+    /* gopls's application flags (before `serve` only) */
+    {"ocagent", true, false},
+    {"otel", true, false},
+    {"profile.alloc", true, false},
+    {"profile.block", true, false},
+    {"profile.cpu", true, false},
+    {"profile.mem", true, false},
+    {"profile.trace", true, false},
+    {"v", false, false},
+    {"verbose", false, false},
+    {"vv", false, false},
+    {"veryverbose", false, false},
 };
 
 static const struct flag *find_flag(const char *name, size_t len, bool after_serve)
@@ -49,7 +49,7 @@ static const struct flag *find_flag(const char *name, size_t len, bool after_ser
 /* What Go's strconv.ParseBool accepts. */
 static bool go_bool(const char *s)
 {
-        static const char *const ok[] = {"1", "t", "T", "TRUE", "true", "True",
+        static const char *const ok[] = {"1", "t", "T", "TRUE",  "true",  "True",
                                          "0", "f", "F", "FALSE", "false", "False"};
         for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
                 if (strcmp(s, ok[i]) == 0)
@@ -74,7 +74,7 @@ static bool skip_flags(int argc, char *const *argv, int *i, bool after_serve)
                         return false; /* Go: "bad flag syntax" */
                 const char *eq = strchr(name, '=');
                 const struct flag *f =
-                        find_flag(name, eq ? (size_t)(eq - name) : strlen(name), after_serve);
+                    find_flag(name, eq ? (size_t)(eq - name) : strlen(name), after_serve);
                 if (!f)
                         return false;
                 if (f->value && !eq) {

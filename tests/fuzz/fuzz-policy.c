@@ -39,10 +39,10 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint64_t mem_totals[] = {
-        UINT64_C(16) << 30, /* an ordinary machine */
-        UINT64_C(1) << 20,  /* tiny: every % rounds to a few bytes */
-        UINT64_C(3) << 40,  /* large */
-        UINT64_C(123456789),
+    UINT64_C(16) << 30, /* an ordinary machine */
+    UINT64_C(1) << 20,  /* tiny: every % rounds to a few bytes */
+    UINT64_C(3) << 40,  /* large */
+    UINT64_C(123456789),
 };
 
 /* The error line must be a line, bounded, and name where it is about. */
@@ -160,8 +160,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 q.mem_total = p.mem_total;
                 q.root_only = false;
                 r = policy_load_string(&q, "printed", once, true, err);
-                FZ_CHECK(r == 0, "the printed policy does not load back: %s\n--- input\n%s\n"
-                                 "--- printed\n%s", err, text, once);
+                FZ_CHECK(r == 0,
+                         "the printed policy does not load back: %s\n--- input\n%s\n"
+                         "--- printed\n%s",
+                         err, text, once);
                 r = policy_finish(&q, err);
                 FZ_CHECK(r == 0, "the printed policy does not finish: %s\n--- printed\n%s", err,
                          once);

@@ -14,55 +14,55 @@ static void test_table(void)
                 const char *args[MAX_ARGS]; /* after argv[0], NULL-terminated */
                 bool guarded;
         } cases[] = {
-                /* a language server on stdio */
-                {{NULL}, true},
-                {{"serve", NULL}, true},
-                {{"-mode=stdio", NULL}, true},
-                {{"-mode", "stdio", NULL}, true},
-                {{"--mode=stdio", NULL}, true},
-                {{"-rpc.trace", NULL}, true},
-                {{"-rpc.trace=false", NULL}, true},
-                {{"-logfile=/tmp/gopls.log", "-rpc.trace", NULL}, true},
-                {{"-logfile", "auto", "serve", NULL}, true},
-                {{"-v", "serve", "-rpc.trace", NULL}, true},
-                {{"-vv", "-profile.mem=/tmp/m", "serve", NULL}, true},
-                {{"serve", "-mode=stdio", "-logfile", "-rpc.trace", NULL}, true}, /* a value */
-                {{"-debug=localhost:0", NULL}, true},
-                {{"serve", "-listen.timeout=1m", NULL}, true},
-                {{"--", NULL}, true},
-                {{"--", "serve", NULL}, true},
-                {{"serve", "--", NULL}, true},
-                /* gopls's other commands */
-                {{"version", NULL}, false},
-                {{"-v", "version", NULL}, false},
-                {{"format", "x.go", NULL}, false},
-                {{"help", NULL}, false},
-                {{"help", "serve", NULL}, false},
-                {{"bogus", NULL}, false},
-                {{"api-json", NULL}, false},
-                {{"--", "version", NULL}, false},
-                {{"-", NULL}, false},
-                /* flags that make it something else than a stdio server */
-                {{"-remote=unix;/run/gopls.sock", NULL}, false},
-                {{"-remote", "auto", NULL}, false},
-                {{"--remote=auto", "serve", NULL}, false},
-                {{"serve", "-listen=unix;/tmp/s", NULL}, false},
-                {{"-listen", "unix;/tmp/s", NULL}, false},
-                {{"-port=4389", NULL}, false},
-                {{"serve", "-mcp.listen=localhost:0", NULL}, false},
-                {{"-h", NULL}, false},
-                {{"--help", NULL}, false},
-                {{"serve", "-help", NULL}, false},
-                /* what gopls itself refuses: its own message must show */
-                {{"-no-such-flag", NULL}, false},
-                {{"-logfile", NULL}, false},            /* needs a value */
-                {{"-rpc.trace=maybe", NULL}, false},    /* not a boolean */
-                {{"---v", NULL}, false},                /* bad flag syntax */
-                {{"-=x", NULL}, false},
-                {{"serve", "-v", NULL}, false},         /* an application flag after serve */
-                {{"serve", "extra", NULL}, false},      /* serve takes no arguments */
-                {{"serve", "serve", NULL}, false},
-                {{"-mode=stdio", "version", NULL}, false},
+            /* a language server on stdio */
+            {{NULL}, true},
+            {{"serve", NULL}, true},
+            {{"-mode=stdio", NULL}, true},
+            {{"-mode", "stdio", NULL}, true},
+            {{"--mode=stdio", NULL}, true},
+            {{"-rpc.trace", NULL}, true},
+            {{"-rpc.trace=false", NULL}, true},
+            {{"-logfile=/tmp/gopls.log", "-rpc.trace", NULL}, true},
+            {{"-logfile", "auto", "serve", NULL}, true},
+            {{"-v", "serve", "-rpc.trace", NULL}, true},
+            {{"-vv", "-profile.mem=/tmp/m", "serve", NULL}, true},
+            {{"serve", "-mode=stdio", "-logfile", "-rpc.trace", NULL}, true}, /* a value */
+            {{"-debug=localhost:0", NULL}, true},
+            {{"serve", "-listen.timeout=1m", NULL}, true},
+            {{"--", NULL}, true},
+            {{"--", "serve", NULL}, true},
+            {{"serve", "--", NULL}, true},
+            /* gopls's other commands */
+            {{"version", NULL}, false},
+            {{"-v", "version", NULL}, false},
+            {{"format", "x.go", NULL}, false},
+            {{"help", NULL}, false},
+            {{"help", "serve", NULL}, false},
+            {{"bogus", NULL}, false},
+            {{"api-json", NULL}, false},
+            {{"--", "version", NULL}, false},
+            {{"-", NULL}, false},
+            /* flags that make it something else than a stdio server */
+            {{"-remote=unix;/run/gopls.sock", NULL}, false},
+            {{"-remote", "auto", NULL}, false},
+            {{"--remote=auto", "serve", NULL}, false},
+            {{"serve", "-listen=unix;/tmp/s", NULL}, false},
+            {{"-listen", "unix;/tmp/s", NULL}, false},
+            {{"-port=4389", NULL}, false},
+            {{"serve", "-mcp.listen=localhost:0", NULL}, false},
+            {{"-h", NULL}, false},
+            {{"--help", NULL}, false},
+            {{"serve", "-help", NULL}, false},
+            /* what gopls itself refuses: its own message must show */
+            {{"-no-such-flag", NULL}, false},
+            {{"-logfile", NULL}, false},         /* needs a value */
+            {{"-rpc.trace=maybe", NULL}, false}, /* not a boolean */
+            {{"---v", NULL}, false},             /* bad flag syntax */
+            {{"-=x", NULL}, false},
+            {{"serve", "-v", NULL}, false},    /* an application flag after serve */
+            {{"serve", "extra", NULL}, false}, /* serve takes no arguments */
+            {{"serve", "serve", NULL}, false},
+            {{"-mode=stdio", "version", NULL}, false},
         };
 
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -73,16 +73,16 @@ static void test_refused(void)
                 mode_t mode;      /* chmod to it, or 0 */
                 const char *says;
         } cases[] = {
-                {"etc/gopls-guard/policy.ini", NOBODY, 0, "it belongs to uid 65534"},
-                {"etc/gopls-guard/policy.ini", (uid_t)-1, 0664, "(mode 0664)"},
-                {"etc/gopls-guard/policy.d/10-a.ini", NOBODY, 0, "it belongs to uid 65534"},
-                {"etc/gopls-guard/policy.d/10-a.ini", (uid_t)-1, 0666, "(mode 0666)"},
-                {"etc/gopls-guard/policy.d", NOBODY, 0, "policy directory as root: it belongs"},
-                {"etc/gopls-guard/policy.d", (uid_t)-1, 0777, "(mode 0777)"},
-                {"etc/gopls-guard", NOBODY, 0, "policy directory as root: it belongs"},
-                {"etc/gopls-guard", (uid_t)-1, 0775, "(mode 0775)"},
-                {"user.ini", NOBODY, 0, "it belongs to uid 65534"},
-                {"user.ini", (uid_t)-1, 0622, "(mode 0622)"},
+            {"etc/gopls-guard/policy.ini", NOBODY, 0, "it belongs to uid 65534"},
+            {"etc/gopls-guard/policy.ini", (uid_t)-1, 0664, "(mode 0664)"},
+            {"etc/gopls-guard/policy.d/10-a.ini", NOBODY, 0, "it belongs to uid 65534"},
+            {"etc/gopls-guard/policy.d/10-a.ini", (uid_t)-1, 0666, "(mode 0666)"},
+            {"etc/gopls-guard/policy.d", NOBODY, 0, "policy directory as root: it belongs"},
+            {"etc/gopls-guard/policy.d", (uid_t)-1, 0777, "(mode 0777)"},
+            {"etc/gopls-guard", NOBODY, 0, "policy directory as root: it belongs"},
+            {"etc/gopls-guard", (uid_t)-1, 0775, "(mode 0775)"},
+            {"user.ini", NOBODY, 0, "it belongs to uid 65534"},
+            {"user.ini", (uid_t)-1, 0622, "(mode 0622)"},
         };
         char err[POLICY_ERR_MAX], fix[2200];
 

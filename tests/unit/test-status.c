@@ -105,6 +105,7 @@ static void test_choice(void)
         CHECK_INT(status_dir_at(&pl, path_of(base, "absent"), me, false, &dir, why), -ENOENT);
         CHECK(access(path_of(base, "absent"), F_OK) < 0);
         fake_rm_rf(base);
+        free(base);
 }
 
 static void test_refusals(void)
@@ -137,6 +138,7 @@ static void test_refusals(void)
         CHECK_INT(status_dir_at(&pl, path_of(base, "file"), me, true, &dir, why), -ENOTDIR);
         CHECK_CONTAINS(why, "not a directory");
         fake_rm_rf(base);
+        free(base);
 }
 
 static void test_other_owner(void)
@@ -163,12 +165,17 @@ static void test_other_owner(void)
         CHECK_STR(dir, path_of(pl.run, "gopls-guard"));
         free(dir);
         fake_rm_rf(base);
+        free(base);
 }
 
 static struct status sample(pid_t pid, const char *ws)
 {
-        return (struct status){.guard_pid = pid, .workspace = ws, .command = "gopls",
-                               .state = "running", .server_pid = 1, .generation = 1};
+        return (struct status){.guard_pid = pid,
+                               .workspace = ws,
+                               .command = "gopls",
+                               .state = "running",
+                               .server_pid = 1,
+                               .generation = 1};
 }
 
 static void test_write(void)
@@ -202,6 +209,7 @@ static void test_write(void)
         CHECK(access(path_of(base, "elsewhere/78.json"), F_OK) < 0);
         free(dir);
         fake_rm_rf(base);
+        free(base);
 }
 
 static void on_alarm(int sig)
@@ -244,6 +252,7 @@ static void test_read(void)
         free(out);
         free(dir);
         fake_rm_rf(base);
+        free(base);
 }
 
 /* As root, `status` lists every user's guards, from directories that
@@ -263,7 +272,8 @@ static void test_root_lists_all(void)
         /* uid 1000 under /run/user, uid 1001 under /tmp: genuine. */
         mkdir(path_of(pl.run_user, "1000"), 0700);
         CHECK_INT(chown(path_of(pl.run_user, "1000"), 1000, 1000), 0);
-        CHECK_INT(status_dir_at(&pl, path_of(pl.run_user, "1000/gopls-guard"), 0, true, &dir, why), 0);
+        CHECK_INT(status_dir_at(&pl, path_of(pl.run_user, "1000/gopls-guard"), 0, true, &dir, why),
+                  0);
         s = sample(getpid(), "/ws-1000");
         CHECK_INT(status_write(path_of(dir, "10.json"), &s), 0);
         CHECK_INT(chown(dir, 1000, 1000), 0);
@@ -298,6 +308,7 @@ static void test_root_lists_all(void)
         CHECK(!strstr(out, "/ws-1000"));
         free(out);
         fake_rm_rf(base);
+        free(base);
 }
 
 int main(void)
