@@ -149,7 +149,7 @@ static int parse(int argc, char **argv, const char *mode, const char *allowed, s
                         fprintf(stderr, "Try 'gopls-guard --help'.\n");
                         return -EINVAL;
                 default:
-                        if (name && which >= OPT_POLICY)
+                        if (name) /* a known option, given a value it does not take */
                                 fprintf(stderr, "gopls-guard: option --%s takes no value\n", name);
                         else if (which > 0 && which < 128)
                                 fprintf(stderr, "gopls-guard: option -%c is not known\n", which);

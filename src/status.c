@@ -311,7 +311,12 @@ static json_t *read_status_file(int dfd, const char *dir, const char *name)
                                 errno == ELOOP ? "a symbolic link" : strerror(errno));
                 return NULL;
         }
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > STATUS_FILE_MAX) {
+        if (fstat(fd, &st) < 0) {
+                fprintf(stderr, "gopls-guard: skipping %s/%s: %s\n", dir, name, strerror(errno));
+                close(fd);
+                return NULL;
+        }
+        if (!S_ISREG(st.st_mode) || st.st_size > STATUS_FILE_MAX) {
                 fprintf(stderr, "gopls-guard: skipping %s/%s: not a status file (%s)\n", dir,
                         name, S_ISREG(st.st_mode) ? "too large" : "not a regular file");
                 close(fd);
