@@ -11,11 +11,11 @@ max = 64M
 [restart]
 on = never
 INI
-mkdir -p "$RUNTIME_DIR"
+mkdir -p -m 0700 "$RUNTIME_DIR"
 mkfifo /tmp/guard.in || fail "mkfifo"
 exec 3<>/tmp/guard.in
 # Enter DIR first, then become the guard (no --cgroup: its own cgroup).
-GOPLS_GUARD_RUNTIME_DIR=$RUNTIME_DIR sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" --policy "$3" -- /bin/leaker --mark "$4" --sleep' \
+XDG_RUNTIME_DIR=$RUNTIME_DIR sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" --policy "$3" -- /bin/leaker --mark "$4" --sleep' \
         sh "$GUARD_DIR" "$GUARD_BIN" "$POLICY" "$MARK" </tmp/guard.in >"$GUARD_OUT" 2>"$GUARD_LOG" 3>&- &
 GUARD_PID=$!
 poll 600 mark_has_starts 1 || fail "server did not start"
