@@ -1129,3 +1129,18 @@ bool lsp_peek_method_is(const struct lsp_peek *p, const char *name)
 {
         return p->method && json_str_eq(p->method, p->method_len, name);
 }
+
+ssize_t lsp_peek_method(const struct lsp_peek *p, char *buf, size_t size)
+{
+        ssize_t l;
+
+        if (!p->method)
+                return -ENOENT;
+        if (size == 0)
+                return -ENOBUFS;
+        l = json_unescape(p->method, p->method_len, buf, size - 1);
+        if (l < 0)
+                return l;
+        buf[l] = '\0';
+        return l;
+}

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* ---------------------------------------------------------------------- */
 /* Decoder                                                                  */
@@ -253,3 +254,10 @@ enum lsp_msg_kind lsp_peek_kind(const struct lsp_peek *p);
 /* Whether the method equals `name` (NUL-terminated, UTF-8), decoding JSON
  * escapes if there are any.  False without a method. */
 bool lsp_peek_method_is(const struct lsp_peek *p, const char *name);
+
+/* The method with its JSON escapes decoded ("textDocument\/hover" is
+ * "textDocument/hover": Neovim escapes '/'), NUL-terminated in buf.
+ * Compare methods only in this form or with lsp_peek_method_is(), never
+ * as sent.  Returns its length, -ENOENT without a method, -ENOBUFS when it
+ * does not fit in size bytes with its NUL, -EINVAL for a malformed escape. */
+ssize_t lsp_peek_method(const struct lsp_peek *p, char *buf, size_t size);

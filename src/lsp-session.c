@@ -467,10 +467,13 @@ static int hold(struct lsp_session *s, const char *body, size_t len, const struc
                                             "gopls-guard: the language server is restarting and "
                                             "too many messages are waiting; try again");
                 if (!peek_changes_state(p)) {
+                        char m[128];
+
                         slog(s, LOG_WARNING,
-                             "dropped a notification (%.*s) from the editor: %zu bytes are "
+                             "dropped a notification (%s) from the editor: %zu bytes are "
                              "already waiting for the restarting server",
-                             (int)p->method_len, p->method, s->held_bytes);
+                             lsp_peek_method(p, m, sizeof(m)) >= 0 ? m : "a long method",
+                             s->held_bytes);
                         return 0;
                 }
                 /* Document and workspace changes are kept over the bound:
@@ -751,14 +754,11 @@ static int editor_forward(struct lsp_session *s, const char *body, size_t len,
         if (s->cfg.replay) {
                 bool again = e->initialize;
 
-                if (!again && p->method && !p->method_escaped) {
+                if (!again) {
+                        /* Decoded: Neovim sends "textDocument\/hover". */
                         char m[128];
 
-                        if (p->method_len < sizeof(m)) {
-                                memcpy(m, p->method, p->method_len);
-                                m[p->method_len] = '\0';
-                                again = session_method_is_read(m);
-                        }
+                        again = lsp_peek_method(p, m, sizeof(m)) > 0 && session_method_is_read(m);
                 }
                 if (e->initialize) {
                         json_t *msg = json_loadb(body, len, LOAD_FLAGS, NULL);

@@ -643,10 +643,20 @@ static void test_peek_escaped_keys_and_methods(void)
         CHECK_INT(p.method_len, strlen("textDocument\\/didOpen"));
         CHECK(lsp_peek_method_is(&p, "textDocument/didOpen"));
         CHECK(!lsp_peek_method_is(&p, "textDocument/didClose"));
+        char m[32];
+        CHECK_INT(lsp_peek_method(&p, m, sizeof(m)), (long)strlen("textDocument/didOpen"));
+        CHECK_STR(m, "textDocument/didOpen");
+        CHECK_INT(lsp_peek_method(&p, m, strlen("textDocument/didOpen")), -ENOBUFS);
 
         /* non-ASCII through \u escapes, including a surrogate pair */
         p = peek_ok("{\"method\":\"caf\\u00e9\\ud83d\\ude00\"}");
         CHECK(lsp_peek_method_is(&p, "caf\xc3\xa9\xf0\x9f\x98\x80"));
+        CHECK_INT(lsp_peek_method(&p, m, sizeof(m)), 9);
+        CHECK_STR(m, "caf\xc3\xa9\xf0\x9f\x98\x80");
+        p = peek_ok("{\"method\":\"a\\x\"}");
+        CHECK_INT(lsp_peek_method(&p, m, sizeof(m)), -EINVAL);
+        p = peek_ok("{\"id\":1}");
+        CHECK_INT(lsp_peek_method(&p, m, sizeof(m)), -ENOENT);
 
         /* the last duplicate wins, as in jansson */
         p = peek_ok("{\"id\":1,\"method\":\"a\",\"id\":\"two\",\"method\":\"b\"}");

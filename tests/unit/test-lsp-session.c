@@ -1002,6 +1002,79 @@ static void test_unreadable_id_refused(void)
         done(s, &f);
 }
 
+/* Neovim escapes '/' in methods ("textDocument\/hover"), and JSON allows
+ * any character as \uXXXX: every decision looks at the decoded method. */
+static void test_escaped_methods(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk(&f, true, 0);
+        const char *hover = "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"textDocument\\/hover\","
+                            "\"params\":{\"position\":{\"line\":0,\"character\":0}}}";
+        const char *compl = "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"textDocument\\u002f"
+                            "completion\",\"params\":{}}";
+
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"\\u0069nitialize\","
+                        "\"params\":{\"processId\":1,\"rootUri\":\"file:///w\","
+                        "\"capabilities\":{}}}"),
+                  0);
+        CHECK_INT(SV(s, INIT_RES), 0);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"method\":\"initialize\\u0064\",\"params\":{}}"),
+                  0);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument\\/didOpen\",\"params\":"
+                        "{\"textDocument\":{\"uri\":\"" URI_A "\",\"languageId\":\"go\","
+                        "\"version\":1,\"text\":\"package a\\n\"}}}"),
+                  0);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument\\/didOpen\",\"params\":"
+                        "{\"textDocument\":{\"uri\":\"" URI_B "\",\"languageId\":\"go\","
+                        "\"version\":1,\"text\":\"package b\\n\"}}}"),
+                  0);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument\\/didChange\",\"params\":"
+                        "{\"textDocument\":{\"uri\":\"" URI_A "\",\"version\":2},"
+                        "\"contentChanges\":[{\"range\":{\"start\":{\"line\":0,\"character\":8},"
+                        "\"end\":{\"line\":0,\"character\":9}},\"text\":\"z\"}]}}"),
+                  0);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument\\/didClose\",\"params\":"
+                        "{\"textDocument\":{\"uri\":\"" URI_B "\"}}}"),
+                  0);
+        CHECK_INT(ED(s, hover), 0);
+        CHECK_INT(ED(s, compl), 0);
+        struct lsp_session_stats st;
+        session_stats(s, &st);
+        CHECK_INT(st.open_documents, 1);
+
+        size_t sv0 = f.sv.n;
+        restart(s, &f); /* only possible if the escaped initialize was recorded */
+        CHECK_STR(method_of(J(&f.sv, sv0 + 1)), "initialized");
+        json_t *td = json_object_get(
+            json_object_get(J(&f.sv, (size_t)find(&f.sv, sv0, "textDocument/didOpen")), "params"),
+            "textDocument");
+        CHECK_STR(json_string_value(json_object_get(td, "uri")), URI_A);
+        CHECK_STR(json_string_value(json_object_get(td, "text")), "package z\n");
+        CHECK_INT(json_integer_value(json_object_get(td, "version")), 2);
+        /* both reads in flight went again, as sent, and were not refused */
+        long i = find(&f.sv, sv0, "textDocument/hover");
+        CHECK(i >= 0);
+        if (i >= 0)
+                CHECK_STR(f.sv.b[i], hover);
+        CHECK(find(&f.sv, sv0, "textDocument/completion") >= 0);
+        CHECK_INT(answers(&f.ed, "5"), 0);
+        CHECK_INT(answers(&f.ed, "6"), 0);
+        SV(s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":{\"contents\":\"x\"}}");
+        SV(s, "{\"jsonrpc\":\"2.0\",\"id\":6,\"result\":[]}");
+        CHECK_INT(answer_code(&f.ed, "5"), 0);
+        CHECK_INT(answer_code(&f.ed, "6"), 0);
+        session_stats(s, &st);
+        CHECK_INT(st.resent, 2);
+
+        /* shutdown and exit, escaped, end the session as the plain ones do */
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"shutdow\\u006e\"}"), 0);
+        CHECK(session_shutdown_requested(s));
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"method\":\"\\u0065xit\"}"), 0);
+        CHECK(session_exit_requested(s));
+        CHECK_INT(session_exit_code(s), 0);
+        done(s, &f);
+}
+
 static void test_exactly_once_random(void)
 {
         struct fake f;
@@ -1157,5 +1230,6 @@ int main(void)
         RUN(test_broken_request_not_resent);
         RUN(test_shutdown_never_refused);
         RUN(test_unreadable_id_refused);
+        RUN(test_escaped_methods);
         return check_summary();
 }
