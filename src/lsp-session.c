@@ -96,6 +96,7 @@ struct lsp_session {
         bool init_answered;    /* some answer to the editor's initialize went out */
         bool initialized;      /* ... and it was a success: replay is possible */
         bool initialized_sent;
+        bool init_ok;          /* a server answered the editor's initialize with a result */
 
         struct ereq *pend_first, *pend_last;
         unsigned npend;
@@ -114,6 +115,8 @@ struct lsp_session {
         json_t *shows; /* array of window/showMessage bodies not yet sent */
         bool shutdown, exit;
 };
+
+static void flush_shows(struct lsp_session *s);
 
 /* ---------------------------------------------------------------------- */
 /* small helpers                                                            */
@@ -1011,6 +1014,8 @@ static int server_response(struct lsp_session *s, const char *body, size_t len,
                      e ? "it was never sent" : "that is no longer pending");
                 return 0;
         }
+        if (e->initialize && !p->has_error)
+                s->init_ok = true;
         if (e->initialize && s->cfg.replay && !s->initialized && !p->has_error) {
                 json_t *msg = json_loadb(body, len, LOAD_FLAGS, NULL);
                 json_t *caps = json_object_get(json_object_get(msg, "result"), "capabilities");
@@ -1510,9 +1515,12 @@ void session_free(struct lsp_session *s)
 
 void session_fail_pending(struct lsp_session *s, const char *message)
 {
+        bool init = false;
+
         while (s->pend_first) {
                 struct ereq *e = s->pend_first;
 
+                init |= e->initialize;
                 if (e->shutdown)
                         (void)ereq_answer_null(s, e);
                 else {
@@ -1528,12 +1536,33 @@ void session_fail_pending(struct lsp_session *s, const char *message)
                         if (lsp_peek_method_is(&p, "shutdown"))
                                 (void)answer_raw(s, p.id, p.id_len, "\"result\":null");
                         else {
+                                init |= lsp_peek_method_is(&p, "initialize");
                                 s->failed_pending++;
                                 (void)answer_error(s, p.id, p.id_len, ERR_REQUEST_FAILED, message);
                         }
                 }
                 held_free(h);
         }
+        if (init && !s->init_answered) {
+                /* The editor's initialize has its answer (an error): what
+                 * the user should read may go now, the specification allows
+                 * window/showMessage at any time after the request. */
+                s->init_answered = true;
+                flush_shows(s);
+        }
+}
+
+bool session_replaying(const struct lsp_session *s)
+{
+        return s->state == ST_REPLAYING;
+}
+
+bool session_can_restart(const struct lsp_session *s)
+{
+        /* Without replay a new server would get the editor's next
+         * messages uninitialized, which no server accepts: once the
+         * editor's initialize succeeded, only the editor can start over. */
+        return s->cfg.replay || !s->init_ok;
 }
 
 void session_show_message(struct lsp_session *s, int type, const char *message)

@@ -1075,6 +1075,62 @@ static void test_escaped_methods(void)
         done(s, &f);
 }
 
+/* Giving up before the first server ever answered: the held initialize
+ * gets RequestFailed with the reason, and what the user should read
+ * follows it instead of waiting for an answer that never comes. */
+static void test_fail_pending_answers_initialize(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk(&f, true, 0);
+
+        session_server_lost(s);
+        CHECK_INT(ED(s, INIT_REQ), 0);
+        session_show_message(s, 1, "could not start");
+        CHECK_INT(f.ed.n, 0);
+        session_fail_pending(s, "gopls-guard gave up: no server");
+        CHECK_INT(answers(&f.ed, "0"), 1);
+        CHECK_INT(answer_code(&f.ed, "0"), -32803);
+        CHECK(strstr(f.ed.b[0], "no server") != NULL);
+        CHECK_INT(f.ed.n, 2);
+        CHECK_STR(method_of(J(&f.ed, 1)), "window/showMessage");
+        /* a second call answers nothing twice */
+        session_fail_pending(s, "again");
+        CHECK_INT(f.ed.n, 2);
+        done(s, &f);
+}
+
+/* Without replay, a new server could only serve an editor that has not
+ * initialized yet. */
+static void test_can_restart(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk(&f, false, 0);
+
+        CHECK(session_can_restart(s));
+        CHECK_INT(ED(s, INIT_REQ), 0);
+        CHECK_INT(SV(s, "{\"jsonrpc\":\"2.0\",\"id\":0,\"error\":{\"code\":-32603,"
+                        "\"message\":\"no\"}}"),
+                  0);
+        CHECK(session_can_restart(s)); /* refused: the editor may try again */
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{}}"),
+                  0);
+        CHECK_INT(SV(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"capabilities\":{}}}"), 0);
+        CHECK(!session_can_restart(s));
+        done(s, &f);
+
+        s = mk(&f, true, 0);
+        handshake(s, &f);
+        CHECK(session_can_restart(s));
+        CHECK(!session_replaying(s));
+        session_server_lost(s);
+        CHECK(!session_replaying(s));
+        CHECK_INT(session_server_started(s), 0);
+        CHECK(session_replaying(s));
+        answer_replay_init(s, &f, NULL);
+        CHECK(!session_replaying(s));
+        done(s, &f);
+}
+
 static void test_exactly_once_random(void)
 {
         struct fake f;
@@ -1231,5 +1287,7 @@ int main(void)
         RUN(test_shutdown_never_refused);
         RUN(test_unreadable_id_refused);
         RUN(test_escaped_methods);
+        RUN(test_fail_pending_answers_initialize);
+        RUN(test_can_restart);
         return check_summary();
 }
