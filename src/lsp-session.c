@@ -533,84 +533,172 @@ static void sreqs_forget(struct lsp_session *s)
 /* ---------------------------------------------------------------------- */
 /* recorder: documents, workspace                                           */
 
-static uint32_t u32_of(const json_t *j)
+static uint32_t u32_of(struct lsp_json obj, const char *key)
 {
-        json_int_t v = json_integer_value(j);
+        struct lsp_json v;
+        int64_t n;
 
-        if (v < 0)
+        /* absent, fractional or odd values count as 0, as they did for
+         * jansson's json_integer_value() */
+        if (lsp_json_member(obj, key, &v) != 1 || lsp_json_int(v, &n) < 0 || n < 0)
                 return 0;
-        if ((uint64_t)v > UINT32_MAX)
-                return UINT32_MAX;
-        return (uint32_t)v;
+        return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
-static struct lsp_position position_of(const json_t *pos)
+static struct lsp_position position_of(struct lsp_json range, const char *key)
 {
-        return (struct lsp_position){u32_of(json_object_get(pos, "line")),
-                                     u32_of(json_object_get(pos, "character"))};
+        struct lsp_json pos;
+
+        if (lsp_json_member(range, key, &pos) != 1 || !lsp_json_is_object(pos))
+                return (struct lsp_position){0, 0};
+        return (struct lsp_position){u32_of(pos, "line"), u32_of(pos, "character")};
 }
 
-static int record_did_open(struct lsp_session *s, const json_t *params)
+/* The decoded JSON string v in a new NUL-terminated buffer (*ret), with
+ * room to spare only when it is small.  Returns the length, -EBADMSG or
+ * -ENOMEM. */
+static ssize_t string_dup(struct lsp_json v, char **ret)
 {
-        const json_t *td = json_object_get(params, "textDocument");
-        const char *uri = json_string_value(json_object_get(td, "uri"));
-        const json_t *text = json_object_get(td, "text");
+        size_t raw = (size_t)(v.end - v.p);
+        char *b = malloc(raw + 1), *t;
+        ssize_t n;
+
+        if (!b)
+                return -ENOMEM;
+        n = lsp_json_string(v, b);
+        if (n < 0) {
+                free(b);
+                return n;
+        }
+        b[n] = '\0';
+        /* Escapes (tabs, newlines, quotes) make the JSON of source text
+         * longer than the text: give the slack back for large documents,
+         * which are kept for the whole session. */
+        if (raw - (size_t)n > 4096 && (t = realloc(b, (size_t)n + 1)))
+                b = t;
+        *ret = b;
+        return n;
+}
+
+/* params.textDocument of a document notification, and its decoded uri. */
+static int doc_params(const char *body, size_t len, struct lsp_json *params, struct lsp_json *td,
+                      char **uri)
+{
+        struct lsp_json msg = {body, body + len}, u;
+
+        while (msg.p < msg.end && strchr(" \t\r\n", *msg.p))
+                msg.p++;
+        while (msg.end > msg.p && strchr(" \t\r\n", msg.end[-1]))
+                msg.end--;
+        if (lsp_json_member(msg, "params", params) != 1 || !lsp_json_is_object(*params) ||
+            lsp_json_member(*params, "textDocument", td) != 1 || !lsp_json_is_object(*td) ||
+            lsp_json_member(*td, "uri", &u) != 1)
+                return -EBADMSG;
+        ssize_t n = string_dup(u, uri);
+        return n < 0 ? (int)n : 0;
+}
+
+static int record_did_open(struct lsp_session *s, const char *body, size_t len)
+{
+        struct lsp_json params, td, v;
+        char *uri = NULL, *lang = NULL, *text = NULL;
+        int64_t version = 0;
+        ssize_t n;
         int r;
 
-        if (!uri || !json_is_string(text))
-                return -EBADMSG;
-        r = lsp_docs_open(&s->docs, uri, json_string_value(json_object_get(td, "languageId")),
-                          (int64_t)json_integer_value(json_object_get(td, "version")),
-                          json_string_value(text), json_string_length(text));
+        r = doc_params(body, len, &params, &td, &uri);
+        if (r < 0)
+                return r;
+        if (lsp_json_member(td, "languageId", &v) == 1 && lsp_json_is_string(v) &&
+            (r = (int)string_dup(v, &lang)) < 0)
+                goto out;
+        if (lsp_json_member(td, "version", &v) == 1)
+                (void)lsp_json_int(v, &version);
+        r = -EBADMSG;
+        if (lsp_json_member(td, "text", &v) != 1)
+                goto out;
+        n = string_dup(v, &text);
+        if (n < 0) {
+                r = (int)n;
+                goto out;
+        }
+        /* The text is decoded straight into the buffer the store keeps. */
+        r = lsp_docs_open_take(&s->docs, uri, lang, version, text, (size_t)n);
         if (r == -EFBIG) {
                 (void)lsp_docs_close(&s->docs, uri);
                 slog(s, LOG_WARNING,
                      "%s is too large to keep; it will not be reopened after a restart", uri);
-                return 0;
+                r = 0;
         }
-        return r < 0 ? r : 0;
+        r = r < 0 ? r : 0;
+out:
+        free(uri);
+        free(lang);
+        return r;
 }
 
-static int record_did_change(struct lsp_session *s, const json_t *params)
+static int record_did_change(struct lsp_session *s, const char *body, size_t len)
 {
-        const json_t *td = json_object_get(params, "textDocument");
-        const char *uri = json_string_value(json_object_get(td, "uri"));
-        const json_t *changes = json_object_get(params, "contentChanges");
-        struct lsp_change *c;
-        size_t n, i;
-        int r;
+        struct lsp_json params, td, changes, ch, v;
+        struct lsp_change *c = NULL;
+        const char *cur = NULL;
+        char *uri = NULL, *texts = NULL;
+        size_t n = 0, cap = 0, used = 0;
+        int64_t version = 0;
+        int r, k;
 
-        if (!uri || !json_is_array(changes))
-                return -EBADMSG;
-        n = json_array_size(changes);
-        c = calloc(n ? n : 1, sizeof(*c));
-        if (!c)
-                return -ENOMEM;
-        for (i = 0; i < n; i++) {
-                const json_t *ch = json_array_get(changes, i);
-                const json_t *text = json_object_get(ch, "text");
-                const json_t *range = json_object_get(ch, "range");
-
-                if (!json_is_string(text)) {
-                        free(c);
-                        return -EBADMSG;
-                }
-                c[i].text = json_string_value(text);
-                c[i].len = json_string_length(text);
-                c[i].full = !json_is_object(range);
-                if (!c[i].full) {
-                        c[i].range.start = position_of(json_object_get(range, "start"));
-                        c[i].range.end = position_of(json_object_get(range, "end"));
-                }
-        }
-        r = lsp_docs_change(&s->docs, uri,
-                            (int64_t)json_integer_value(json_object_get(td, "version")), c, n);
-        free(c);
-        if (r == -ENOMEM)
+        r = doc_params(body, len, &params, &td, &uri);
+        if (r < 0)
                 return r;
+        r = -EBADMSG;
+        if (lsp_json_member(params, "contentChanges", &changes) != 1)
+                goto out;
+        if (lsp_json_member(td, "version", &v) == 1)
+                (void)lsp_json_int(v, &version);
+        /* Every text decodes into one scratch buffer: together they are
+         * shorter than the body. */
+        texts = malloc(len);
+        r = -ENOMEM;
+        if (!texts)
+                goto out;
+        while ((k = lsp_json_next(changes, &cur, &ch)) == 1) {
+                struct lsp_json range;
+                ssize_t tl;
+
+                r = -EBADMSG;
+                if (!lsp_json_is_object(ch) || lsp_json_member(ch, "text", &v) != 1)
+                        goto out;
+                tl = lsp_json_string(v, texts + used);
+                if (tl < 0)
+                        goto out;
+                if (n == cap) {
+                        struct lsp_change *nc;
+
+                        cap = cap ? 2 * cap : 4;
+                        nc = realloc(c, cap * sizeof(*c));
+                        r = -ENOMEM;
+                        if (!nc)
+                                goto out;
+                        c = nc;
+                }
+                c[n] = (struct lsp_change){.text = texts + used, .len = (size_t)tl};
+                used += (size_t)tl;
+                c[n].full = lsp_json_member(ch, "range", &range) != 1 ||
+                            !lsp_json_is_object(range);
+                if (!c[n].full) {
+                        c[n].range.start = position_of(range, "start");
+                        c[n].range.end = position_of(range, "end");
+                }
+                n++;
+        }
+        if (k < 0) {
+                r = -EBADMSG;
+                goto out;
+        }
+        r = lsp_docs_change(&s->docs, uri, version, c, n);
         if (r == -ENOENT)
                 slog(s, LOG_INFO, "didChange for %s, which is not open; forwarded as is", uri);
-        else if (r < 0) {
+        else if (r < 0 && r != -ENOMEM) {
                 /* Partly applied: the recorded text no longer matches the
                  * editor's, so it must not be replayed. */
                 (void)lsp_docs_close(&s->docs, uri);
@@ -619,6 +707,24 @@ static int record_did_change(struct lsp_session *s, const json_t *params)
                      "restart",
                      uri, strerror(-r));
         }
+        r = r == -ENOMEM ? r : 0;
+out:
+        free(c);
+        free(texts);
+        free(uri);
+        return r;
+}
+
+static int record_did_close(struct lsp_session *s, const char *body, size_t len)
+{
+        struct lsp_json params, td;
+        char *uri;
+        int r = doc_params(body, len, &params, &td, &uri);
+
+        if (r < 0)
+                return r;
+        (void)lsp_docs_close(&s->docs, uri);
+        free(uri);
         return 0;
 }
 
@@ -677,39 +783,31 @@ static int record_notification(struct lsp_session *s, const char *body, size_t l
         else
                 return 0;
 
+        if (what == OPEN || what == CHANGE || what == CLOSE) {
+                /* The hot path: no tree, the text decoded once, into the
+                 * store (and a lone surrogate kept, which jansson refuses). */
+                r = what == OPEN     ? record_did_open(s, body, len)
+                    : what == CHANGE ? record_did_change(s, body, len)
+                                     : record_did_close(s, body, len);
+                if (r == -EBADMSG)
+                        return bad_message(s, "editor",
+                                           "params lack a document URI or text, or hold "
+                                           "malformed JSON",
+                                           body, len);
+                return r;
+        }
         msg = json_loadb(body, len, LOAD_FLAGS, NULL);
         params = json_object_get(msg, "params");
         if (!json_is_object(params)) {
                 json_decref(msg);
                 return bad_message(s, "editor", "not valid JSON or no params", body, len);
         }
-        switch (what) {
-        case OPEN:
-                r = record_did_open(s, params);
-                break;
-        case CHANGE:
-                r = record_did_change(s, params);
-                break;
-        case CLOSE: {
-                const char *uri = json_string_value(
-                    json_object_get(json_object_get(params, "textDocument"), "uri"));
-                if (!uri)
-                        r = -EBADMSG;
-                else
-                        (void)lsp_docs_close(&s->docs, uri);
-                break;
-        }
-        case CONFIG:
+        if (what == CONFIG) {
                 json_decref(s->config);
                 s->config = json_incref(params);
-                break;
-        case FOLDERS:
+        } else
                 r = record_folders(s, params);
-                break;
-        }
         json_decref(msg);
-        if (r == -EBADMSG)
-                return bad_message(s, "editor", "params lack a document URI or text", body, len);
         return r;
 }
 
@@ -1423,6 +1521,47 @@ int session_server_started(struct lsp_session *s)
         return send_replay_init(s);
 }
 
+/* didOpen for a recorded document, written straight from the store's
+ * text into one buffer that the io takes over (a replay of many large
+ * documents is copied once, here, and never again). */
+static int replay_did_open(struct lsp_session *s, const struct lsp_doc *d)
+{
+        static const char a[] = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\","
+                                "\"params\":{\"textDocument\":{\"uri\":\"";
+        static const char b[] = "\",\"languageId\":\"";
+        static const char c[] = "\",\"version\":";
+        static const char t[] = ",\"text\":\"";
+        static const char z[] = "\"}}}";
+        const char *lang = d->language_id ? d->language_id : "";
+        char ver[24];
+        int vl = snprintf(ver, sizeof(ver), "%" PRId64, d->version);
+        size_t ul = lsp_json_escape(d->uri, strlen(d->uri), NULL),
+               ll = lsp_json_escape(lang, strlen(lang), NULL),
+               tl = lsp_json_escape(d->text, d->len, NULL);
+        size_t n = sizeof(a) - 1 + ul + sizeof(b) - 1 + ll + sizeof(c) - 1 + (size_t)vl +
+                   sizeof(t) - 1 + tl + sizeof(z) - 1;
+        char *m = malloc(n), *o = m;
+
+        if (!m)
+                return -ENOMEM;
+        o = mempcpy(o, a, sizeof(a) - 1);
+        o += lsp_json_escape(d->uri, strlen(d->uri), o);
+        o = mempcpy(o, b, sizeof(b) - 1);
+        o += lsp_json_escape(lang, strlen(lang), o);
+        o = mempcpy(o, c, sizeof(c) - 1);
+        o = mempcpy(o, ver, (size_t)vl);
+        o = mempcpy(o, t, sizeof(t) - 1);
+        o += lsp_json_escape(d->text, d->len, o);
+        memcpy(o, z, sizeof(z) - 1);
+        if (s->io.to_server_take)
+                s->io.to_server_take(s->io.userdata, m, n);
+        else {
+                send_server(s, m, n);
+                free(m);
+        }
+        return 0;
+}
+
 static int finish_replay(struct lsp_session *s, const char *body, size_t len)
 {
         json_t *msg = json_loadb(body, len, LOAD_FLAGS, NULL);
@@ -1444,19 +1583,8 @@ static int finish_replay(struct lsp_session *s, const char *body, size_t len)
         if (r == 0 && s->config)
                 r = emit(s, false,
                          notification("workspace/didChangeConfiguration", json_incref(s->config)));
-        for (struct lsp_doc *d = lsp_docs_first(&s->docs); d && r == 0; d = lsp_doc_next(d)) {
-                json_t *text = json_stringn(d->text, d->len);
-
-                if (!text) {
-                        slog(s, LOG_ERR, "%s holds invalid UTF-8; not reopened", d->uri);
-                        continue;
-                }
-                r = emit(s, false,
-                         notification("textDocument/didOpen",
-                                      json_pack("{s:{s:s, s:s, s:I, s:o}}", "textDocument", "uri",
-                                                d->uri, "languageId", d->language_id ?: "",
-                                                "version", (json_int_t)d->version, "text", text)));
-        }
+        for (struct lsp_doc *d = lsp_docs_first(&s->docs); d && r == 0; d = lsp_doc_next(d))
+                r = replay_did_open(s, d);
         if (r < 0)
                 return r;
         s->state = ST_RUNNING;

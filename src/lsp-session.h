@@ -96,6 +96,9 @@ struct lsp_session_io {
         /* Something the user or the log should know; `level` is syslog's. */
         void (*log)(void *userdata, int level, const char *message);
         void *userdata;
+        /* Optional: like to_server, but takes the malloc()ed body (the
+         * replayed documents, sent without another copy). */
+        void (*to_server_take)(void *userdata, char *body, size_t len);
 };
 
 struct lsp_session_config {

@@ -119,6 +119,27 @@ static void out_to_server(void *userdata, const char *body, size_t len)
         update_io(r);
 }
 
+static void out_to_server_take(void *userdata, char *body, size_t len)
+{
+        struct relay *r = userdata;
+        int e;
+
+        if (r->srv_in < 0) {
+                log_debug("Dropped a message for the server: none is running.");
+                free(body);
+                return;
+        }
+        /* Behind whatever is queued, in order; the queue frees it. */
+        e = lsp_outq_push(&r->to_server, body, len);
+        if (e == 0)
+                e = lsp_outq_flush(&r->to_server, r->srv_in);
+        if (e < 0) {
+                log_debug_errno(e, "Writing to the server failed: %m");
+                close_server_input(r);
+        }
+        update_io(r);
+}
+
 static void out_log(void *userdata, int level, const char *message)
 {
         (void)userdata;
@@ -286,6 +307,7 @@ int relay_new(sd_event *e, const struct lsp_session_config *cfg, const struct re
         const struct lsp_session_io io = {
                 .to_editor = out_to_editor,
                 .to_server = out_to_server,
+                .to_server_take = out_to_server_take,
                 .log = out_log,
                 .userdata = r,
         };

@@ -73,7 +73,7 @@ static void on_log(void *u, int level, const char *m)
 static struct lsp_session *mk(struct fake *f, bool replay, size_t max_held)
 {
         struct lsp_session_config cfg = {.replay = replay, .max_held = max_held};
-        struct lsp_session_io io = {to_ed, to_sv, on_log, f};
+        struct lsp_session_io io = {.to_editor = to_ed, .to_server = to_sv, .log = on_log, .userdata = f};
 
         memset(f, 0, sizeof(*f));
         return session_new(&cfg, &io);
@@ -1131,6 +1131,54 @@ static void test_can_restart(void)
         done(s, &f);
 }
 
+/* A lone surrogate in the editor's text ("\ud800": jansson refuses it) is
+ * forwarded as sent, counted as the one UTF-16 unit it is to the editor,
+ * and replayed with the same escape, so later edits land where meant. */
+static void test_lone_surrogate_kept(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk(&f, true, 0);
+        const char *open = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":"
+                           "{\"textDocument\":{\"uri\":\"" URI_A "\",\"languageId\":\"go\","
+                           "\"version\":1,\"text\":\"a\\ud800bc\\udfff\\n\\\"q\\\"\\u0001\"}}}";
+        /* replace "b" (after 'a' and the lone surrogate: character 2) and,
+         * on the second line, the second quote: character 2 */
+        const char *change = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":"
+                             "{\"textDocument\":{\"uri\":\"" URI_A "\",\"version\":2},"
+                             "\"contentChanges\":[{\"range\":{\"start\":{\"line\":0,"
+                             "\"character\":2},\"end\":{\"line\":0,\"character\":3}},"
+                             "\"text\":\"X\\udbff\"},{\"range\":{\"start\":{\"line\":1,"
+                             "\"character\":2},\"end\":{\"line\":1,\"character\":3}},"
+                             "\"text\":\"!\"}]}}";
+
+        handshake(s, &f);
+        size_t sv0 = f.sv.n;
+        CHECK_INT(ED(s, open), 0);
+        CHECK_INT(ED(s, change), 0);
+        CHECK_INT(f.sv.n, sv0 + 2);
+        CHECK_STR(f.sv.b[sv0], open);
+        CHECK_STR(f.sv.b[sv0 + 1], change);
+        struct lsp_session_stats st;
+        session_stats(s, &st);
+        CHECK_INT(st.open_documents, 1);
+        CHECK(!logged(&f, "dropped"));
+
+        size_t sv1 = f.sv.n;
+        restart(s, &f);
+        const char *want = "\"text\":\"a\\ud800X\\udbffc\\udfff\\n\\\"q!\\u0001\"";
+        bool found = false;
+        for (size_t i = sv1; i < f.sv.n; i++)
+                if (strstr(f.sv.b[i], "textDocument/didOpen")) {
+                        found = true;
+                        CHECK(strstr(f.sv.b[i], want) != NULL);
+                        CHECK(strstr(f.sv.b[i], "\"version\":2") != NULL);
+                        if (!strstr(f.sv.b[i], want))
+                                fprintf(stderr, "replayed: %s\n", f.sv.b[i]);
+                }
+        CHECK(found);
+        done(s, &f);
+}
+
 static void test_exactly_once_random(void)
 {
         struct fake f;
@@ -1289,5 +1337,6 @@ int main(void)
         RUN(test_escaped_methods);
         RUN(test_fail_pending_answers_initialize);
         RUN(test_can_restart);
+        RUN(test_lone_surrogate_kept);
         return check_summary();
 }
