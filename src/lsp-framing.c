@@ -1148,6 +1148,48 @@ ssize_t lsp_peek_method(const struct lsp_peek *p, char *buf, size_t size)
 /* ---------------------------------------------------------------------- */
 /* JSON values                                                              */
 
+/* Eight bytes at a time (a document is mostly plain text): each test says
+ * whether any byte of w is so, exactly (Hacker's Delight / "haszero"). */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+#define HAS_LESS(w, n) (((w) - ONES * (n)) & ~(w) & HIGHS)
+#define HAS_BYTE(w, b) HAS_LESS((w) ^ (ONES * (b)), 1)
+
+/* The first byte at or after p that is not plain printable ASCII other
+ * than '"' and '\\' (what a JSON string may hold as is), or end. */
+static const char *plain_ascii_end(const char *p, const char *end)
+{
+        uint64_t w;
+
+        while (end - p >= 8) {
+                memcpy(&w, p, 8);
+                if ((w & HIGHS) | HAS_LESS(w, 0x20) | HAS_BYTE(w, '"') | HAS_BYTE(w, '\\'))
+                        break;
+                p += 8;
+        }
+        while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 && *p != '\\' &&
+               *p != '"')
+                p++;
+        return p;
+}
+
+/* The first byte that lsp_json_escape() must look at: a control
+ * character, '"', '\\', or 0xED (a surrogate form may start there). */
+static const unsigned char *escape_free_end(const unsigned char *p, const unsigned char *end)
+{
+        uint64_t w;
+
+        while (end - p >= 8) {
+                memcpy(&w, p, 8);
+                if (HAS_LESS(w, 0x20) | HAS_BYTE(w, '"') | HAS_BYTE(w, '\\') | HAS_BYTE(w, 0xED))
+                        break;
+                p += 8;
+        }
+        while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p != 0xED)
+                p++;
+        return p;
+}
+
 bool lsp_json_is_string(struct lsp_json v)
 {
         return v.end - v.p >= 2 && v.p[0] == '"' && v.end[-1] == '"';
@@ -1278,10 +1320,7 @@ ssize_t lsp_json_string(struct lsp_json v, char *out)
         end = v.end - 1;
         while (p < end) {
                 /* Runs of plain ASCII are the bulk of a document. */
-                const char *q = p;
-                while (q < end && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x80 && *q != '\\' &&
-                       *q != '"')
-                        q++;
+                const char *q = plain_ascii_end(p, end);
                 if (q > p) {
                         memmove(out + o, p, (size_t)(q - p));
                         o += (size_t)(q - p);
@@ -1364,9 +1403,7 @@ size_t lsp_json_escape(const char *s, size_t n, char *out)
         size_t o = 0;
 
         while (p < end) {
-                const unsigned char *q = p;
-                while (q < end && *q >= 0x20 && *q != '"' && *q != '\\' && *q != 0xED)
-                        q++;
+                const unsigned char *q = escape_free_end(p, end);
                 if (q > p) {
                         if (out)
                                 memcpy(out + o, p, (size_t)(q - p));
