@@ -35,6 +35,14 @@
 
 #define MAX_HELD_DEFAULT ((size_t)64 << 20)
 
+/* Notifications held for a server that will be replayed to, other than
+ * those the recorder folds or that set up the session: an editor keeps
+ * sending $/setTrace, progress cancels, saves and file-watch events while
+ * the server is down (a checkout can make thousands), and a restarted
+ * server reads the files afresh anyway.  Enough for any normal backoff. */
+#define HELD_NOTES_MAX 1024
+#define HELD_NOTES_BYTES ((size_t)4 << 20)
+
 /* Full parses accept "\u0000" in strings: a document may contain NUL and
  * must still be recorded; lengths are kept with json_string_length(). */
 #define LOAD_FLAGS (JSON_ALLOW_NUL)
@@ -65,6 +73,7 @@ struct held {
         char *body;
         size_t len;
         bool request;
+        bool note; /* counts against HELD_NOTES_* */
 };
 
 /* A server request forwarded to the editor under a session id. */
@@ -104,6 +113,8 @@ struct lsp_session {
         size_t held_bytes;
         unsigned nheld, nheld_req;
         bool held_over_logged;
+        unsigned nheld_notes, notes_dropped;
+        size_t held_notes_bytes;
 
         struct sreq *sreqs;
         unsigned nsreq;
@@ -423,6 +434,10 @@ static struct held *held_pop(struct lsp_session *s, struct held *prev, struct he
         s->nheld--;
         if (h->request)
                 s->nheld_req--;
+        if (h->note) {
+                s->nheld_notes--;
+                s->held_notes_bytes -= h->len;
+        }
         return h;
 }
 
@@ -456,11 +471,51 @@ static bool peek_changes_state(const struct lsp_peek *p)
         return false;
 }
 
+static bool peek_is_document_change(const struct lsp_peek *p)
+{
+        return lsp_peek_method_is(p, "textDocument/didOpen") ||
+               lsp_peek_method_is(p, "textDocument/didChange") ||
+               lsp_peek_method_is(p, "textDocument/didClose");
+}
+
+static int record_notification(struct lsp_session *s, const char *body, size_t len,
+                               const struct lsp_peek *p);
+
 static int hold(struct lsp_session *s, const char *body, size_t len, const struct lsp_peek *p)
 {
         size_t max = s->cfg.max_held ? s->cfg.max_held : MAX_HELD_DEFAULT;
         bool request = lsp_peek_kind(p) == LSP_MSG_REQUEST;
+        /* The next server will be replayed to (the replayed didOpens are
+         * written once its initialize is answered, not before). */
+        bool replay_follows = s->cfg.replay && s->initialized;
+        bool note = false;
         struct held *h;
+
+        if (!request && replay_follows) {
+                if (peek_is_document_change(p))
+                        /* Folded into the recorder: the replay opens each
+                         * document as it is then, so nothing is held and
+                         * nothing is applied twice.  A request held from
+                         * before the change then meets the newer text, as
+                         * it would have with a live server a moment later. */
+                        return record_notification(s, body, len, p);
+                note = !lsp_peek_method_is(p, "initialized") &&
+                       !lsp_peek_method_is(p, "workspace/didChangeConfiguration") &&
+                       !lsp_peek_method_is(p, "workspace/didChangeWorkspaceFolders");
+                if (note && (s->nheld_notes >= HELD_NOTES_MAX ||
+                             s->held_notes_bytes + len > HELD_NOTES_BYTES)) {
+                        char m[128];
+
+                        if (s->notes_dropped++ == 0)
+                                slog(s, LOG_WARNING,
+                                     "%u notifications (%zu bytes) from the editor wait for the "
+                                     "restarting server; dropping further ones such as %s until "
+                                     "it runs (it reads the files afresh)",
+                                     s->nheld_notes, s->held_notes_bytes,
+                                     lsp_peek_method(p, m, sizeof(m)) >= 0 ? m : "a long method");
+                        return 0;
+                }
+        }
 
         /* shutdown is never refused: the editor asked the server to go,
          * and session_shutdown_requested() must stay true. */
@@ -495,6 +550,11 @@ static int hold(struct lsp_session *s, const char *body, size_t len, const struc
         }
         h->len = len;
         h->request = request;
+        h->note = note;
+        if (note) {
+                s->nheld_notes++;
+                s->held_notes_bytes += len;
+        }
         if (s->held_last)
                 s->held_last->next = h;
         else
@@ -1501,6 +1561,12 @@ static int release_held(struct lsp_session *s)
         }
         if (!s->held_first)
                 s->held_over_logged = false;
+        if (s->notes_dropped && s->state == ST_RUNNING) {
+                slog(s, LOG_NOTICE, "dropped %u notifications from the editor while the server "
+                                    "restarted",
+                     s->notes_dropped);
+                s->notes_dropped = 0;
+        }
         return r == -ENOMEM ? r : 0;
 }
 

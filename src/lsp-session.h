@@ -64,7 +64,14 @@
  *   - the io callbacks must not call back into the session (queue the
  *     bytes; report a failed write through session_server_lost() later);
  *   - server output passed in after session_server_lost() is dropped;
- *   - while held, editor requests beyond max_held bytes are answered with
+ *   - while held for a server that will be replayed to, didOpen,
+ *     didChange and didClose are not held but folded into the recorder
+ *     (the replay opens each document as it is then); other
+ *     notifications are held up to 1024 of them or 4 MiB, except
+ *     initialized and the configuration and workspace-folder changes,
+ *     and further ones are dropped (logged once, counted when the server
+ *     runs again: it reads the files afresh anyway);
+ *   - editor requests beyond max_held bytes held are answered with
  *     RequestFailed; document and workspace change notifications are kept
  *     even beyond it (losing one would desynchronise the server for good);
  *     other notifications beyond it are dropped and logged;
