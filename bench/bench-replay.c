@@ -23,7 +23,9 @@
  * load on the machine.
  *
  * Ratios reported: open via guard / direct, replay / direct open, guard
- * RssAnon / text size.  The guard runs degraded with GOPLS_GUARD_CGROUP_ROOT
+ * RssAnon / text size.  Also the guard's own CPU time (user + system, from
+ * /proc/PID/stat, in clock ticks) for the open and for the replay, which
+ * other load on the machine disturbs less than wall time.  The guard runs degraded with GOPLS_GUARD_CGROUP_ROOT
  * pointing at an empty directory (no cgroup is touched) and its runtime
  * and config directories in a temporary directory, as in bench-proxy.
  * Output: one "BENCH name=value" line per figure.  No figure is judged. */
@@ -257,6 +259,29 @@ static long rss_anon_kib(pid_t pid)
         return kib;
 }
 
+/* CPU time (user + system) of a process so far, in ms; -1 if unknown.
+ * Less disturbed by other load on the machine than wall time. */
+static double cpu_ms(pid_t pid)
+{
+        char path[64], buf[1024], *p;
+        unsigned long ut, st;
+        FILE *f;
+        size_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        f = fopen(path, "r");
+        if (!f)
+                return -1;
+        n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        p = strrchr(buf, ')'); /* the command may hold spaces */
+        if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+                         &st) != 2)
+                return -1;
+        return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
 /* The guard's child: its server. */
 static pid_t server_of(pid_t guard)
 {
@@ -334,6 +359,7 @@ int main(int argc, char **argv)
 
         uint64_t best_direct = UINT64_MAX, best_guard = UINT64_MAX, best_replay = UINT64_MAX;
         long rss_open = -1, rss_replay = -1;
+        double cpu_open = -1, cpu_replay = -1;
         int status = 0;
 
         for (unsigned r = 0; r < rounds; r++) {
@@ -349,6 +375,7 @@ int main(int argc, char **argv)
                                         mode ? "guard" : "direct");
                                 return 1;
                         }
+                        double c0 = cpu_ms(pid);
                         uint64_t t0 = now_ns();
                         if (pump(to, from, opens.p, opens.len, &seen, "\"id\":\"opened\",") < 0) {
                                 fprintf(stderr, "bench-replay: %s: the open did not finish\n",
@@ -365,6 +392,9 @@ int main(int argc, char **argv)
                         }
                         if (t < best_guard)
                                 best_guard = t;
+                        double c1 = cpu_ms(pid);
+                        if (c1 - c0 < cpu_open || cpu_open < 0)
+                                cpu_open = c1 - c0;
                         long kib = rss_anon_kib(pid);
                         if (kib > rss_open)
                                 rss_open = kib;
@@ -379,6 +409,9 @@ int main(int argc, char **argv)
                                 fprintf(stderr, "bench-replay: no answer after the restart\n");
                                 status = 1;
                         } else {
+                                double c2 = cpu_ms(pid);
+                                if (c2 - c1 < cpu_replay || cpu_replay < 0)
+                                        cpu_replay = c2 - c1;
                                 t = now_ns() - t0 - 10 * 1000000u;
                                 if (t < best_replay)
                                         best_replay = t;
@@ -405,6 +438,8 @@ int main(int argc, char **argv)
         printf("BENCH open_guard_ms=%.1f\n", (double)best_guard / 1e6);
         if (best_replay != UINT64_MAX)
                 printf("BENCH replay_ms=%.1f\n", (double)best_replay / 1e6);
+        printf("BENCH guard_cpu_open_ms=%.0f\n", cpu_open);
+        printf("BENCH guard_cpu_replay_ms=%.0f\n", cpu_replay);
         printf("BENCH guard_rss_anon_mb=%.1f\n", (double)rss_open * 1024 / 1e6);
         printf("BENCH guard_rss_anon_after_replay_mb=%.1f\n", (double)rss_replay * 1024 / 1e6);
         printf("BENCH ratio_open_guard_direct=%.2f\n", (double)best_guard / (double)best_direct);

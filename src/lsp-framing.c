@@ -1159,12 +1159,19 @@ ssize_t lsp_peek_method(const struct lsp_peek *p, char *buf, size_t size)
  * than '"' and '\\' (what a JSON string may hold as is), or end. */
 static const char *plain_ascii_end(const char *p, const char *end)
 {
-        uint64_t w;
+        uint64_t w, m;
 
         while (end - p >= 8) {
                 memcpy(&w, p, 8);
-                if ((w & HIGHS) | HAS_LESS(w, 0x20) | HAS_BYTE(w, '"') | HAS_BYTE(w, '\\'))
+                m = (w & HIGHS) | HAS_LESS(w, 0x20) | HAS_BYTE(w, '"') | HAS_BYTE(w, '\\');
+                if (m) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                        /* the lowest flag is exact: it marks the first such byte */
+                        return p + __builtin_ctzll(m) / 8;
+#else
                         break;
+#endif
+                }
                 p += 8;
         }
         while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 && *p != '\\' &&
@@ -1177,12 +1184,18 @@ static const char *plain_ascii_end(const char *p, const char *end)
  * character, '"', '\\', or 0xED (a surrogate form may start there). */
 static const unsigned char *escape_free_end(const unsigned char *p, const unsigned char *end)
 {
-        uint64_t w;
+        uint64_t w, m;
 
         while (end - p >= 8) {
                 memcpy(&w, p, 8);
-                if (HAS_LESS(w, 0x20) | HAS_BYTE(w, '"') | HAS_BYTE(w, '\\') | HAS_BYTE(w, 0xED))
+                m = HAS_LESS(w, 0x20) | HAS_BYTE(w, '"') | HAS_BYTE(w, '\\') | HAS_BYTE(w, 0xED);
+                if (m) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                        return p + __builtin_ctzll(m) / 8;
+#else
                         break;
+#endif
+                }
                 p += 8;
         }
         while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p != 0xED)
@@ -1200,17 +1213,20 @@ bool lsp_json_is_object(struct lsp_json v)
         return v.end - v.p >= 2 && v.p[0] == '{' && v.end[-1] == '}';
 }
 
-int lsp_json_member(struct lsp_json v, const char *key, struct lsp_json *ret)
+int lsp_json_members(struct lsp_json v, const char *const *keys, struct lsp_json *vals, size_t n)
 {
         const char *p, *end = v.end;
         int found = 0;
 
         if (!lsp_json_is_object(v))
                 return -EBADMSG;
+        for (size_t i = 0; i < n; i++)
+                vals[i] = (struct lsp_json){NULL, NULL};
         end--; /* the closing brace */
         p = skip_ws(v.p + 1, end);
         while (p < end) {
                 const char *k, *val;
+                size_t kl;
 
                 if (*p != '"')
                         return -EBADMSG;
@@ -1218,7 +1234,7 @@ int lsp_json_member(struct lsp_json v, const char *key, struct lsp_json *ret)
                 p = skip_string(p, end);
                 if (!p)
                         return -EBADMSG;
-                bool match = json_str_eq(k, (size_t)(p - 1 - k), key);
+                kl = (size_t)(p - 1 - k);
                 p = skip_ws(p, end);
                 if (p == end || *p != ':')
                         return -EBADMSG;
@@ -1229,10 +1245,11 @@ int lsp_json_member(struct lsp_json v, const char *key, struct lsp_json *ret)
                 p = skip_value(p, end);
                 if (!p)
                         return -EBADMSG;
-                if (match) {
-                        *ret = (struct lsp_json){val, p};
-                        found = 1;
-                }
+                for (size_t i = 0; i < n; i++)
+                        if (json_str_eq(k, kl, keys[i])) {
+                                found += !vals[i].p;
+                                vals[i] = (struct lsp_json){val, p};
+                        }
                 p = skip_ws(p, end);
                 if (p == end)
                         break;
@@ -1243,6 +1260,16 @@ int lsp_json_member(struct lsp_json v, const char *key, struct lsp_json *ret)
                         return -EBADMSG; /* a trailing comma */
         }
         return found;
+}
+
+int lsp_json_member(struct lsp_json v, const char *key, struct lsp_json *ret)
+{
+        struct lsp_json val;
+        int r = lsp_json_members(v, &key, &val, 1);
+
+        if (r == 1)
+                *ret = val;
+        return r;
 }
 
 int lsp_json_next(struct lsp_json v, const char **cursor, struct lsp_json *ret)
@@ -1319,8 +1346,25 @@ ssize_t lsp_json_string(struct lsp_json v, char *out)
         p = v.p + 1;
         end = v.end - 1;
         while (p < end) {
-                /* Runs of plain ASCII are the bulk of a document. */
-                const char *q = plain_ascii_end(p, end);
+                /* Runs of plain ASCII are the bulk of a document, and short
+                 * (source text has an escape every line or so): they are
+                 * copied eight bytes at a time as they are checked.  The
+                 * store may go past the run, never past out's size: out
+                 * holds as many bytes as the input, and o never overtakes
+                 * the input position. */
+                const char *q;
+                uint64_t w, m;
+                while (end - p >= 8) {
+                        memcpy(&w, p, 8);
+                        m = (w & HIGHS) | HAS_LESS(w, 0x20) | HAS_BYTE(w, '"') |
+                            HAS_BYTE(w, '\\');
+                        if (m)
+                                break;
+                        memcpy(out + o, &w, 8);
+                        o += 8;
+                        p += 8;
+                }
+                q = plain_ascii_end(p, end);
                 if (q > p) {
                         memmove(out + o, p, (size_t)(q - p));
                         o += (size_t)(q - p);

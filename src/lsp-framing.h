@@ -281,6 +281,11 @@ struct lsp_json {
  * *ret set), 0 (absent), -EBADMSG (v is not an object, or is malformed). */
 int lsp_json_member(struct lsp_json v, const char *key, struct lsp_json *ret);
 
+/* Several members in one pass over v (a document's text is walked over
+ * once, not once per key): vals[i] is the value of keys[i], or {NULL,
+ * NULL} when absent.  Returns how many were found, or -EBADMSG. */
+int lsp_json_members(struct lsp_json v, const char *const *keys, struct lsp_json *vals, size_t n);
+
 /* Iterates over the array v: start with *cursor = NULL.  Returns 1 (the
  * next element in *ret), 0 (no more), -EBADMSG (not an array, malformed). */
 int lsp_json_next(struct lsp_json v, const char **cursor, struct lsp_json *ret);

@@ -640,44 +640,50 @@ static ssize_t string_dup(struct lsp_json v, char **ret)
         return n;
 }
 
-/* params.textDocument of a document notification, and its decoded uri. */
-static int doc_params(const char *body, size_t len, struct lsp_json *params, struct lsp_json *td,
-                      char **uri)
+/* The members of params.textDocument of a document notification that
+ * the recorder reads, found in one pass over it. */
+enum { TD_URI, TD_LANGUAGE, TD_VERSION, TD_TEXT, TD__COUNT };
+
+/* params and the textDocument members of a document notification, and
+ * its decoded uri. */
+static int doc_params(const char *body, size_t len, struct lsp_json *params,
+                      struct lsp_json td[static TD__COUNT], char **uri)
 {
-        struct lsp_json msg = {body, body + len}, u;
+        static const char *const keys[TD__COUNT] = {"uri", "languageId", "version", "text"};
+        struct lsp_json msg = {body, body + len}, doc;
 
         while (msg.p < msg.end && strchr(" \t\r\n", *msg.p))
                 msg.p++;
         while (msg.end > msg.p && strchr(" \t\r\n", msg.end[-1]))
                 msg.end--;
         if (lsp_json_member(msg, "params", params) != 1 || !lsp_json_is_object(*params) ||
-            lsp_json_member(*params, "textDocument", td) != 1 || !lsp_json_is_object(*td) ||
-            lsp_json_member(*td, "uri", &u) != 1)
+            lsp_json_member(*params, "textDocument", &doc) != 1 || !lsp_json_is_object(doc) ||
+            lsp_json_members(doc, keys, td, TD__COUNT) < 0 || !td[TD_URI].p)
                 return -EBADMSG;
-        ssize_t n = string_dup(u, uri);
+        ssize_t n = string_dup(td[TD_URI], uri);
         return n < 0 ? (int)n : 0;
 }
 
 static int record_did_open(struct lsp_session *s, const char *body, size_t len)
 {
-        struct lsp_json params, td, v;
+        struct lsp_json params, td[TD__COUNT];
         char *uri = NULL, *lang = NULL, *text = NULL;
         int64_t version = 0;
         ssize_t n;
         int r;
 
-        r = doc_params(body, len, &params, &td, &uri);
+        r = doc_params(body, len, &params, td, &uri);
         if (r < 0)
                 return r;
-        if (lsp_json_member(td, "languageId", &v) == 1 && lsp_json_is_string(v) &&
-            (r = (int)string_dup(v, &lang)) < 0)
+        if (td[TD_LANGUAGE].p && lsp_json_is_string(td[TD_LANGUAGE]) &&
+            (r = (int)string_dup(td[TD_LANGUAGE], &lang)) < 0)
                 goto out;
-        if (lsp_json_member(td, "version", &v) == 1)
-                (void)lsp_json_int(v, &version);
+        if (td[TD_VERSION].p)
+                (void)lsp_json_int(td[TD_VERSION], &version);
         r = -EBADMSG;
-        if (lsp_json_member(td, "text", &v) != 1)
+        if (!td[TD_TEXT].p)
                 goto out;
-        n = string_dup(v, &text);
+        n = string_dup(td[TD_TEXT], &text);
         if (n < 0) {
                 r = (int)n;
                 goto out;
@@ -699,7 +705,7 @@ out:
 
 static int record_did_change(struct lsp_session *s, const char *body, size_t len)
 {
-        struct lsp_json params, td, changes, ch, v;
+        struct lsp_json params, td[TD__COUNT], changes, ch, v;
         struct lsp_change *c = NULL;
         const char *cur = NULL;
         char *uri = NULL, *texts = NULL;
@@ -707,14 +713,14 @@ static int record_did_change(struct lsp_session *s, const char *body, size_t len
         int64_t version = 0;
         int r, k;
 
-        r = doc_params(body, len, &params, &td, &uri);
+        r = doc_params(body, len, &params, td, &uri);
         if (r < 0)
                 return r;
         r = -EBADMSG;
         if (lsp_json_member(params, "contentChanges", &changes) != 1)
                 goto out;
-        if (lsp_json_member(td, "version", &v) == 1)
-                (void)lsp_json_int(v, &version);
+        if (td[TD_VERSION].p)
+                (void)lsp_json_int(td[TD_VERSION], &version);
         /* Every text decodes into one scratch buffer: together they are
          * shorter than the body. */
         texts = malloc(len);
@@ -777,9 +783,9 @@ out:
 
 static int record_did_close(struct lsp_session *s, const char *body, size_t len)
 {
-        struct lsp_json params, td;
+        struct lsp_json params, td[TD__COUNT];
         char *uri;
-        int r = doc_params(body, len, &params, &td, &uri);
+        int r = doc_params(body, len, &params, td, &uri);
 
         if (r < 0)
                 return r;
