@@ -1442,6 +1442,11 @@ ssize_t lsp_json_string(struct lsp_json v, char *out)
 
 size_t lsp_json_escape(const char *s, size_t n, char *out)
 {
+        return lsp_json_escape_max(s, n, out, out ? SIZE_MAX : 0);
+}
+
+size_t lsp_json_escape_max(const char *s, size_t n, char *out, size_t cap)
+{
         static const char hex[] = "0123456789abcdef";
         const unsigned char *p = (const unsigned char *)s, *end = p + n;
         size_t o = 0;
@@ -1449,6 +1454,8 @@ size_t lsp_json_escape(const char *s, size_t n, char *out)
         while (p < end) {
                 const unsigned char *q = escape_free_end(p, end);
                 if (q > p) {
+                        if (out && (size_t)(q - p) > cap - o)
+                                out = NULL; /* no room: only count from here */
                         if (out)
                                 memcpy(out + o, p, (size_t)(q - p));
                         o += (size_t)(q - p);
@@ -1505,6 +1512,8 @@ size_t lsp_json_escape(const char *s, size_t n, char *out)
                                 el = 6;
                         }
                 }
+                if (out && el > cap - o)
+                        out = NULL;
                 if (out)
                         memcpy(out + o, e, el);
                 o += el;

@@ -312,3 +312,8 @@ ssize_t lsp_json_string(struct lsp_json v, char *out);
  * all else as is.  Returns the length; writes it to out unless out is
  * NULL (call once with NULL to size the buffer). */
 size_t lsp_json_escape(const char *s, size_t n, char *out);
+
+/* lsp_json_escape() into out[0..cap): returns the whole length as well;
+ * when that is more than cap, out holds only a prefix and is of no use.
+ * Lets a caller guess a size and escape in one pass, most of the time. */
+size_t lsp_json_escape_max(const char *s, size_t n, char *out, size_t cap);

@@ -1608,11 +1608,14 @@ static int replay_did_open(struct lsp_session *s, const struct lsp_doc *d)
         char ver[24];
         int vl = snprintf(ver, sizeof(ver), "%" PRId64, d->version);
         size_t ul = lsp_json_escape(d->uri, strlen(d->uri), NULL),
-               ll = lsp_json_escape(lang, strlen(lang), NULL),
-               tl = lsp_json_escape(d->text, d->len, NULL);
-        size_t n = sizeof(a) - 1 + ul + sizeof(b) - 1 + ll + sizeof(c) - 1 + (size_t)vl +
-                   sizeof(t) - 1 + tl + sizeof(z) - 1;
-        char *m = malloc(n), *o = m;
+               ll = lsp_json_escape(lang, strlen(lang), NULL);
+        size_t head = sizeof(a) - 1 + ul + sizeof(b) - 1 + ll + sizeof(c) - 1 + (size_t)vl +
+                      sizeof(t) - 1;
+        /* Source text grows by a few percent when escaped (tabs, line
+         * breaks, quotes): room for an eighth more lets the text be
+         * escaped in one pass; more escapes than that cost a second. */
+        size_t guess = d->len + d->len / 8 + 64, tl, n;
+        char *m = malloc(head + guess + sizeof(z)), *o = m;
 
         if (!m)
                 return -ENOMEM;
@@ -1623,8 +1626,20 @@ static int replay_did_open(struct lsp_session *s, const struct lsp_doc *d)
         o = mempcpy(o, c, sizeof(c) - 1);
         o = mempcpy(o, ver, (size_t)vl);
         o = mempcpy(o, t, sizeof(t) - 1);
-        o += lsp_json_escape(d->text, d->len, o);
-        memcpy(o, z, sizeof(z) - 1);
+        tl = lsp_json_escape_max(d->text, d->len, o, guess);
+        if (tl > guess) {
+                char *bigger = realloc(m, head + tl + sizeof(z));
+
+                if (!bigger) {
+                        free(m);
+                        return -ENOMEM;
+                }
+                m = bigger;
+                o = m + head;
+                (void)lsp_json_escape(d->text, d->len, o);
+        }
+        memcpy(o + tl, z, sizeof(z) - 1);
+        n = head + tl + sizeof(z) - 1;
         if (s->io.to_server_take)
                 s->io.to_server_take(s->io.userdata, m, n);
         else {

@@ -842,6 +842,12 @@ static void test_json_string_codec(void)
         size_t el = lsp_json_escape("a\xed\xa0\x80\x01\"", 6, e);
         e[el] = '\0';
         CHECK_STR(e, "a\\ud800\\u0001\\\"");
+        /* bounded: the whole length either way, never a byte past cap */
+        memset(e, '#', sizeof(e));
+        CHECK_INT(lsp_json_escape_max("a\xed\xa0\x80\x01\"", 6, e, 4), (long)el);
+        CHECK(e[4] == '#');
+        CHECK_INT(lsp_json_escape_max("a\xed\xa0\x80\x01\"", 6, e, el), (long)el);
+        CHECK(!memcmp(e, "a\\ud800\\u0001\\\"", el) && e[el] == '#');
 }
 
 static void test_json_walk(void)

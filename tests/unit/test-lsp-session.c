@@ -1239,6 +1239,31 @@ static void test_lone_surrogate_kept(void)
                 }
         CHECK(found);
         done(s, &f);
+
+        /* a text that grows six times when escaped (the replay's first
+         * guess of its size is too small) comes back whole */
+        s = mk(&f, true, 0);
+        handshake(s, &f);
+        char big[2048] = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":"
+                         "{\"textDocument\":{\"uri\":\"" URI_B "\",\"languageId\":\"go\","
+                         "\"version\":1,\"text\":\"";
+        for (int i = 0; i < 200; i++)
+                strcat(big, "\\u0001");
+        strcat(big, "end\"}}}");
+        CHECK_INT(ED(s, big), 0);
+        sv1 = f.sv.n;
+        restart(s, &f);
+        long k = find(&f.sv, sv1, "textDocument/didOpen");
+        CHECK(k >= 0);
+        if (k >= 0) {
+                const char *tx = json_string_value(json_object_get(
+                    json_object_get(json_object_get(J(&f.sv, (size_t)k), "params"),
+                                    "textDocument"),
+                    "text"));
+                CHECK(tx && strlen(tx) == 203 && tx[0] == 1 && tx[199] == 1 &&
+                      !strcmp(tx + 200, "end"));
+        }
+        done(s, &f);
 }
 
 static void test_exactly_once_random(void)
