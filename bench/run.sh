@@ -15,7 +15,7 @@ build=$(cd "$1" && pwd)
 shift
 
 for f in gopls-guard gopls-guard-test tests/lsp-echo tests/leaker bench/plain-relay bench/bench-proxy \
-        bench/bench-framing bench/bench-restart; do
+        bench/bench-framing bench/bench-restart bench/bench-replay; do
         if [ ! -x "$build/$f" ]; then
                 echo "run.sh: $build/$f is missing; build it first" >&2
                 exit 1
@@ -29,6 +29,9 @@ echo
 echo "== bench-proxy"
 "$build/bench/bench-proxy" "$@" "$build/gopls-guard-test" "$build/tests/lsp-echo" \
         "$build/bench/plain-relay" || status=1
+echo
+echo "== bench-replay (1000 documents, 50 MB of text: open direct / via the guard, replay)"
+"$build/bench/bench-replay" "$build/gopls-guard-test" "$build/tests/lsp-echo" || status=1
 echo
 echo "== bench-restart (kill -> replacement running; native, degraded mode)"
 "$build/bench/bench-restart" "$build/gopls-guard-test" "$build/tests/leaker" 100 || status=1

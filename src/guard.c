@@ -389,6 +389,14 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
         struct sv_action a = sv_exited(&g->sv, now, &e, drand48());
         char how[128];
         describe_end(&e, how, sizeof how);
+        if (a.kind == SV_ACT_WAIT && !session_can_restart(session)) {
+                /* [lsp] replay = no: a new server would never see an
+                 * initialize, so the editor has to see this end. */
+                a = (struct sv_action){.kind = SV_ACT_EXIT, .exit_code = sv_exit_code(&e)};
+                log_notice("Not restarting %s: with [lsp] replay = no a new server would not "
+                           "be initialized; exiting with %d so that the editor sees the end.",
+                           g->o->argv[0], a.exit_code);
+        }
 
         if (e.oom) {
                 char max[32], peak[32];
@@ -491,14 +499,28 @@ static void act(struct guard *g, struct sv_action a)
         switch (a.kind) {
         case SV_ACT_NONE:
                 break;
-        case SV_ACT_SPAWN:
-                if (spawn(g) < 0) {
+        case SV_ACT_SPAWN: {
+                int r = spawn(g);
+                if (r < 0) {
                         /* Reported like an exec failure: the supervisor
                          * decides whether to try again. */
                         struct sv_exit e = {.status = 127};
-                        act(g, sv_exited(&g->sv, now_usec(), &e, drand48()));
+                        struct sv_action next = sv_exited(&g->sv, now_usec(), &e, drand48());
+                        if (next.kind == SV_ACT_EXIT) {
+                                char msg[512];
+                                snprintf(msg, sizeof msg,
+                                         "gopls-guard gave up: it could not start %s (%s); "
+                                         "its log says more.",
+                                         g->o->argv[0], strerror(-r));
+                                log_error("Giving up: %s could not be started.", g->o->argv[0]);
+                                session_fail_pending(relay_session(g->relay), msg);
+                                if (g->p->lsp.notify)
+                                        session_show_message(relay_session(g->relay), 1, msg);
+                        }
+                        act(g, next);
                 }
                 break;
+        }
         case SV_ACT_WAIT:
                 arm_sv_timer(g, a.delay);
                 break;
@@ -534,6 +556,14 @@ static void act(struct guard *g, struct sv_action a)
                 int code = a.exit_code;
                 if (!a.gave_up && session_exit_requested(session))
                         code = session_exit_code(session);
+                /* Whatever led here, each editor request still waiting gets
+                 * its one answer before the guard goes (a no-op when the
+                 * give-up above answered them already). */
+                char msg[256];
+                snprintf(msg, sizeof msg,
+                         "gopls-guard: %s ended and is not restarted (exit status %d).",
+                         g->o->argv[0], code);
+                session_fail_pending(session, msg);
                 sd_event_exit(g->event, code);
                 break;
         }
@@ -650,6 +680,24 @@ static void on_editor_done(void *userdata)
 {
         struct guard *g = userdata;
         act(g, sv_stop(&g->sv, now_usec()));
+}
+
+/* [lsp] replay_timeout passed with the replayed initialize unanswered: a
+ * failed start.  Its end comes through the pidfd like any other. */
+static void on_replay_timed_out(void *userdata)
+{
+        struct guard *g = userdata;
+        char d[32];
+
+        if (!g->running)
+                return;
+        format_duration(g->p->lsp.replay_timeout, d, sizeof d);
+        log_warning("%s (pid %d) did not answer the replayed initialize within [lsp] "
+                    "replay_timeout = %s; stopping it as a failed start.",
+                    g->o->argv[0], (int)g->srv.pid, d);
+        if (g->have_cgroup)
+                (void)cg_kill_server(&g->cg);
+        kill_server_tree(g->srv.pid);
 }
 
 static void teardown(struct guard *g)
@@ -771,7 +819,10 @@ int guard_run(const struct guard_options *o)
         else if (asprintf(&g.status_path, "%s/%d.json", dir, (int)getpid()) < 0)
                 g.status_path = NULL; /* no status file; the guard works without */
         const struct lsp_session_config scfg = {.replay = g.p->lsp.replay};
-        const struct relay_events rev = {.editor_done = on_editor_done, .userdata = &g};
+        const struct relay_events rev = {.editor_done = on_editor_done,
+                                         .replay_timed_out = on_replay_timed_out,
+                                         .replay_timeout_usec = g.p->lsp.replay_timeout,
+                                         .userdata = &g};
         r = relay_new(g.event, &scfg, &rev, &g.relay);
         if (r < 0) {
                 log_error_errno(r, "Cannot set up the editor's stdio: %m");

@@ -6,6 +6,9 @@
 
 #include "lsp-docsync.h"
 
+static size_t edit_starts(bool has_before, char before, const char *ins, size_t n, char after,
+                          size_t s, size_t *out);
+
 /* Smallest hash table; doubled whenever documents outnumber buckets. */
 #define BUCKETS_MIN 16
 
@@ -82,7 +85,9 @@ struct lsp_doc *lsp_doc_next(const struct lsp_doc *d)
 
 size_t lsp_doc_line_count(const struct lsp_doc *d)
 {
-        return d->nlines;
+        if (d->lines)
+                return d->nlines;
+        return 1 + edit_starts(false, 0, d->text, d->len, '\0', 0, NULL);
 }
 
 static int grow_buckets(struct lsp_docs *s)
@@ -153,36 +158,51 @@ static int lines_reserve(struct lsp_doc *d, size_t n)
         return 0;
 }
 
-/* Replaces the whole text.  All-or-nothing: builds the new text and line
- * index aside and swaps them in. */
-static int set_text(struct lsp_doc *d, const char *text, size_t len)
+/* The line index is built on first need (an edit, a position): most
+ * documents an editor opens are never edited, and the index costs 8 bytes
+ * per line, a quarter of the text for typical Go source. */
+static int ensure_lines(struct lsp_doc *d)
 {
-        size_t k = edit_starts(false, 0, text, len, '\0', 0, NULL);
-        char *t;
-        size_t *l;
+        size_t k, *l;
 
+        if (d->lines)
+                return 0;
+        k = edit_starts(false, 0, d->text, d->len, '\0', 0, NULL);
         if (k + 1 > SIZE_MAX / sizeof(*l))
                 return -ENOMEM;
-        t = malloc(len + 1);
         l = malloc((k + 1) * sizeof(*l));
-        if (!t || !l) {
-                free(t);
-                free(l);
+        if (!l)
                 return -ENOMEM;
-        }
-        if (len)
-                memcpy(t, text, len);
-        t[len] = '\0';
         l[0] = 0;
-        edit_starts(false, 0, t, len, '\0', 0, l + 1);
+        edit_starts(false, 0, d->text, d->len, '\0', 0, l + 1);
+        d->lines = l;
+        d->nlines = d->lines_cap = k + 1;
+        return 0;
+}
 
+/* Takes `t` (len bytes and room for a NUL) as the whole text. */
+static void take_text(struct lsp_doc *d, char *t, size_t len)
+{
+        t[len] = '\0';
         free(d->text);
         free(d->lines);
         d->text = t;
         d->len = len;
         d->cap = len + 1;
-        d->lines = l;
-        d->nlines = d->lines_cap = k + 1;
+        d->lines = NULL;
+        d->nlines = d->lines_cap = 0;
+}
+
+/* Replaces the whole text with a copy.  All-or-nothing. */
+static int set_text(struct lsp_doc *d, const char *text, size_t len)
+{
+        char *t = malloc(len + 1);
+
+        if (!t)
+                return -ENOMEM;
+        if (len)
+                memcpy(t, text, len);
+        take_text(d, t, len);
         return 0;
 }
 
@@ -202,10 +222,10 @@ static size_t utf8_step(const unsigned char *s, size_t avail, unsigned *ret_unit
                 need = 2;
         } else if (c >= 0xE0 && c <= 0xEF) {
                 need = 3;
+                /* ED A0..BF: a lone surrogate in generalised UTF-8 (see
+                 * lsp_json_string()), one UTF-16 unit as the editor counts */
                 if (c == 0xE0)
                         lo = 0xA0;
-                else if (c == 0xED)
-                        hi = 0x9F;
         } else if (c >= 0xF0 && c <= 0xF4) {
                 need = 4;
                 if (c == 0xF0)
@@ -231,10 +251,29 @@ size_t lsp_doc_offset(const struct lsp_doc *d, struct lsp_position pos)
         size_t ls, le, p;
         uint32_t units = 0;
 
-        if (pos.line >= d->nlines)
-                return d->len;
-        ls = d->lines[pos.line];
-        le = pos.line + 1 < d->nlines ? d->lines[pos.line + 1] : d->len;
+        /* The index is a cache of the text: building it changes nothing
+         * a reader of d can see. */
+        if (ensure_lines((struct lsp_doc *)d) < 0) {
+                /* no memory for it: find the line the slow way */
+                ls = 0;
+                for (uint32_t l = 0; l < pos.line; l++) {
+                        while (ls < d->len && t[ls] != '\n' &&
+                               !(t[ls] == '\r' && t[ls + 1] != '\n'))
+                                ls++;
+                        if (ls == d->len)
+                                return d->len;
+                        ls++;
+                }
+                for (le = ls; le < d->len && t[le] != '\n' && t[le] != '\r';)
+                        le++;
+                if (le < d->len)
+                        le += t[le] == '\r' && t[le + 1] == '\n' ? 2 : 1;
+        } else {
+                if (pos.line >= d->nlines)
+                        return d->len;
+                ls = d->lines[pos.line];
+                le = pos.line + 1 < d->nlines ? d->lines[pos.line + 1] : d->len;
+        }
         /* a '\r' right before a '\n' always belongs to the same break */
         if (le > ls && t[le - 1] == '\n')
                 le--;
@@ -279,6 +318,9 @@ static int splice(struct lsp_doc *d, size_t max, size_t s, size_t e, const char 
         if (n > max || keep > max - n)
                 return -EFBIG;
         newlen = keep + n;
+        r = ensure_lines(d);
+        if (r < 0)
+                return r;
 
         /* Positions before s keep their line-start status (it depends on
          * bytes p-1 and p only), positions after the insertion keep theirs
@@ -325,27 +367,46 @@ static bool pos_after(struct lsp_position a, struct lsp_position b)
 int lsp_docs_open(struct lsp_docs *s, const char *uri, const char *language_id, int64_t version,
                   const char *text, size_t len)
 {
-        struct lsp_doc *d, tmp = {0};
-        uint64_t h;
-        char *lang;
-        int r;
+        char *t;
 
         if (!uri || (!text && len))
                 return -EINVAL;
         if (len > s->max_size)
                 return -EFBIG;
-        lang = strdup(language_id ? language_id : "");
-        if (!lang)
+        t = malloc(len + 1);
+        if (!t)
                 return -ENOMEM;
+        if (len)
+                memcpy(t, text, len);
+        return lsp_docs_open_take(s, uri, language_id, version, t, len);
+}
+
+int lsp_docs_open_take(struct lsp_docs *s, const char *uri, const char *language_id,
+                       int64_t version, char *text, size_t len)
+{
+        struct lsp_doc *d;
+        uint64_t h;
+        char *lang;
+        int r;
+
+        if (!uri || !text) {
+                free(text);
+                return -EINVAL;
+        }
+        if (len > s->max_size) {
+                free(text);
+                return -EFBIG;
+        }
+        lang = strdup(language_id ? language_id : "");
+        if (!lang) {
+                free(text);
+                return -ENOMEM;
+        }
         h = hash_uri(uri);
 
         d = find_hashed(s, uri, h);
         if (d) {
-                r = set_text(d, text, len);
-                if (r < 0) {
-                        free(lang);
-                        return r;
-                }
+                take_text(d, text, len);
                 free(d->language_id);
                 d->language_id = lang;
                 d->version = version;
@@ -356,27 +417,19 @@ int lsp_docs_open(struct lsp_docs *s, const char *uri, const char *language_id, 
                 r = grow_buckets(s);
                 if (r < 0) {
                         free(lang);
+                        free(text);
                         return r;
                 }
         }
         d = calloc(1, sizeof(*d));
-        if (!d) {
+        if (!d || !(d->uri = strdup(uri))) {
+                free(d);
                 free(lang);
+                free(text);
                 return -ENOMEM;
         }
         d->language_id = lang;
-        d->uri = strdup(uri);
-        r = d->uri ? set_text(&tmp, text, len) : -ENOMEM;
-        if (r < 0) {
-                doc_free(d);
-                return r;
-        }
-        d->text = tmp.text;
-        d->len = tmp.len;
-        d->cap = tmp.cap;
-        d->lines = tmp.lines;
-        d->nlines = tmp.nlines;
-        d->lines_cap = tmp.lines_cap;
+        take_text(d, text, len);
         d->version = version;
         d->hash = h;
 

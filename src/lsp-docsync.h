@@ -24,11 +24,15 @@
  *     what VS Code does when it validates such a position;
  *   - a range whose start comes after its end is swapped, like
  *     vscode-languageserver's TextDocument does;
+ *   - a lone surrogate, which JSON can carry ("\ud800") and UTF-8 cannot,
+ *     is kept in its 3-byte generalised UTF-8 form (ED A0..BF xx) and
+ *     counts as the one UTF-16 unit it is to the editor;
  *   - bytes that do not start a valid UTF-8 sequence count as one unit each
  *     (the text normally comes from a JSON parser that has checked it).
  *
- * Cost: each document keeps the byte offset of every line start, so an
- * edit converts its positions by walking only the lines it touches, and
+ * Cost: a document once edited keeps the byte offset of every line start
+ * (built at its first edit), so an edit converts its positions by walking
+ * only the lines it touches, and
  * after the splice only the line starts it moved are rescanned; the rest
  * are shifted.  Replacing bytes costs one memmove of the text after the
  * edit. */
@@ -103,6 +107,12 @@ void lsp_docs_done(struct lsp_docs *s);
  * store is unchanged. */
 int lsp_docs_open(struct lsp_docs *s, const char *uri, const char *language_id, int64_t version,
                   const char *text, size_t len);
+
+/* lsp_docs_open() taking `text` (malloc()ed, len bytes and room for one
+ * more: the NUL written at text[len]) instead of copying it.  The store
+ * owns text whatever it returns (it is freed on errors).  Same returns. */
+int lsp_docs_open_take(struct lsp_docs *s, const char *uri, const char *language_id,
+                       int64_t version, char *text, size_t len);
 
 /* textDocument/didChange: applies changes[0..n) in order (each one to the
  * result of the previous, as the spec says), then sets the version.

@@ -1129,3 +1129,394 @@ bool lsp_peek_method_is(const struct lsp_peek *p, const char *name)
 {
         return p->method && json_str_eq(p->method, p->method_len, name);
 }
+
+ssize_t lsp_peek_method(const struct lsp_peek *p, char *buf, size_t size)
+{
+        ssize_t l;
+
+        if (!p->method)
+                return -ENOENT;
+        if (size == 0)
+                return -ENOBUFS;
+        l = json_unescape(p->method, p->method_len, buf, size - 1);
+        if (l < 0)
+                return l;
+        buf[l] = '\0';
+        return l;
+}
+
+/* ---------------------------------------------------------------------- */
+/* JSON values                                                              */
+
+/* Eight bytes at a time (a document is mostly plain text): each test says
+ * whether any byte of w is so, exactly (Hacker's Delight / "haszero"). */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+#define HAS_LESS(w, n) (((w) - ONES * (n)) & ~(w) & HIGHS)
+#define HAS_BYTE(w, b) HAS_LESS((w) ^ (ONES * (b)), 1)
+
+/* The first byte at or after p that is not plain printable ASCII other
+ * than '"' and '\\' (what a JSON string may hold as is), or end. */
+static const char *plain_ascii_end(const char *p, const char *end)
+{
+        uint64_t w, m;
+
+        while (end - p >= 8) {
+                memcpy(&w, p, 8);
+                m = (w & HIGHS) | HAS_LESS(w, 0x20) | HAS_BYTE(w, '"') | HAS_BYTE(w, '\\');
+                if (m) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                        /* the lowest flag is exact: it marks the first such byte */
+                        return p + __builtin_ctzll(m) / 8;
+#else
+                        break;
+#endif
+                }
+                p += 8;
+        }
+        while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 && *p != '\\' &&
+               *p != '"')
+                p++;
+        return p;
+}
+
+/* The first byte that lsp_json_escape() must look at: a control
+ * character, '"', '\\', or 0xED (a surrogate form may start there). */
+static const unsigned char *escape_free_end(const unsigned char *p, const unsigned char *end)
+{
+        uint64_t w, m;
+
+        while (end - p >= 8) {
+                memcpy(&w, p, 8);
+                m = HAS_LESS(w, 0x20) | HAS_BYTE(w, '"') | HAS_BYTE(w, '\\') | HAS_BYTE(w, 0xED);
+                if (m) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                        return p + __builtin_ctzll(m) / 8;
+#else
+                        break;
+#endif
+                }
+                p += 8;
+        }
+        while (p < end && *p >= 0x20 && *p != '"' && *p != '\\' && *p != 0xED)
+                p++;
+        return p;
+}
+
+bool lsp_json_is_string(struct lsp_json v)
+{
+        return v.end - v.p >= 2 && v.p[0] == '"' && v.end[-1] == '"';
+}
+
+bool lsp_json_is_object(struct lsp_json v)
+{
+        return v.end - v.p >= 2 && v.p[0] == '{' && v.end[-1] == '}';
+}
+
+int lsp_json_members(struct lsp_json v, const char *const *keys, struct lsp_json *vals, size_t n)
+{
+        const char *p, *end = v.end;
+        int found = 0;
+
+        if (!lsp_json_is_object(v))
+                return -EBADMSG;
+        for (size_t i = 0; i < n; i++)
+                vals[i] = (struct lsp_json){NULL, NULL};
+        end--; /* the closing brace */
+        p = skip_ws(v.p + 1, end);
+        while (p < end) {
+                const char *k, *val;
+                size_t kl;
+
+                if (*p != '"')
+                        return -EBADMSG;
+                k = p + 1;
+                p = skip_string(p, end);
+                if (!p)
+                        return -EBADMSG;
+                kl = (size_t)(p - 1 - k);
+                p = skip_ws(p, end);
+                if (p == end || *p != ':')
+                        return -EBADMSG;
+                p = skip_ws(p + 1, end);
+                if (p == end)
+                        return -EBADMSG;
+                val = p;
+                p = skip_value(p, end);
+                if (!p)
+                        return -EBADMSG;
+                for (size_t i = 0; i < n; i++)
+                        if (json_str_eq(k, kl, keys[i])) {
+                                found += !vals[i].p;
+                                vals[i] = (struct lsp_json){val, p};
+                        }
+                p = skip_ws(p, end);
+                if (p == end)
+                        break;
+                if (*p != ',')
+                        return -EBADMSG;
+                p = skip_ws(p + 1, end);
+                if (p == end)
+                        return -EBADMSG; /* a trailing comma */
+        }
+        return found;
+}
+
+int lsp_json_member(struct lsp_json v, const char *key, struct lsp_json *ret)
+{
+        struct lsp_json val;
+        int r = lsp_json_members(v, &key, &val, 1);
+
+        if (r == 1)
+                *ret = val;
+        return r;
+}
+
+int lsp_json_next(struct lsp_json v, const char **cursor, struct lsp_json *ret)
+{
+        const char *p, *end = v.end - 1, *val;
+
+        if (v.end - v.p < 2 || v.p[0] != '[' || v.end[-1] != ']')
+                return -EBADMSG;
+        if (!*cursor)
+                p = skip_ws(v.p + 1, end);
+        else {
+                p = skip_ws(*cursor, end);
+                if (p == end)
+                        return 0;
+                if (*p != ',')
+                        return -EBADMSG;
+                p = skip_ws(p + 1, end);
+                if (p == end)
+                        return -EBADMSG;
+        }
+        if (p == end)
+                return 0;
+        val = p;
+        p = skip_value(p, end);
+        if (!p)
+                return -EBADMSG;
+        *ret = (struct lsp_json){val, p};
+        *cursor = p;
+        return 1;
+}
+
+int lsp_json_int(struct lsp_json v, int64_t *ret)
+{
+        return parse_int64(v.p, (size_t)(v.end - v.p), ret) ? 0 : -EBADMSG;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629), or 0. */
+static size_t utf8_valid(const unsigned char *s, const unsigned char *end)
+{
+        unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+        size_t need;
+
+        if (c >= 0xC2 && c <= 0xDF)
+                need = 2;
+        else if (c >= 0xE0 && c <= 0xEF) {
+                need = 3;
+                if (c == 0xE0)
+                        lo = 0xA0;
+                else if (c == 0xED)
+                        hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+                need = 4;
+                if (c == 0xF0)
+                        lo = 0x90;
+                else if (c == 0xF4)
+                        hi = 0x8F;
+        } else
+                return 0;
+        if ((size_t)(end - s) < need || s[1] < lo || s[1] > hi)
+                return 0;
+        for (size_t i = 2; i < need; i++)
+                if ((s[i] & 0xC0) != 0x80)
+                        return 0;
+        return need;
+}
+
+ssize_t lsp_json_string(struct lsp_json v, char *out)
+{
+        const char *p, *end;
+        size_t o = 0;
+
+        if (!lsp_json_is_string(v))
+                return -EBADMSG;
+        p = v.p + 1;
+        end = v.end - 1;
+        while (p < end) {
+                /* Runs of plain ASCII are the bulk of a document, and short
+                 * (source text has an escape every line or so): they are
+                 * copied eight bytes at a time as they are checked.  The
+                 * store may go past the run, never past out's size: out
+                 * holds as many bytes as the input, and o never overtakes
+                 * the input position. */
+                const char *q;
+                uint64_t w, m;
+                while (end - p >= 8) {
+                        memcpy(&w, p, 8);
+                        m = (w & HIGHS) | HAS_LESS(w, 0x20) | HAS_BYTE(w, '"') |
+                            HAS_BYTE(w, '\\');
+                        if (m)
+                                break;
+                        memcpy(out + o, &w, 8);
+                        o += 8;
+                        p += 8;
+                }
+                q = plain_ascii_end(p, end);
+                if (q > p) {
+                        memmove(out + o, p, (size_t)(q - p));
+                        o += (size_t)(q - p);
+                        p = q;
+                        continue;
+                }
+                unsigned char c = (unsigned char)*p;
+                if (c >= 0x80) {
+                        size_t n = utf8_valid((const unsigned char *)p, (const unsigned char *)end);
+                        if (!n)
+                                return -EBADMSG;
+                        memmove(out + o, p, n);
+                        o += n;
+                        p += n;
+                        continue;
+                }
+                if (c != '\\')
+                        return -EBADMSG; /* a raw control character or quote */
+                if (end - p < 2)
+                        return -EBADMSG;
+                unsigned cp;
+                switch (p[1]) {
+                case '"':
+                case '\\':
+                case '/':
+                        cp = (unsigned char)p[1];
+                        break;
+                case 'b':
+                        cp = '\b';
+                        break;
+                case 'f':
+                        cp = '\f';
+                        break;
+                case 'n':
+                        cp = '\n';
+                        break;
+                case 'r':
+                        cp = '\r';
+                        break;
+                case 't':
+                        cp = '\t';
+                        break;
+                case 'u':
+                        if (end - p < 6 || hex4(p + 2, &cp) < 0)
+                                return -EBADMSG;
+                        p += 4;
+                        if (cp >= 0xD800 && cp <= 0xDBFF && end - p >= 8 && p[2] == '\\' &&
+                            p[3] == 'u') {
+                                unsigned lo;
+                                if (hex4(p + 4, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
+                                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                                        p += 6;
+                                }
+                        }
+                        if (cp >= 0xD800 && cp <= 0xDFFF) {
+                                /* a lone surrogate: its generalised UTF-8 form */
+                                out[o++] = (char)(0xE0 | (cp >> 12));
+                                out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                                out[o++] = (char)(0x80 | (cp & 0x3F));
+                                p += 2;
+                                continue;
+                        }
+                        break;
+                default:
+                        return -EBADMSG;
+                }
+                p += 2;
+                char u[4];
+                size_t ul = utf8_encode(cp, u);
+                memcpy(out + o, u, ul);
+                o += ul;
+        }
+        return (ssize_t)o;
+}
+
+size_t lsp_json_escape(const char *s, size_t n, char *out)
+{
+        return lsp_json_escape_max(s, n, out, out ? SIZE_MAX : 0);
+}
+
+size_t lsp_json_escape_max(const char *s, size_t n, char *out, size_t cap)
+{
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *p = (const unsigned char *)s, *end = p + n;
+        size_t o = 0;
+
+        while (p < end) {
+                const unsigned char *q = escape_free_end(p, end);
+                if (q > p) {
+                        if (out && (size_t)(q - p) > cap - o)
+                                out = NULL; /* no room: only count from here */
+                        if (out)
+                                memcpy(out + o, p, (size_t)(q - p));
+                        o += (size_t)(q - p);
+                        p = q;
+                        continue;
+                }
+                unsigned char c = *p;
+                char e[6];
+                size_t el = 2;
+
+                e[0] = '\\';
+                if (c == 0xED && end - p >= 3 && p[1] >= 0xA0 && p[1] <= 0xBF &&
+                    (p[2] & 0xC0) == 0x80) {
+                        unsigned cp = 0xD000u | ((unsigned)(p[1] & 0x3F) << 6) | (p[2] & 0x3Fu);
+                        e[1] = 'u';
+                        e[2] = hex[(cp >> 12) & 15];
+                        e[3] = hex[(cp >> 8) & 15];
+                        e[4] = hex[(cp >> 4) & 15];
+                        e[5] = hex[cp & 15];
+                        el = 6;
+                        p += 3;
+                } else if (c == 0xED) {
+                        e[0] = (char)c; /* any other sequence starting with ED */
+                        el = 1;
+                        p++;
+                } else {
+                        p++;
+                        switch (c) {
+                        case '"':
+                        case '\\':
+                                e[1] = (char)c;
+                                break;
+                        case '\n':
+                                e[1] = 'n';
+                                break;
+                        case '\r':
+                                e[1] = 'r';
+                                break;
+                        case '\t':
+                                e[1] = 't';
+                                break;
+                        case '\b':
+                                e[1] = 'b';
+                                break;
+                        case '\f':
+                                e[1] = 'f';
+                                break;
+                        default:
+                                e[1] = 'u';
+                                e[2] = '0';
+                                e[3] = '0';
+                                e[4] = hex[c >> 4];
+                                e[5] = hex[c & 15];
+                                el = 6;
+                        }
+                }
+                if (out && el > cap - o)
+                        out = NULL;
+                if (out)
+                        memcpy(out + o, e, el);
+                o += el;
+        }
+        return o;
+}

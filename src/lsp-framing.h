@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* ---------------------------------------------------------------------- */
 /* Decoder                                                                  */
@@ -253,3 +254,66 @@ enum lsp_msg_kind lsp_peek_kind(const struct lsp_peek *p);
 /* Whether the method equals `name` (NUL-terminated, UTF-8), decoding JSON
  * escapes if there are any.  False without a method. */
 bool lsp_peek_method_is(const struct lsp_peek *p, const char *name);
+
+/* The method with its JSON escapes decoded ("textDocument\/hover" is
+ * "textDocument/hover": Neovim escapes '/'), NUL-terminated in buf.
+ * Compare methods only in this form or with lsp_peek_method_is(), never
+ * as sent.  Returns its length, -ENOENT without a method, -ENOBUFS when it
+ * does not fit in size bytes with its NUL, -EINVAL for a malformed escape. */
+ssize_t lsp_peek_method(const struct lsp_peek *p, char *buf, size_t size);
+
+/* ---------------------------------------------------------------------- */
+/* JSON values inside a body                                               */
+
+/* For the recorder's hot path (didOpen, didChange): the few values it
+ * needs are found and decoded in place, without building a tree, so a
+ * document's text is copied once, into the document store.  Containers
+ * are walked by bracket depth like lsp_peek(); only what is read is
+ * validated. */
+
+/* The text of one JSON value: [p, end). */
+struct lsp_json {
+        const char *p, *end;
+};
+
+/* The value of member `key` (NUL-terminated; keys are compared decoded) of
+ * the object v.  If a key repeats, the last one counts.  Returns 1 (found,
+ * *ret set), 0 (absent), -EBADMSG (v is not an object, or is malformed). */
+int lsp_json_member(struct lsp_json v, const char *key, struct lsp_json *ret);
+
+/* Several members in one pass over v (a document's text is walked over
+ * once, not once per key): vals[i] is the value of keys[i], or {NULL,
+ * NULL} when absent.  Returns how many were found, or -EBADMSG. */
+int lsp_json_members(struct lsp_json v, const char *const *keys, struct lsp_json *vals, size_t n);
+
+/* Iterates over the array v: start with *cursor = NULL.  Returns 1 (the
+ * next element in *ret), 0 (no more), -EBADMSG (not an array, malformed). */
+int lsp_json_next(struct lsp_json v, const char **cursor, struct lsp_json *ret);
+
+/* A JSON integer that fits int64_t.  Returns 0 or -EBADMSG. */
+int lsp_json_int(struct lsp_json v, int64_t *ret);
+
+bool lsp_json_is_string(struct lsp_json v);
+bool lsp_json_is_object(struct lsp_json v);
+
+/* Decodes the JSON string v into out, which must hold v.end - v.p bytes
+ * (a decoded string is never longer than its JSON text).  Not
+ * NUL-terminated.  The result is UTF-8, except that an escaped lone
+ * surrogate ("\ud800", which editors send when a user's text holds one
+ * and which is one UTF-16 unit to them) is kept as its 3-byte generalised
+ * UTF-8 form (ED A0 80; "WTF-8"), so that nothing the editor sent is lost
+ * and lsp_json_escape() gives back the same escape.  Returns the length,
+ * or -EBADMSG: not a string, a bad escape, a raw control character, or
+ * raw bytes that are not UTF-8. */
+ssize_t lsp_json_string(struct lsp_json v, char *out);
+
+/* JSON string contents (without quotes) for s[0..n): '"', '\\' and
+ * control characters escaped, 3-byte surrogate forms written as "\udXXX",
+ * all else as is.  Returns the length; writes it to out unless out is
+ * NULL (call once with NULL to size the buffer). */
+size_t lsp_json_escape(const char *s, size_t n, char *out);
+
+/* lsp_json_escape() into out[0..cap): returns the whole length as well;
+ * when that is more than cap, out holds only a prefix and is of no use.
+ * Lets a caller guess a size and escape in one pass, most of the time. */
+size_t lsp_json_escape_max(const char *s, size_t n, char *out, size_t cap);

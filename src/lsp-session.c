@@ -35,6 +35,14 @@
 
 #define MAX_HELD_DEFAULT ((size_t)64 << 20)
 
+/* Notifications held for a server that will be replayed to, other than
+ * those the recorder folds or that set up the session: an editor keeps
+ * sending $/setTrace, progress cancels, saves and file-watch events while
+ * the server is down (a checkout can make thousands), and a restarted
+ * server reads the files afresh anyway.  Enough for any normal backoff. */
+#define HELD_NOTES_MAX 1024
+#define HELD_NOTES_BYTES ((size_t)4 << 20)
+
 /* Full parses accept "\u0000" in strings: a document may contain NUL and
  * must still be recorded; lengths are kept with json_string_length(). */
 #define LOAD_FLAGS (JSON_ALLOW_NUL)
@@ -65,6 +73,7 @@ struct held {
         char *body;
         size_t len;
         bool request;
+        bool note; /* counts against HELD_NOTES_* */
 };
 
 /* A server request forwarded to the editor under a session id. */
@@ -96,6 +105,7 @@ struct lsp_session {
         bool init_answered;    /* some answer to the editor's initialize went out */
         bool initialized;      /* ... and it was a success: replay is possible */
         bool initialized_sent;
+        bool init_ok;          /* a server answered the editor's initialize with a result */
 
         struct ereq *pend_first, *pend_last;
         unsigned npend;
@@ -103,6 +113,8 @@ struct lsp_session {
         size_t held_bytes;
         unsigned nheld, nheld_req;
         bool held_over_logged;
+        unsigned nheld_notes, notes_dropped;
+        size_t held_notes_bytes;
 
         struct sreq *sreqs;
         unsigned nsreq;
@@ -114,6 +126,8 @@ struct lsp_session {
         json_t *shows; /* array of window/showMessage bodies not yet sent */
         bool shutdown, exit;
 };
+
+static void flush_shows(struct lsp_session *s);
 
 /* ---------------------------------------------------------------------- */
 /* small helpers                                                            */
@@ -420,6 +434,10 @@ static struct held *held_pop(struct lsp_session *s, struct held *prev, struct he
         s->nheld--;
         if (h->request)
                 s->nheld_req--;
+        if (h->note) {
+                s->nheld_notes--;
+                s->held_notes_bytes -= h->len;
+        }
         return h;
 }
 
@@ -453,11 +471,51 @@ static bool peek_changes_state(const struct lsp_peek *p)
         return false;
 }
 
+static bool peek_is_document_change(const struct lsp_peek *p)
+{
+        return lsp_peek_method_is(p, "textDocument/didOpen") ||
+               lsp_peek_method_is(p, "textDocument/didChange") ||
+               lsp_peek_method_is(p, "textDocument/didClose");
+}
+
+static int record_notification(struct lsp_session *s, const char *body, size_t len,
+                               const struct lsp_peek *p);
+
 static int hold(struct lsp_session *s, const char *body, size_t len, const struct lsp_peek *p)
 {
         size_t max = s->cfg.max_held ? s->cfg.max_held : MAX_HELD_DEFAULT;
         bool request = lsp_peek_kind(p) == LSP_MSG_REQUEST;
+        /* The next server will be replayed to (the replayed didOpens are
+         * written once its initialize is answered, not before). */
+        bool replay_follows = s->cfg.replay && s->initialized;
+        bool note = false;
         struct held *h;
+
+        if (!request && replay_follows) {
+                if (peek_is_document_change(p))
+                        /* Folded into the recorder: the replay opens each
+                         * document as it is then, so nothing is held and
+                         * nothing is applied twice.  A request held from
+                         * before the change then meets the newer text, as
+                         * it would have with a live server a moment later. */
+                        return record_notification(s, body, len, p);
+                note = !lsp_peek_method_is(p, "initialized") &&
+                       !lsp_peek_method_is(p, "workspace/didChangeConfiguration") &&
+                       !lsp_peek_method_is(p, "workspace/didChangeWorkspaceFolders");
+                if (note && (s->nheld_notes >= HELD_NOTES_MAX ||
+                             s->held_notes_bytes + len > HELD_NOTES_BYTES)) {
+                        char m[128];
+
+                        if (s->notes_dropped++ == 0)
+                                slog(s, LOG_WARNING,
+                                     "%u notifications (%zu bytes) from the editor wait for the "
+                                     "restarting server; dropping further ones such as %s until "
+                                     "it runs (it reads the files afresh)",
+                                     s->nheld_notes, s->held_notes_bytes,
+                                     lsp_peek_method(p, m, sizeof(m)) >= 0 ? m : "a long method");
+                        return 0;
+                }
+        }
 
         /* shutdown is never refused: the editor asked the server to go,
          * and session_shutdown_requested() must stay true. */
@@ -467,10 +525,13 @@ static int hold(struct lsp_session *s, const char *body, size_t len, const struc
                                             "gopls-guard: the language server is restarting and "
                                             "too many messages are waiting; try again");
                 if (!peek_changes_state(p)) {
+                        char m[128];
+
                         slog(s, LOG_WARNING,
-                             "dropped a notification (%.*s) from the editor: %zu bytes are "
+                             "dropped a notification (%s) from the editor: %zu bytes are "
                              "already waiting for the restarting server",
-                             (int)p->method_len, p->method, s->held_bytes);
+                             lsp_peek_method(p, m, sizeof(m)) >= 0 ? m : "a long method",
+                             s->held_bytes);
                         return 0;
                 }
                 /* Document and workspace changes are kept over the bound:
@@ -489,6 +550,11 @@ static int hold(struct lsp_session *s, const char *body, size_t len, const struc
         }
         h->len = len;
         h->request = request;
+        h->note = note;
+        if (note) {
+                s->nheld_notes++;
+                s->held_notes_bytes += len;
+        }
         if (s->held_last)
                 s->held_last->next = h;
         else
@@ -527,84 +593,178 @@ static void sreqs_forget(struct lsp_session *s)
 /* ---------------------------------------------------------------------- */
 /* recorder: documents, workspace                                           */
 
-static uint32_t u32_of(const json_t *j)
+static uint32_t u32_of(struct lsp_json obj, const char *key)
 {
-        json_int_t v = json_integer_value(j);
+        struct lsp_json v;
+        int64_t n;
 
-        if (v < 0)
+        /* absent, fractional or odd values count as 0, as they did for
+         * jansson's json_integer_value() */
+        if (lsp_json_member(obj, key, &v) != 1 || lsp_json_int(v, &n) < 0 || n < 0)
                 return 0;
-        if ((uint64_t)v > UINT32_MAX)
-                return UINT32_MAX;
-        return (uint32_t)v;
+        return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
-static struct lsp_position position_of(const json_t *pos)
+static struct lsp_position position_of(struct lsp_json range, const char *key)
 {
-        return (struct lsp_position){u32_of(json_object_get(pos, "line")),
-                                     u32_of(json_object_get(pos, "character"))};
+        struct lsp_json pos;
+
+        if (lsp_json_member(range, key, &pos) != 1 || !lsp_json_is_object(pos))
+                return (struct lsp_position){0, 0};
+        return (struct lsp_position){u32_of(pos, "line"), u32_of(pos, "character")};
 }
 
-static int record_did_open(struct lsp_session *s, const json_t *params)
+/* The decoded JSON string v in a new NUL-terminated buffer (*ret), with
+ * room to spare only when it is small.  Returns the length, -EBADMSG or
+ * -ENOMEM. */
+static ssize_t string_dup(struct lsp_json v, char **ret)
 {
-        const json_t *td = json_object_get(params, "textDocument");
-        const char *uri = json_string_value(json_object_get(td, "uri"));
-        const json_t *text = json_object_get(td, "text");
+        size_t raw = (size_t)(v.end - v.p);
+        char *b = malloc(raw + 1), *t;
+        ssize_t n;
+
+        if (!b)
+                return -ENOMEM;
+        n = lsp_json_string(v, b);
+        if (n < 0) {
+                free(b);
+                return n;
+        }
+        b[n] = '\0';
+        /* Escapes (tabs, newlines, quotes) make the JSON of source text
+         * longer than the text: give the slack back for large documents,
+         * which are kept for the whole session. */
+        if (raw - (size_t)n > 4096 && (t = realloc(b, (size_t)n + 1)))
+                b = t;
+        *ret = b;
+        return n;
+}
+
+/* The members of params.textDocument of a document notification that
+ * the recorder reads, found in one pass over it. */
+enum { TD_URI, TD_LANGUAGE, TD_VERSION, TD_TEXT, TD__COUNT };
+
+/* params and the textDocument members of a document notification, and
+ * its decoded uri. */
+static int doc_params(const char *body, size_t len, struct lsp_json *params,
+                      struct lsp_json td[static TD__COUNT], char **uri)
+{
+        static const char *const keys[TD__COUNT] = {"uri", "languageId", "version", "text"};
+        struct lsp_json msg = {body, body + len}, doc;
+
+        while (msg.p < msg.end && strchr(" \t\r\n", *msg.p))
+                msg.p++;
+        while (msg.end > msg.p && strchr(" \t\r\n", msg.end[-1]))
+                msg.end--;
+        if (lsp_json_member(msg, "params", params) != 1 || !lsp_json_is_object(*params) ||
+            lsp_json_member(*params, "textDocument", &doc) != 1 || !lsp_json_is_object(doc) ||
+            lsp_json_members(doc, keys, td, TD__COUNT) < 0 || !td[TD_URI].p)
+                return -EBADMSG;
+        ssize_t n = string_dup(td[TD_URI], uri);
+        return n < 0 ? (int)n : 0;
+}
+
+static int record_did_open(struct lsp_session *s, const char *body, size_t len)
+{
+        struct lsp_json params, td[TD__COUNT];
+        char *uri = NULL, *lang = NULL, *text = NULL;
+        int64_t version = 0;
+        ssize_t n;
         int r;
 
-        if (!uri || !json_is_string(text))
-                return -EBADMSG;
-        r = lsp_docs_open(&s->docs, uri, json_string_value(json_object_get(td, "languageId")),
-                          (int64_t)json_integer_value(json_object_get(td, "version")),
-                          json_string_value(text), json_string_length(text));
+        r = doc_params(body, len, &params, td, &uri);
+        if (r < 0)
+                return r;
+        if (td[TD_LANGUAGE].p && lsp_json_is_string(td[TD_LANGUAGE]) &&
+            (r = (int)string_dup(td[TD_LANGUAGE], &lang)) < 0)
+                goto out;
+        if (td[TD_VERSION].p)
+                (void)lsp_json_int(td[TD_VERSION], &version);
+        r = -EBADMSG;
+        if (!td[TD_TEXT].p)
+                goto out;
+        n = string_dup(td[TD_TEXT], &text);
+        if (n < 0) {
+                r = (int)n;
+                goto out;
+        }
+        /* The text is decoded straight into the buffer the store keeps. */
+        r = lsp_docs_open_take(&s->docs, uri, lang, version, text, (size_t)n);
         if (r == -EFBIG) {
                 (void)lsp_docs_close(&s->docs, uri);
                 slog(s, LOG_WARNING,
                      "%s is too large to keep; it will not be reopened after a restart", uri);
-                return 0;
+                r = 0;
         }
-        return r < 0 ? r : 0;
+        r = r < 0 ? r : 0;
+out:
+        free(uri);
+        free(lang);
+        return r;
 }
 
-static int record_did_change(struct lsp_session *s, const json_t *params)
+static int record_did_change(struct lsp_session *s, const char *body, size_t len)
 {
-        const json_t *td = json_object_get(params, "textDocument");
-        const char *uri = json_string_value(json_object_get(td, "uri"));
-        const json_t *changes = json_object_get(params, "contentChanges");
-        struct lsp_change *c;
-        size_t n, i;
-        int r;
+        struct lsp_json params, td[TD__COUNT], changes, ch, v;
+        struct lsp_change *c = NULL;
+        const char *cur = NULL;
+        char *uri = NULL, *texts = NULL;
+        size_t n = 0, cap = 0, used = 0;
+        int64_t version = 0;
+        int r, k;
 
-        if (!uri || !json_is_array(changes))
-                return -EBADMSG;
-        n = json_array_size(changes);
-        c = calloc(n ? n : 1, sizeof(*c));
-        if (!c)
-                return -ENOMEM;
-        for (i = 0; i < n; i++) {
-                const json_t *ch = json_array_get(changes, i);
-                const json_t *text = json_object_get(ch, "text");
-                const json_t *range = json_object_get(ch, "range");
-
-                if (!json_is_string(text)) {
-                        free(c);
-                        return -EBADMSG;
-                }
-                c[i].text = json_string_value(text);
-                c[i].len = json_string_length(text);
-                c[i].full = !json_is_object(range);
-                if (!c[i].full) {
-                        c[i].range.start = position_of(json_object_get(range, "start"));
-                        c[i].range.end = position_of(json_object_get(range, "end"));
-                }
-        }
-        r = lsp_docs_change(&s->docs, uri,
-                            (int64_t)json_integer_value(json_object_get(td, "version")), c, n);
-        free(c);
-        if (r == -ENOMEM)
+        r = doc_params(body, len, &params, td, &uri);
+        if (r < 0)
                 return r;
+        r = -EBADMSG;
+        if (lsp_json_member(params, "contentChanges", &changes) != 1)
+                goto out;
+        if (td[TD_VERSION].p)
+                (void)lsp_json_int(td[TD_VERSION], &version);
+        /* Every text decodes into one scratch buffer: together they are
+         * shorter than the body. */
+        texts = malloc(len);
+        r = -ENOMEM;
+        if (!texts)
+                goto out;
+        while ((k = lsp_json_next(changes, &cur, &ch)) == 1) {
+                struct lsp_json range;
+                ssize_t tl;
+
+                r = -EBADMSG;
+                if (!lsp_json_is_object(ch) || lsp_json_member(ch, "text", &v) != 1)
+                        goto out;
+                tl = lsp_json_string(v, texts + used);
+                if (tl < 0)
+                        goto out;
+                if (n == cap) {
+                        struct lsp_change *nc;
+
+                        cap = cap ? 2 * cap : 4;
+                        nc = realloc(c, cap * sizeof(*c));
+                        r = -ENOMEM;
+                        if (!nc)
+                                goto out;
+                        c = nc;
+                }
+                c[n] = (struct lsp_change){.text = texts + used, .len = (size_t)tl};
+                used += (size_t)tl;
+                c[n].full = lsp_json_member(ch, "range", &range) != 1 ||
+                            !lsp_json_is_object(range);
+                if (!c[n].full) {
+                        c[n].range.start = position_of(range, "start");
+                        c[n].range.end = position_of(range, "end");
+                }
+                n++;
+        }
+        if (k < 0) {
+                r = -EBADMSG;
+                goto out;
+        }
+        r = lsp_docs_change(&s->docs, uri, version, c, n);
         if (r == -ENOENT)
                 slog(s, LOG_INFO, "didChange for %s, which is not open; forwarded as is", uri);
-        else if (r < 0) {
+        else if (r < 0 && r != -ENOMEM) {
                 /* Partly applied: the recorded text no longer matches the
                  * editor's, so it must not be replayed. */
                 (void)lsp_docs_close(&s->docs, uri);
@@ -613,6 +773,24 @@ static int record_did_change(struct lsp_session *s, const json_t *params)
                      "restart",
                      uri, strerror(-r));
         }
+        r = r == -ENOMEM ? r : 0;
+out:
+        free(c);
+        free(texts);
+        free(uri);
+        return r;
+}
+
+static int record_did_close(struct lsp_session *s, const char *body, size_t len)
+{
+        struct lsp_json params, td[TD__COUNT];
+        char *uri;
+        int r = doc_params(body, len, &params, td, &uri);
+
+        if (r < 0)
+                return r;
+        (void)lsp_docs_close(&s->docs, uri);
+        free(uri);
         return 0;
 }
 
@@ -671,39 +849,31 @@ static int record_notification(struct lsp_session *s, const char *body, size_t l
         else
                 return 0;
 
+        if (what == OPEN || what == CHANGE || what == CLOSE) {
+                /* The hot path: no tree, the text decoded once, into the
+                 * store (and a lone surrogate kept, which jansson refuses). */
+                r = what == OPEN     ? record_did_open(s, body, len)
+                    : what == CHANGE ? record_did_change(s, body, len)
+                                     : record_did_close(s, body, len);
+                if (r == -EBADMSG)
+                        return bad_message(s, "editor",
+                                           "params lack a document URI or text, or hold "
+                                           "malformed JSON",
+                                           body, len);
+                return r;
+        }
         msg = json_loadb(body, len, LOAD_FLAGS, NULL);
         params = json_object_get(msg, "params");
         if (!json_is_object(params)) {
                 json_decref(msg);
                 return bad_message(s, "editor", "not valid JSON or no params", body, len);
         }
-        switch (what) {
-        case OPEN:
-                r = record_did_open(s, params);
-                break;
-        case CHANGE:
-                r = record_did_change(s, params);
-                break;
-        case CLOSE: {
-                const char *uri = json_string_value(
-                    json_object_get(json_object_get(params, "textDocument"), "uri"));
-                if (!uri)
-                        r = -EBADMSG;
-                else
-                        (void)lsp_docs_close(&s->docs, uri);
-                break;
-        }
-        case CONFIG:
+        if (what == CONFIG) {
                 json_decref(s->config);
                 s->config = json_incref(params);
-                break;
-        case FOLDERS:
+        } else
                 r = record_folders(s, params);
-                break;
-        }
         json_decref(msg);
-        if (r == -EBADMSG)
-                return bad_message(s, "editor", "params lack a document URI or text", body, len);
         return r;
 }
 
@@ -751,14 +921,11 @@ static int editor_forward(struct lsp_session *s, const char *body, size_t len,
         if (s->cfg.replay) {
                 bool again = e->initialize;
 
-                if (!again && p->method && !p->method_escaped) {
+                if (!again) {
+                        /* Decoded: Neovim sends "textDocument\/hover". */
                         char m[128];
 
-                        if (p->method_len < sizeof(m)) {
-                                memcpy(m, p->method, p->method_len);
-                                m[p->method_len] = '\0';
-                                again = session_method_is_read(m);
-                        }
+                        again = lsp_peek_method(p, m, sizeof(m)) > 0 && session_method_is_read(m);
                 }
                 if (e->initialize) {
                         json_t *msg = json_loadb(body, len, LOAD_FLAGS, NULL);
@@ -1011,6 +1178,8 @@ static int server_response(struct lsp_session *s, const char *body, size_t len,
                      e ? "it was never sent" : "that is no longer pending");
                 return 0;
         }
+        if (e->initialize && !p->has_error)
+                s->init_ok = true;
         if (e->initialize && s->cfg.replay && !s->initialized && !p->has_error) {
                 json_t *msg = json_loadb(body, len, LOAD_FLAGS, NULL);
                 json_t *caps = json_object_get(json_object_get(msg, "result"), "capabilities");
@@ -1398,6 +1567,12 @@ static int release_held(struct lsp_session *s)
         }
         if (!s->held_first)
                 s->held_over_logged = false;
+        if (s->notes_dropped && s->state == ST_RUNNING) {
+                slog(s, LOG_NOTICE, "dropped %u notifications from the editor while the server "
+                                    "restarted",
+                     s->notes_dropped);
+                s->notes_dropped = 0;
+        }
         return r == -ENOMEM ? r : 0;
 }
 
@@ -1416,6 +1591,62 @@ int session_server_started(struct lsp_session *s)
         s->replays++;
         s->state = ST_REPLAYING;
         return send_replay_init(s);
+}
+
+/* didOpen for a recorded document, written straight from the store's
+ * text into one buffer that the io takes over (a replay of many large
+ * documents is copied once, here, and never again). */
+static int replay_did_open(struct lsp_session *s, const struct lsp_doc *d)
+{
+        static const char a[] = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\","
+                                "\"params\":{\"textDocument\":{\"uri\":\"";
+        static const char b[] = "\",\"languageId\":\"";
+        static const char c[] = "\",\"version\":";
+        static const char t[] = ",\"text\":\"";
+        static const char z[] = "\"}}}";
+        const char *lang = d->language_id ? d->language_id : "";
+        char ver[24];
+        int vl = snprintf(ver, sizeof(ver), "%" PRId64, d->version);
+        size_t ul = lsp_json_escape(d->uri, strlen(d->uri), NULL),
+               ll = lsp_json_escape(lang, strlen(lang), NULL);
+        size_t head = sizeof(a) - 1 + ul + sizeof(b) - 1 + ll + sizeof(c) - 1 + (size_t)vl +
+                      sizeof(t) - 1;
+        /* Source text grows by a few percent when escaped (tabs, line
+         * breaks, quotes): room for an eighth more lets the text be
+         * escaped in one pass; more escapes than that cost a second. */
+        size_t guess = d->len + d->len / 8 + 64, tl, n;
+        char *m = malloc(head + guess + sizeof(z)), *o = m;
+
+        if (!m)
+                return -ENOMEM;
+        o = mempcpy(o, a, sizeof(a) - 1);
+        o += lsp_json_escape(d->uri, strlen(d->uri), o);
+        o = mempcpy(o, b, sizeof(b) - 1);
+        o += lsp_json_escape(lang, strlen(lang), o);
+        o = mempcpy(o, c, sizeof(c) - 1);
+        o = mempcpy(o, ver, (size_t)vl);
+        o = mempcpy(o, t, sizeof(t) - 1);
+        tl = lsp_json_escape_max(d->text, d->len, o, guess);
+        if (tl > guess) {
+                char *bigger = realloc(m, head + tl + sizeof(z));
+
+                if (!bigger) {
+                        free(m);
+                        return -ENOMEM;
+                }
+                m = bigger;
+                o = m + head;
+                (void)lsp_json_escape(d->text, d->len, o);
+        }
+        memcpy(o + tl, z, sizeof(z) - 1);
+        n = head + tl + sizeof(z) - 1;
+        if (s->io.to_server_take)
+                s->io.to_server_take(s->io.userdata, m, n);
+        else {
+                send_server(s, m, n);
+                free(m);
+        }
+        return 0;
 }
 
 static int finish_replay(struct lsp_session *s, const char *body, size_t len)
@@ -1439,19 +1670,8 @@ static int finish_replay(struct lsp_session *s, const char *body, size_t len)
         if (r == 0 && s->config)
                 r = emit(s, false,
                          notification("workspace/didChangeConfiguration", json_incref(s->config)));
-        for (struct lsp_doc *d = lsp_docs_first(&s->docs); d && r == 0; d = lsp_doc_next(d)) {
-                json_t *text = json_stringn(d->text, d->len);
-
-                if (!text) {
-                        slog(s, LOG_ERR, "%s holds invalid UTF-8; not reopened", d->uri);
-                        continue;
-                }
-                r = emit(s, false,
-                         notification("textDocument/didOpen",
-                                      json_pack("{s:{s:s, s:s, s:I, s:o}}", "textDocument", "uri",
-                                                d->uri, "languageId", d->language_id ?: "",
-                                                "version", (json_int_t)d->version, "text", text)));
-        }
+        for (struct lsp_doc *d = lsp_docs_first(&s->docs); d && r == 0; d = lsp_doc_next(d))
+                r = replay_did_open(s, d);
         if (r < 0)
                 return r;
         s->state = ST_RUNNING;
@@ -1510,9 +1730,12 @@ void session_free(struct lsp_session *s)
 
 void session_fail_pending(struct lsp_session *s, const char *message)
 {
+        bool init = false;
+
         while (s->pend_first) {
                 struct ereq *e = s->pend_first;
 
+                init |= e->initialize;
                 if (e->shutdown)
                         (void)ereq_answer_null(s, e);
                 else {
@@ -1528,12 +1751,33 @@ void session_fail_pending(struct lsp_session *s, const char *message)
                         if (lsp_peek_method_is(&p, "shutdown"))
                                 (void)answer_raw(s, p.id, p.id_len, "\"result\":null");
                         else {
+                                init |= lsp_peek_method_is(&p, "initialize");
                                 s->failed_pending++;
                                 (void)answer_error(s, p.id, p.id_len, ERR_REQUEST_FAILED, message);
                         }
                 }
                 held_free(h);
         }
+        if (init && !s->init_answered) {
+                /* The editor's initialize has its answer (an error): what
+                 * the user should read may go now, the specification allows
+                 * window/showMessage at any time after the request. */
+                s->init_answered = true;
+                flush_shows(s);
+        }
+}
+
+bool session_replaying(const struct lsp_session *s)
+{
+        return s->state == ST_REPLAYING;
+}
+
+bool session_can_restart(const struct lsp_session *s)
+{
+        /* Without replay a new server would get the editor's next
+         * messages uninitialized, which no server accepts: once the
+         * editor's initialize succeeded, only the editor can start over. */
+        return s->cfg.replay || !s->init_ok;
 }
 
 void session_show_message(struct lsp_session *s, int type, const char *message)

@@ -64,7 +64,14 @@
  *   - the io callbacks must not call back into the session (queue the
  *     bytes; report a failed write through session_server_lost() later);
  *   - server output passed in after session_server_lost() is dropped;
- *   - while held, editor requests beyond max_held bytes are answered with
+ *   - while held for a server that will be replayed to, didOpen,
+ *     didChange and didClose are not held but folded into the recorder
+ *     (the replay opens each document as it is then); other
+ *     notifications are held up to 1024 of them or 4 MiB, except
+ *     initialized and the configuration and workspace-folder changes,
+ *     and further ones are dropped (logged once, counted when the server
+ *     runs again: it reads the files afresh anyway);
+ *   - editor requests beyond max_held bytes held are answered with
  *     RequestFailed; document and workspace change notifications are kept
  *     even beyond it (losing one would desynchronise the server for good);
  *     other notifications beyond it are dropped and logged;
@@ -76,9 +83,9 @@
  * With replay off the session forwards the bytes both ways unchanged (no
  * id renumbering, nothing recorded); at session_server_lost() every
  * pending editor request is answered with ContentModified (shutdown with
- * null), editor messages are held until session_server_started() and then
- * sent as they are to the new, uninitialised server: the editor's own
- * recovery has to cope. */
+ * null).  Before the editor's initialize succeeded, a new server may still
+ * take over (held messages are then sent to it as they are); after it,
+ * session_can_restart() is false and the guard ends instead. */
 #pragma once
 
 #include <stdbool.h>
@@ -96,6 +103,9 @@ struct lsp_session_io {
         /* Something the user or the log should know; `level` is syslog's. */
         void (*log)(void *userdata, int level, const char *message);
         void *userdata;
+        /* Optional: like to_server, but takes the malloc()ed body (the
+         * replayed documents, sent without another copy). */
+        void (*to_server_take)(void *userdata, char *body, size_t len);
 };
 
 struct lsp_session_config {
@@ -124,8 +134,22 @@ void session_server_lost(struct lsp_session *s);
 int session_server_started(struct lsp_session *s);
 
 /* The guard gives up (or stops without a server): every editor request
- * still pending is answered with RequestFailed carrying `message`. */
+ * still pending or held is answered with RequestFailed carrying `message`
+ * (shutdown with null).  Safe to call more than once: each request is
+ * answered once.  When the editor's initialize is among them, messages
+ * kept for session_show_message() go out right after its answer. */
 void session_fail_pending(struct lsp_session *s, const char *message);
+
+/* A restarted server has been sent the recorded initialize and has not
+ * answered it yet; the editor's messages are held meanwhile.  The guard
+ * bounds this with [lsp] replay_timeout (the session reads no clock). */
+bool session_replaying(const struct lsp_session *s);
+
+/* Whether a new server generation could serve this editor: false once the
+ * editor's initialize was answered with a result while replay is off (the
+ * new server would never be initialized), so the guard must end instead
+ * and let the editor see the server end. */
+bool session_can_restart(const struct lsp_session *s);
 
 /* Tell the user: window/showMessage with `type` 1 error .. 4 log (only
  * once the editor's initialize was answered; before that it is kept and

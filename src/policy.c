@@ -132,6 +132,8 @@ static const struct key_info keys[PK__COUNT] = {
     [PK_CGROUP_REQUIRE] = KEY("cgroup", "require", .type = VT_BOOL),
     [PK_LSP_REPLAY] = KEY("lsp", "replay", .type = VT_BOOL),
     [PK_LSP_NOTIFY] = KEY("lsp", "notify", .type = VT_BOOL),
+    [PK_LSP_REPLAY_TIMEOUT] = KEY("lsp", "replay_timeout", .type = VT_DURATION,
+                                  .min = 100 * USEC_PER_MSEC, .max = USEC_PER_HOUR),
     [PK_LOG_TARGET] = KEY("log", "target", .type = VT_LOG_TARGET),
     [PK_LOG_LEVEL] = KEY("log", "level", .type = VT_LOG_LEVEL),
 };
@@ -225,6 +227,8 @@ static uint64_t num_get(const struct policy *p, enum policy_key k)
                 return p->restart.stop_grace;
         case PK_PRESSURE_ABOVE_HIGH_FOR:
                 return p->pressure.above_high_for;
+        case PK_LSP_REPLAY_TIMEOUT:
+                return p->lsp.replay_timeout;
         default:
                 return 0;
         }
@@ -279,6 +283,9 @@ static void num_set(struct policy *p, enum policy_key k, uint64_t v)
                 break;
         case PK_PRESSURE_ABOVE_HIGH_FOR:
                 p->pressure.above_high_for = v;
+                break;
+        case PK_LSP_REPLAY_TIMEOUT:
+                p->lsp.replay_timeout = v;
                 break;
         default:
                 break;
@@ -607,6 +614,10 @@ int policy_init(struct policy *p)
             .cgroup.require = false,
             .lsp.replay = true,
             .lsp.notify = true,
+            /* gopls answers initialize before it loads the workspace (that
+             * follows `initialized`); a minute is far beyond a healthy
+             * answer even on a loaded machine. */
+            .lsp.replay_timeout = 60 * USEC_PER_SEC,
             .log.target = LOG_TARGET_AUTO,
             .log.level = LOG_INFO,
         };

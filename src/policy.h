@@ -82,6 +82,7 @@ enum policy_key {
         PK_CGROUP_REQUIRE,
         PK_LSP_REPLAY,
         PK_LSP_NOTIFY,
+        PK_LSP_REPLAY_TIMEOUT,
         PK_LOG_TARGET,
         PK_LOG_LEVEL,
         PK__COUNT,
@@ -132,6 +133,7 @@ struct policy {
         struct {
                 bool replay; /* default yes */
                 bool notify; /* default yes */
+                usec_t replay_timeout; /* default 60s */
         } lsp;
         struct {
                 enum log_target target; /* default auto */

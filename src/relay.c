@@ -28,6 +28,7 @@ struct relay {
         struct lsp_decoder from_server;
         struct lsp_outq to_server;
         sd_event_source *srv_in_src, *srv_out_src;
+        sd_event_source *replay_timer; /* armed while a new server is replayed to */
         int srv_in, srv_out;
         bool end_input; /* close srv_in once to_server is empty */
 };
@@ -112,6 +113,27 @@ static void out_to_server(void *userdata, const char *body, size_t len)
         if (e < 0) {
                 /* The server is ending; its exit arrives through the pidfd
                  * and the session replays what it had not answered. */
+                log_debug_errno(e, "Writing to the server failed: %m");
+                close_server_input(r);
+        }
+        update_io(r);
+}
+
+static void out_to_server_take(void *userdata, char *body, size_t len)
+{
+        struct relay *r = userdata;
+        int e;
+
+        if (r->srv_in < 0) {
+                log_debug("Dropped a message for the server: none is running.");
+                free(body);
+                return;
+        }
+        /* Behind whatever is queued, in order; the queue frees it. */
+        e = lsp_outq_push(&r->to_server, body, len);
+        if (e == 0)
+                e = lsp_outq_flush(&r->to_server, r->srv_in);
+        if (e < 0) {
                 log_debug_errno(e, "Writing to the server failed: %m");
                 close_server_input(r);
         }
@@ -233,6 +255,37 @@ static int on_server_stdin(sd_event_source *s, int fd, uint32_t revents, void *u
         return 0;
 }
 
+/* ---- replay bound --------------------------------------------------- */
+
+static int on_replay_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct relay *r = userdata;
+        (void)s;
+        (void)usec;
+        /* The answer may have come in the same loop iteration. */
+        if (r->srv_in >= 0 && session_replaying(r->session) && r->ev.replay_timed_out)
+                r->ev.replay_timed_out(r->ev.userdata);
+        return 0;
+}
+
+static void arm_replay_timer(struct relay *r)
+{
+        int k;
+
+        if (!session_replaying(r->session) || !r->ev.replay_timeout_usec)
+                return;
+        if (r->replay_timer) {
+                k = sd_event_source_set_time_relative(r->replay_timer, r->ev.replay_timeout_usec);
+                if (k >= 0)
+                        k = sd_event_source_set_enabled(r->replay_timer, SD_EVENT_ONESHOT);
+        } else
+                k = sd_event_add_time_relative(r->event, &r->replay_timer, CLOCK_MONOTONIC,
+                                               r->ev.replay_timeout_usec, 0, on_replay_timer, r);
+        if (k < 0)
+                log_warning_errno(k, "Cannot bound the replay with [lsp] replay_timeout, so a "
+                                     "server that never answers holds the editor: %m");
+}
+
 /* ---- life ----------------------------------------------------------- */
 
 int relay_new(sd_event *e, const struct lsp_session_config *cfg, const struct relay_events *ev,
@@ -254,6 +307,7 @@ int relay_new(sd_event *e, const struct lsp_session_config *cfg, const struct re
         const struct lsp_session_io io = {
                 .to_editor = out_to_editor,
                 .to_server = out_to_server,
+                .to_server_take = out_to_server_take,
                 .log = out_log,
                 .userdata = r,
         };
@@ -316,6 +370,7 @@ int relay_attach_server(struct relay *r, int stdin_fd, int stdout_fd)
         if (k < 0)
                 return k;
         k = session_server_started(r->session);
+        arm_replay_timer(r);
         /* Input that was read before any server ran (a non-pollable stdin
          * read whole at start) goes to the first one. */
         dispatch(r, &r->from_editor, true);
@@ -339,6 +394,8 @@ void relay_detach_server(struct relay *r)
         close_server_input(r);
         lsp_decoder_done(&r->from_server);
         lsp_decoder_init(&r->from_server, 0);
+        if (r->replay_timer)
+                (void)sd_event_source_set_enabled(r->replay_timer, SD_EVENT_OFF);
         session_server_lost(r->session);
         update_io(r);
 }
@@ -393,6 +450,7 @@ void relay_free(struct relay *r)
         r->stdout_src = sd_event_source_disable_unref(r->stdout_src);
         r->srv_out_src = sd_event_source_disable_unref(r->srv_out_src);
         r->srv_in_src = sd_event_source_disable_unref(r->srv_in_src);
+        r->replay_timer = sd_event_source_disable_unref(r->replay_timer);
         if (r->srv_in >= 0)
                 close(r->srv_in);
         if (r->srv_out >= 0)

@@ -23,6 +23,13 @@ struct relay;
 struct relay_events {
         /* The editor closed stdin or stdout, or sent `exit`: stop the server. */
         void (*editor_done)(void *userdata);
+        /* A restarted server did not answer the replayed initialize within
+         * replay_timeout_usec ([lsp] replay_timeout; 0 = no bound): it is a
+         * failed start, the caller stops it.  The editor's messages stay
+         * held for the next server or get their answers when the guard
+         * gives up. */
+        void (*replay_timed_out)(void *userdata);
+        uint64_t replay_timeout_usec;
         void *userdata;
 };
 

@@ -64,8 +64,9 @@ static bool is_break(char c)
 }
 
 /* Bytes and UTF-16 units of the character at s[0..avail): a well-formed
- * UTF-8 sequence (no overlong form, no surrogate, at most U+10FFFF) or
- * else a single byte counting one unit. */
+ * UTF-8 sequence (no overlong form, at most U+10FFFF; a surrogate is a
+ * lone one from the editor's JSON, one unit) or else a single byte
+ * counting one unit. */
 static size_t ref_char(const unsigned char *s, size_t avail, unsigned *units)
 {
         uint32_t cp, min;
@@ -96,7 +97,7 @@ static size_t ref_char(const unsigned char *s, size_t avail, unsigned *units)
                         return 1;
                 cp = cp << 6 | (s[i] & 0x3Fu);
         }
-        if (cp < min || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
+        if (cp < min || cp > 0x10FFFF)
                 return 1;
         *units = cp >= 0x10000 ? 2 : 1;
         return n;
@@ -193,7 +194,7 @@ static void gen_text(struct fz *f, struct text *t)
             {"\xf0\x9f\x98\x80", 4},     /* U+1F600: two units */
             {"\xff", 1},                 /* never starts a character */
             {"\xc3", 1},                 /* truncated */
-            {"\xed\xa0\x80", 3},         /* encoded surrogate: invalid */
+            {"\xed\xa0\x80", 3},         /* lone surrogate (from "\ud800"): one unit */
             {"\xf0\x9f\x98", 3},         /* truncated 4-byte */
             {"\xe0\x80\x80", 3},         /* overlong */
             {"\0", 1},                   /* NUL is text too */

@@ -13,6 +13,16 @@
  * Notifications and responses (to requests it never sends) are ignored.
  * End of stdin ends it with status 0.  Messages that do not frame, or whose
  * body is not a JSON object, end it with status 1 and a line on stderr.
+ * Methods are compared with "\/" and "\u00XX" decoded, as editors such as
+ * Neovim escape '/'.
+ *
+ * Modes for the tests of a guard in front of it, which depend on which
+ * start of the server this is (counted in the file given with --state):
+ *   --state FILE          count starts in FILE (created when missing)
+ *   --silent-init N[+]    start N (and every later one with '+') never
+ *                         answers initialize
+ *   --stall-first METHOD  the first start never answers METHOD requests,
+ *                         so they are in flight when it dies
  *
  * No JSON library: only the top level of the body is walked (keys, and
  * where each value starts and ends), which is exact for any valid JSON and
@@ -149,11 +159,50 @@ static const char *next_message(size_t *ret_len)
 
 /* ---- the top level of a JSON object --------------------------------- */
 
+static int hexval(char c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* The method string (with its quotes) equals the ASCII `name`, decoding
+ * "\/", "\\", "\"" and "\u00XX" on the way. */
 static bool method_is(const struct span *m, const char *name)
 {
-        size_t n = strlen(name);
+        const char *p, *end;
 
-        return m->p && m->len == n + 2 && memcmp(m->p + 1, name, n) == 0;
+        if (!m->p || m->len < 2)
+                return false;
+        p = m->p + 1;
+        end = m->p + m->len - 1;
+        for (; *name; name++) {
+                char c;
+
+                if (p >= end)
+                        return false;
+                c = *p++;
+                if (c == '\\') {
+                        if (p >= end)
+                                return false;
+                        c = *p++;
+                        if (c == 'u') {
+                                if (end - p < 4 || p[0] != '0' || p[1] != '0' || hexval(p[2]) < 0 ||
+                                    hexval(p[3]) < 0)
+                                        return false;
+                                c = (char)(hexval(p[2]) * 16 + hexval(p[3]));
+                                p += 4;
+                        } else if (c != '/' && c != '\\' && c != '"')
+                                return false;
+                }
+                if (c != *name)
+                        return false;
+        }
+        return p == end;
 }
 
 /* ---- output ---------------------------------------------------------- */
@@ -245,11 +294,48 @@ static void respond_big(const struct span *id, size_t n)
         respond(id, "\"", 1, fill_buf, n, "\"", 1);
 }
 
-int main(void)
+/* This start's number (1 for the first), counted in `path`. */
+static unsigned count_start(const char *path)
 {
-        bool shut_down = false;
-        const char *body;
+        unsigned n = 0;
+        FILE *f = fopen(path, "r");
+
+        if (f) {
+                if (fscanf(f, "%u", &n) != 1)
+                        n = 0;
+                fclose(f);
+        }
+        n++;
+        f = fopen(path, "w");
+        if (!f || fprintf(f, "%u\n", n) < 0 || fclose(f) != 0)
+                die("cannot write the --state file");
+        return n;
+}
+
+int main(int argc, char **argv)
+{
+        bool shut_down = false, silent_later = false;
+        const char *body, *state = NULL, *stall = NULL;
+        unsigned start = 1, silent_init = 0;
         size_t len;
+
+        for (int i = 1; i < argc; i++) {
+                if (!strcmp(argv[i], "--state") && i + 1 < argc)
+                        state = argv[++i];
+                else if (!strcmp(argv[i], "--silent-init") && i + 1 < argc) {
+                        char *e;
+                        silent_init = (unsigned)strtoul(argv[++i], &e, 10);
+                        silent_later = *e == '+';
+                } else if (!strcmp(argv[i], "--stall-first") && i + 1 < argc)
+                        stall = argv[++i];
+                else
+                        die("usage: lsp-echo [--state FILE] [--silent-init N[+]] "
+                            "[--stall-first METHOD]");
+        }
+        if (state)
+                start = count_start(state);
+        bool mute_init = silent_init && (start == silent_init ||
+                                         (silent_later && start > silent_init));
 
         while ((body = next_message(&len))) {
                 struct message m;
@@ -262,7 +348,11 @@ int main(void)
                         return shut_down ? 0 : 1;
                 if (!m.id.p)
                         continue; /* other notifications */
+                if (stall && start == 1 && method_is(&m.method, stall))
+                        continue;
                 if (method_is(&m.method, "initialize")) {
+                        if (mute_init)
+                                continue;
                         respond_text(&m.id, "{\"capabilities\":{}}");
                 } else if (method_is(&m.method, "shutdown")) {
                         shut_down = true;

@@ -106,6 +106,139 @@ check "the request after the restart is answered" has "$work/restart.out" '"id":
 check "the request that crashed the server is answered ContentModified" has "$work/restart.out" '"id":3,"error":{"code":-32801'
 check "...exactly once" test "$(grep -o '"id":3,' "$work/restart.out" | wc -l)" -eq 1
 
+# answered_once NAME ID... : each request id got exactly one answer in
+# $work/NAME.out (the guard's and the server's answers alike).
+answered_once() {
+        local name=$1 id n
+        shift
+        for id in "$@"; do
+                n=$(grep -o "\"id\":$id,\"\(result\|error\)\"" "$work/$name.out" | wc -l)
+                [ "$n" -eq 1 ] || { echo "  request $id answered $n times"; return 1; }
+        done
+}
+HOVER3='{"jsonrpc":"2.0","id":3,"method":"textDocument\/hover","params":{"textDocument":{"uri":"file:///w/a.go"},"position":{"line":0,"character":0}}}'
+CRASH4='{"jsonrpc":"2.0","id":4,"method":"bench\/crash"}'
+HOVER5='{"jsonrpc":"2.0","id":5,"method":"textDocument\/hover","params":{"textDocument":{"uri":"file:///w/a.go"},"position":{"line":0,"character":1}}}'
+
+# 8. An editor that escapes '/' (Neovim): its hover in flight when the
+#    server dies is sent again to the new server and answered by it.
+{
+        frame "$INIT"
+        frame "$INITIALIZED"
+        frame "$HOVER3"
+        frame "$CRASH4"
+        sleep 2
+        frame "$SHUTDOWN"
+        frame "$EXIT"
+} | run escaped "[restart]
+on = crash
+backoff_initial = 100ms" "$echo_server" --state "$work/escaped.state" --stall-first textDocument/hover
+check "escaped methods: guard exits 0 (got $rc)" test "$rc" -eq 0
+check "escaped hover in flight at the crash answered by the new server" has "$work/escaped.out" '"id":3,"result":null'
+check "escaped methods: every request answered exactly once" answered_once escaped 1 2 3 4
+
+# 9. A server end the policy does not restart: the guard exits with the
+#    server's status, and the requests in flight are answered first.
+{
+        frame "$INIT"
+        frame "$INITIALIZED"
+        frame "$HOVER3"
+        frame "$CRASH4"
+        sleep 2
+} | run norestart "[restart]
+on = oom" "$echo_server" --state "$work/norestart.state" --stall-first textDocument/hover
+check "no restart: guard exits 128+SIGABRT (got $rc)" test "$rc" -eq 134
+check "no restart: every request answered exactly once" answered_once norestart 1 3 4
+check "no restart: the answers say the server ended" has "$work/norestart.out" "ended and is not restarted"
+
+# 10. [lsp] replay = no: once the editor's initialize succeeded, a new
+#     server would be uninitialized, so the guard ends with the server's
+#     status instead of restarting, after answering what was in flight.
+{
+        frame "$INIT"
+        frame "$INITIALIZED"
+        frame "$HOVER3"
+        frame "$CRASH4"
+        sleep 2
+} | run noreplay "[restart]
+on = crash
+backoff_initial = 100ms
+[lsp]
+replay = no" "$echo_server" --state "$work/noreplay.state" --stall-first textDocument/hover
+check "replay = no: guard exits 128+SIGABRT (got $rc)" test "$rc" -eq 134
+check "replay = no: every request answered exactly once" answered_once noreplay 1 3 4
+check "replay = no: the server was started once" test "$(cat "$work/noreplay.state")" -eq 1
+check "replay = no: the log says why" has "$work/noreplay.err" "replay = no"
+
+# 11. [lsp] replay_timeout: the second server never answers the replayed
+#     initialize; it is stopped as a failed start, the third one gets the
+#     replay, and the requests held meanwhile reach it.
+{
+        frame "$INIT"
+        frame "$INITIALIZED"
+        frame "$HOVER3"
+        frame "$CRASH4"
+        sleep 0.3
+        frame "$HOVER5"
+        sleep 3
+        frame "$SHUTDOWN"
+        frame "$EXIT"
+} | run replaytimeout "[restart]
+on = crash
+backoff_initial = 100ms
+[lsp]
+replay_timeout = 500ms" "$echo_server" --state "$work/replaytimeout.state" --stall-first textDocument/hover --silent-init 2
+check "replay_timeout: guard exits 0 (got $rc)" test "$rc" -eq 0
+check "replay_timeout: the silent server is stopped" has "$work/replaytimeout.err" "did not answer the replayed initialize"
+check "replay_timeout: three servers were started" test "$(cat "$work/replaytimeout.state")" -eq 3
+check "replay_timeout: the held hover is answered by the third server" has "$work/replaytimeout.out" '"id":5,"result":null'
+check "replay_timeout: the in-flight hover is answered by the third server" has "$work/replaytimeout.out" '"id":3,"result":null'
+check "replay_timeout: every request answered exactly once" answered_once replaytimeout 1 2 3 4 5
+
+# 12. ... and when no later server answers either, the guard gives up and
+#     answers what it held.
+{
+        frame "$INIT"
+        frame "$INITIALIZED"
+        frame "$HOVER3"
+        frame "$CRASH4"
+        sleep 0.3
+        frame "$HOVER5"
+        sleep 4
+} | run replaygiveup "[restart]
+on = crash
+backoff_initial = 100ms
+max_restarts = 2
+[lsp]
+replay_timeout = 300ms" "$echo_server" --state "$work/replaygiveup.state" --stall-first textDocument/hover --silent-init 2+
+check "replay_timeout, never answered: guard gives up with 4 (got $rc)" test "$rc" -eq 4
+check "replay_timeout, never answered: every request answered exactly once" answered_once replaygiveup 1 3 4 5
+check "replay_timeout, never answered: the held hover got RequestFailed" has "$work/replaygiveup.out" '"id":5,"error":{"code":-32803'
+
+# 13. The server cannot even be spawned (here: no file descriptors left for
+#     its pipes): giving up answers the pending initialize with the reason
+#     and tells the user.  The descriptor limit at which the guard still
+#     sets up its loop but cannot spawn is searched for, as it depends on
+#     the build; without one the case is reported skipped.
+spawnfail=
+for n in $(seq 4 32); do
+        { frame "$INIT"; sleep 0.5; } | (ulimit -n "$n" && run "spawnfail" "[restart]
+on = crash
+backoff_initial = 100ms
+max_restarts = 1" "$echo_server"; exit $rc)
+        rc=$?
+        if has "$work/spawnfail.err" "Cannot start"; then spawnfail=$n; break; fi
+        [ "$rc" -eq 0 ] && break
+done
+if [ -n "$spawnfail" ]; then
+        check "spawn failure: guard gives up with 4 (got $rc)" test "$rc" -eq 4
+        check "spawn failure: the initialize is answered exactly once" answered_once spawnfail 1
+        check "spawn failure: with RequestFailed naming the reason" has "$work/spawnfail.out" "could not start"
+        check "spawn failure: the user is told" has "$work/spawnfail.out" '"method":"window/showMessage","params":{"type":1'
+else
+        echo "SKIP spawn failure: no descriptor limit found at which only the spawn fails"
+fi
+
 # 7. The command line: usage errors, --help, check-policy, status.
 "$guard" --no-such-option >/dev/null 2>"$work/usage.err"
 rc=$?

@@ -218,17 +218,42 @@ static void test_invalid_utf8_counts_bytes(void)
         struct lsp_docs s;
         struct lsp_doc *d;
         /* a lone continuation byte, a truncated 3-byte sequence, an overlong
-           '/', a surrogate encoded in UTF-8, then 'x' */
+           '/', a truncated surrogate form, then 'x' */
         const char *t = "\x80\xe6\x97"
                         "\xc0\xaf"
-                        "\xed\xa0\x80"
+                        "\xed\xa0"
                         "x";
 
         lsp_docs_init(&s, 0);
         lsp_docs_open(&s, URI, "go", 0, t, strlen(t));
         d = lsp_docs_find(&s, URI);
-        for (uint32_t i = 0; i <= 9; i++)
+        for (uint32_t i = 0; i <= 8; i++)
                 CHECK_INT(lsp_doc_offset(d, (struct lsp_position){0, i}), i);
+        lsp_docs_done(&s);
+}
+
+/* A lone surrogate ("\ud800" in the editor's JSON) is one UTF-16 unit to
+ * the editor; it is kept as ED A0 80 and counted so, so that the edits
+ * after it land where the editor meant them. */
+static void test_lone_surrogate_one_unit(void)
+{
+        struct lsp_docs s;
+        struct lsp_doc *d;
+        const char *t = "a\xed\xa0\x80" "b\xed\xbf\xbf" "c\n\xed\x9f\xbf" "d";
+        struct lsp_change c = {.range = {{0, 3}, {0, 4}}, .text = "X", .len = 1};
+
+        lsp_docs_init(&s, 0);
+        CHECK_INT(lsp_docs_open(&s, URI, "go", 0, t, strlen(t)), 0);
+        d = lsp_docs_find(&s, URI);
+        CHECK_INT(lsp_doc_offset(d, (struct lsp_position){0, 1}), 1);
+        CHECK_INT(lsp_doc_offset(d, (struct lsp_position){0, 2}), 4);
+        CHECK_INT(lsp_doc_offset(d, (struct lsp_position){0, 3}), 5);
+        CHECK_INT(lsp_doc_offset(d, (struct lsp_position){0, 4}), 8);
+        /* U+D7FF (ED 9F BF) is an ordinary character: one unit too */
+        CHECK_INT(lsp_doc_offset(d, (struct lsp_position){1, 1}), 13);
+        /* the low surrogate alone, replaced: what the editor's edit means */
+        CHECK_INT(lsp_docs_change(&s, URI, 1, &c, 1), 0);
+        CHECK_STR(d->text, "a\xed\xa0\x80" "bXc\n\xed\x9f\xbf" "d");
         lsp_docs_done(&s);
 }
 
@@ -538,6 +563,7 @@ int main(void)
         RUN(test_line_model);
         RUN(test_offsets);
         RUN(test_invalid_utf8_counts_bytes);
+        RUN(test_lone_surrogate_one_unit);
         RUN(test_incremental_session);
         RUN(test_batched_changes);
         RUN(test_full_change);

@@ -643,10 +643,20 @@ static void test_peek_escaped_keys_and_methods(void)
         CHECK_INT(p.method_len, strlen("textDocument\\/didOpen"));
         CHECK(lsp_peek_method_is(&p, "textDocument/didOpen"));
         CHECK(!lsp_peek_method_is(&p, "textDocument/didClose"));
+        char m[32];
+        CHECK_INT(lsp_peek_method(&p, m, sizeof(m)), (long)strlen("textDocument/didOpen"));
+        CHECK_STR(m, "textDocument/didOpen");
+        CHECK_INT(lsp_peek_method(&p, m, strlen("textDocument/didOpen")), -ENOBUFS);
 
         /* non-ASCII through \u escapes, including a surrogate pair */
         p = peek_ok("{\"method\":\"caf\\u00e9\\ud83d\\ude00\"}");
         CHECK(lsp_peek_method_is(&p, "caf\xc3\xa9\xf0\x9f\x98\x80"));
+        CHECK_INT(lsp_peek_method(&p, m, sizeof(m)), 9);
+        CHECK_STR(m, "caf\xc3\xa9\xf0\x9f\x98\x80");
+        p = peek_ok("{\"method\":\"a\\x\"}");
+        CHECK_INT(lsp_peek_method(&p, m, sizeof(m)), -EINVAL);
+        p = peek_ok("{\"id\":1}");
+        CHECK_INT(lsp_peek_method(&p, m, sizeof(m)), -ENOENT);
 
         /* the last duplicate wins, as in jansson */
         p = peek_ok("{\"id\":1,\"method\":\"a\",\"id\":\"two\",\"method\":\"b\"}");
@@ -776,6 +786,98 @@ static void test_header_glued_to_long_body(void)
         lsp_decoder_done(&d);
 }
 
+static struct lsp_json J(const char *s)
+{
+        return (struct lsp_json){s, s + strlen(s)};
+}
+
+/* The recorder's decoder: JSON string text -> bytes, and back. */
+static void test_json_string_codec(void)
+{
+        static const struct {
+                const char *json, *bytes; /* bytes NULL: refused */
+                size_t len;
+        } cases[] = {
+            {"\"plain\"", "plain", 5},
+            {"\"\\t\\n\\r\\b\\f\\\"\\\\\\/\"", "\t\n\r\b\f\"\\/", 8},
+            {"\"\\u00e9\\u20ac\"", "\xc3\xa9\xe2\x82\xac", 5},
+            {"\"\\ud83d\\ude00\"", "\xf0\x9f\x98\x80", 4},
+            {"\"\\u0000x\"", "\0x", 2},
+            /* lone surrogates: kept in their 3-byte form */
+            {"\"a\\ud800b\"", "a\xed\xa0\x80" "b", 5},
+            {"\"\\udfff\"", "\xed\xbf\xbf", 3},
+            {"\"\\ud800\\u0041\"", "\xed\xa0\x80" "A", 4},
+            {"\"\\ude00\\ud83d\"", "\xed\xb8\x80\xed\xa0\xbd", 6},
+            {"\"raw \xc3\xa9\"", "raw \xc3\xa9", 6},
+            {"\"\\x\"", NULL, 0},
+            {"\"\\u12\"", NULL, 0},
+            {"\"tab\there\"", NULL, 0},       /* raw control character */
+            {"\"\xc3\"", NULL, 0},            /* truncated UTF-8 */
+            {"\"\xed\xa0\x80\"", NULL, 0},    /* raw surrogate bytes: not UTF-8 */
+            {"12", NULL, 0},
+        };
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char out[64];
+                ssize_t n = lsp_json_string(J(cases[i].json), out);
+
+                if (!cases[i].bytes) {
+                        CHECK_INT(n, -EBADMSG);
+                        continue;
+                }
+                CHECK_INT(n, (long)cases[i].len);
+                CHECK(n == (ssize_t)cases[i].len && !memcmp(out, cases[i].bytes, cases[i].len));
+                /* escaping gives back JSON that decodes to the same bytes */
+                char back[200];
+                size_t bl = lsp_json_escape(out, (size_t)n, NULL);
+                back[0] = '"';
+                CHECK_INT(lsp_json_escape(out, (size_t)n, back + 1), (long)bl);
+                back[bl + 1] = '"';
+                back[bl + 2] = '\0';
+                char again[64];
+                CHECK_INT(lsp_json_string(J(back), again), n);
+                CHECK(!memcmp(again, out, (size_t)n));
+        }
+        char e[32];
+        size_t el = lsp_json_escape("a\xed\xa0\x80\x01\"", 6, e);
+        e[el] = '\0';
+        CHECK_STR(e, "a\\ud800\\u0001\\\"");
+        /* bounded: the whole length either way, never a byte past cap */
+        memset(e, '#', sizeof(e));
+        CHECK_INT(lsp_json_escape_max("a\xed\xa0\x80\x01\"", 6, e, 4), (long)el);
+        CHECK(e[4] == '#');
+        CHECK_INT(lsp_json_escape_max("a\xed\xa0\x80\x01\"", 6, e, el), (long)el);
+        CHECK(!memcmp(e, "a\\ud800\\u0001\\\"", el) && e[el] == '#');
+}
+
+static void test_json_walk(void)
+{
+        const char *doc = " {\"a\":1, \"t\\u0065xt\":\"x\",\"o\":{\"a\":[1,{\"b\":2}]},\"l\":[ 1 , \"2\",[3] ],"
+                          "\"a\":-7 } ";
+        struct lsp_json v = {doc + 1, doc + strlen(doc) - 1}, m, e;
+        const char *cur = NULL;
+        int64_t n;
+
+        CHECK_INT(lsp_json_member(v, "a", &m), 1);
+        CHECK_INT(lsp_json_int(m, &n), 0);
+        CHECK_INT(n, -7); /* the last duplicate */
+        CHECK_INT(lsp_json_member(v, "text", &m), 1);
+        CHECK(lsp_json_is_string(m));
+        CHECK_INT(lsp_json_member(v, "b", &m), 0);
+        CHECK_INT(lsp_json_member(v, "l", &m), 1);
+        unsigned count = 0;
+        while (lsp_json_next(m, &cur, &e) == 1)
+                count++;
+        CHECK_INT(count, 3);
+        CHECK_INT(lsp_json_next(J("[1,]"), &(const char *){NULL}, &e), 1);
+        cur = NULL;
+        CHECK_INT(lsp_json_next(J("[]"), &cur, &e), 0);
+        CHECK_INT(lsp_json_member(J("{\"a\" 1}"), "a", &m), -EBADMSG);
+        CHECK_INT(lsp_json_member(J("{\"a\":1,}"), "a", &m), -EBADMSG);
+        CHECK_INT(lsp_json_member(J("[1]"), "a", &m), -EBADMSG);
+        CHECK_INT(lsp_json_member(J("{}"), "a", &m), 0);
+}
+
 int main(void)
 {
         RUN(test_single_and_merged);
@@ -803,5 +905,7 @@ int main(void)
         RUN(test_peek_does_not_read_past_len);
         RUN(test_overlong_length_line_ends);
         RUN(test_header_glued_to_long_body);
+        RUN(test_json_string_codec);
+        RUN(test_json_walk);
         return check_summary();
 }

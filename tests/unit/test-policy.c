@@ -213,6 +213,7 @@ static void test_every_key(void)
                                    "[lsp]\n"
                                    "replay = no\n"
                                    "notify = off\n"
+                                   "replay_timeout = 90s\n"
                                    "[log]\n"
                                    "target = journal\n"
                                    "level = debug\n";
@@ -253,6 +254,7 @@ static void test_every_key(void)
         CHECK(p.cgroup.require);
         CHECK(!p.lsp.replay);
         CHECK(!p.lsp.notify);
+        CHECK_U64(p.lsp.replay_timeout, 90 * S);
         CHECK_INT(p.log.target, LOG_TARGET_JOURNAL);
         CHECK_INT(p.log.level, LOG_DEBUG);
 
@@ -262,7 +264,7 @@ static void test_every_key(void)
         CHECK_INT(p.origin[PK_SERVER_COMMAND].line, 2);
         CHECK_INT(p.origin[PK_MEMORY_HIGH].line, 7);
         CHECK_INT(p.origin[PK_RESTART_WINDOW].line, 24);
-        CHECK_INT(p.origin[PK_LOG_LEVEL].line, 38);
+        CHECK_INT(p.origin[PK_LOG_LEVEL].line, 39);
         policy_done(&p);
 }
 
