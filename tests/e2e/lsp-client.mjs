@@ -7,15 +7,26 @@
 // hover and go-to-definition on the unsaved text.  The `kill` scenario also
 // SIGKILLs the real gopls mid-session (once between requests, once while a
 // hover is in flight) and checks that the session carries on unnoticed.
+// The `soak` scenario keeps editing several documents while it SIGKILLs the
+// real gopls many times, then checks through the server that its view of
+// every document equals the editor's.
 //
 //   node lsp-client.mjs [OPTIONS] -- SERVER [ARG...]
 //
 // Options:
-//   --scenario basic|kill    what to do (default: basic)
+//   --scenario basic|kill|soak  what to do (default: basic)
 //   --server-pid-cmd CMD     shell command printing the pid of the real gopls
 //                            to kill (run with E2E_CHILD_PID set to the pid of
 //                            the process this client started); default: that
 //                            process's own pid
+//   --escape-slashes         write every outgoing message with each '/' escaped
+//                            as '\/' (as Neovim's JSON encoder does:
+//                            "textDocument\/hover"), framing it ourselves
+//   --kills N                soak: how many times to kill the server (default 100)
+//   --docs N                 soak: how many documents to edit besides main.go
+//                            (default 4)
+//   --guard-rss              soak: the started process is the guard; report its
+//                            VmRSS/RssAnon after the first kill and at the end
 //   --timeout SECONDS        bound on every single wait (default: 60)
 //   --total-timeout SECONDS  bound on the whole run (default: 600)
 //   --fixture DIR            module to copy (default: fixture/ beside this file)
@@ -41,8 +52,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 function usage(msg) {
   if (msg) process.stderr.write(`lsp-client: ${msg}\n`);
   process.stderr.write(
-    'usage: node lsp-client.mjs [--scenario basic|kill] [--server-pid-cmd CMD]\n' +
-    '       [--timeout S] [--total-timeout S] [--fixture DIR] [--keep] [--verbose] [--trace]\n' +
+    'usage: node lsp-client.mjs [--scenario basic|kill|soak] [--server-pid-cmd CMD]\n' +
+    '       [--escape-slashes] [--kills N] [--docs N] [--guard-rss] [--timeout S] [--total-timeout S] [--fixture DIR] [--keep] [--verbose] [--trace]\n' +
     '       -- SERVER [ARG...]\n');
   process.exit(2);
 }
@@ -51,6 +62,12 @@ function parseArgs(argv) {
   const o = {
     scenario: 'basic', serverPidCmd: null, timeoutMs: 60_000, totalTimeoutMs: 600_000,
     fixture: path.join(HERE, 'fixture'), keep: false, verbose: false, trace: false, server: [],
+    escapeSlashes: false, kills: 100, docs: 4, guardRss: false,
+  };
+  const count = (name, v, min) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) usage(`${name} wants a whole number of at least ${min}`);
+    return n;
   };
   const positiveSeconds = (name, v) => {
     const n = Number(v);
@@ -67,6 +84,10 @@ function parseArgs(argv) {
       case '--': o.server = argv.slice(i + 1); i = argv.length; break;
       case '--scenario': o.scenario = value(); break;
       case '--server-pid-cmd': o.serverPidCmd = value(); break;
+      case '--escape-slashes': o.escapeSlashes = true; break;
+      case '--kills': o.kills = count(a, value(), 1); break;
+      case '--docs': o.docs = count(a, value(), 1); break;
+      case '--guard-rss': o.guardRss = true; break;
       case '--timeout': o.timeoutMs = positiveSeconds(a, value()); break;
       case '--total-timeout': o.totalTimeoutMs = positiveSeconds(a, value()); break;
       case '--fixture': o.fixture = path.resolve(value()); break;
@@ -77,7 +98,7 @@ function parseArgs(argv) {
       default: usage(`unknown option ${a}`);
     }
   }
-  if (!['basic', 'kill'].includes(o.scenario)) usage(`unknown scenario ${o.scenario}`);
+  if (!['basic', 'kill', 'soak'].includes(o.scenario)) usage(`unknown scenario ${o.scenario}`);
   if (o.server.length === 0) usage('no server command after --');
   if (!fs.existsSync(path.join(o.fixture, 'go.mod'))) usage(`no go.mod in fixture ${o.fixture}`);
   return o;
@@ -230,6 +251,23 @@ function trackedWriter(inner) {
   };
 }
 
+// Neovim's encoder escapes '/' inside strings.  JSON has '/' nowhere outside
+// strings, so escaping every '/' of the serialised message is exactly that.
+// The counts let the run prove the escaping really went on the wire.
+const escaping = { messages: 0, slashes: 0, methods: new Set() };
+const slashEscapingEncoder = {
+  name: 'application/json',
+  encode(msg) {
+    const json = JSON.stringify(msg).replaceAll('/', '\\/');
+    escaping.messages++;
+    escaping.slashes += json.split('\\/').length - 1;
+    // The method as it went on the wire, e.g. "textDocument\/hover".
+    const m = /"method":"((?:[^"\\]|\\.)*)"/.exec(json); // the first: vscode-jsonrpc writes it before params
+    if (m && m[1].includes('\\/')) escaping.methods.add(m[1]);
+    return Promise.resolve(Buffer.from(json, 'utf8'));
+  },
+};
+
 // ---------------------------------------------------------------- process helpers
 
 function pidAlive(pid) {
@@ -328,7 +366,8 @@ function startServer() {
   });
 
   const reader = trackedReader(new rpc.StreamMessageReader(child.stdout));
-  const writer = trackedWriter(new rpc.StreamMessageWriter(child.stdin));
+  const writer = trackedWriter(new rpc.StreamMessageWriter(child.stdin,
+    opts.escapeSlashes ? { charset: 'utf-8', contentTypeEncoder: slashEscapingEncoder } : 'utf-8'));
   const logger = {
     error: (m) => log(`jsonrpc error: ${m}`),
     warn: (m) => log(`jsonrpc warning: ${m}`),
@@ -582,8 +621,6 @@ async function killBetweenRequests() {
   return true;
 }
 
-const OK_CANCEL_CODES = new Set([-32800, -32801, -32802]); // RequestCancelled, ContentModified, ServerCancelled
-
 // Kill #2: while a hover request is in flight.
 async function killDuringHover() {
   const pid = await freshServerPid();
@@ -602,14 +639,180 @@ async function killDuringHover() {
   // A figure for bench/run.sh, not a check: kill -> the in-flight request
   // answered by the replacement server after the session replay.
   console.log(`BENCH kill_to_answer_ms=${(performance.now() - tKill).toFixed(0)}`);
+  // A read in flight when the server dies is sent again to the new server
+  // (DESIGN.md): the editor gets the real answer, never an error.
+  const method = opts.escapeSlashes ? 'hover written as "textDocument\\/hover"' : 'hover';
   if (r.ok) {
     const text = hoverText(r.h);
-    check('kill 2: in-flight hover answered correctly', text.includes(BYE_SIG), short(text, 160));
+    check(`kill 2: in-flight ${method} answered with the real result`, text.includes(BYE_SIG), short(text, 160));
   } else {
-    check('kill 2: in-flight hover answered (an error that editors drop silently is acceptable)',
-      OK_CANCEL_CODES.has(r.e.code), r.e.message);
+    check(`kill 2: in-flight ${method} answered with the real result`, false,
+      `${r.e.message}${r.e.code === -32801 ? ' (ContentModified: the guard did not send the request again to the new server)' : ''}`);
   }
   return true;
+}
+
+// ---------------------------------------------------------------- soak: many kills under continuous edits
+
+// Documents soak1.go..soakN.go, package main, each growing one function per
+// edit.  Functions are written `{return N}`, which gofmt spaces out: the
+// server's formatting edits then prove, applied to the editor's text, that
+// the server formats the same text the editor has.
+const soakDocs = [];
+
+function soakFuncLine(name, value) { return `func ${name}() int {return ${value}}\n`; }
+
+function writeSoakFiles() {
+  for (let k = 1; k <= opts.docs; k++) {
+    const file = path.join(ws, `soak${k}.go`);
+    const text = `package main\n\n// soak${k}.go grows while the soak test edits it.\n${soakFuncLine(`Soak${k}_0`, 0)}`;
+    fs.writeFileSync(file, text);
+    const d = new Doc(pathToFileURL(file).href, text);
+    d.k = k;
+    d.funcs = [{ name: `Soak${k}_0`, value: 0 }];
+    soakDocs.push(d);
+  }
+}
+
+function openSoakDocs() {
+  for (const d of soakDocs) {
+    notify('textDocument/didOpen', { textDocument: { uri: d.uri, languageId: 'go', version: d.version, text: d.text } });
+  }
+}
+
+// One notification with two changes: the last function's value is rewritten
+// in place, then a new function is appended (its range is relative to the
+// text after the first change, as LSP says).
+function soakEdit(d, name, value) {
+  const last = d.funcs.at(-1);
+  const at = d.find(`func ${last.name}() int {return `, { delta: `func ${last.name}() int {return `.length });
+  const old = String(last.value);
+  last.value += 1000;
+  const first = { range: { start: at, end: { line: at.line, character: at.character + old.length } }, text: String(last.value) };
+  d.version++;
+  d.apply(first);
+  const end = d.positionAt(d.text.length);
+  const second = { range: { start: end, end }, text: soakFuncLine(name, value) };
+  d.apply(second);
+  d.funcs.push({ name, value });
+  return notify('textDocument/didChange', {
+    textDocument: { uri: d.uri, version: d.version },
+    contentChanges: [first, second],
+  });
+}
+
+function soakHover(d, name) {
+  return request('textDocument/hover', { textDocument: { uri: d.uri }, position: d.find(`func ${name}(`, { delta: 5 }) })
+    .then((h) => ({ ok: true, text: hoverText(h) }), (e) => ({ ok: false, e }));
+}
+
+function readRss(pid) {
+  try {
+    const st = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k) => Number((new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(st) ?? [])[1]);
+    return { vmRssKb: kb('VmRSS'), rssAnonKb: kb('RssAnon') };
+  } catch { return null; }
+}
+
+async function soak() {
+  const failures = { inFlight: [], afterRestart: [], kills: 0 };
+  let rssFirst = null;
+  const tSoak = performance.now();
+  let tRestartSum = 0;
+  for (let i = 1; i <= opts.kills; i++) {
+    const d = soakDocs[i % soakDocs.length];
+    const e = soakDocs[(i + 1) % soakDocs.length];
+    const pid = await freshServerPid();
+    if (pid === null) {
+      check(`soak: found a live server before kill ${i}`, false, closed ? 'the connection closed' : `no new server pid within ${opts.timeoutMs / 1000} s`);
+      break;
+    }
+    const name = `Soak${d.k}_${i}`;
+    soakEdit(d, name, i);
+    const inFlight = soakHover(d, name);
+    await wire.lastWrite?.catch(() => {}); // the hover is in the pipe
+    const tKill = performance.now();
+    sigkill(pid);
+    failures.kills++;
+    // The editor keeps typing while the server is down.
+    const nameDuring = `Soak${e.k}_${i}r`;
+    soakEdit(e, nameDuring, -i);
+    const r = await inFlight;
+    if (!r.ok || !r.text.includes(`func ${name}() int`)) {
+      failures.inFlight.push(`kill ${i}: ${r.ok ? `got ${short(r.text, 80)}` : r.e.message}`);
+    }
+    const r2 = await soakHover(e, nameDuring);
+    tRestartSum += performance.now() - tKill;
+    if (!r2.ok || !r2.text.includes(`func ${nameDuring}() int`)) {
+      failures.afterRestart.push(`kill ${i}: ${r2.ok ? `got ${short(r2.text, 80)}` : r2.e.message}`);
+    }
+    if (i === 1 && opts.guardRss) rssFirst = readRss(child.pid);
+    if (i % 10 === 0) log(`soak: ${i} kills, ${((performance.now() - tSoak) / 1000).toFixed(1)} s`);
+    if (closed) break;
+  }
+  check(`soak: ${opts.kills} kills of the real server made`, failures.kills === opts.kills, `${failures.kills} made`);
+  check('soak: every hover in flight at a kill was answered with the real result', failures.inFlight.length === 0,
+    failures.inFlight.length ? `${failures.inFlight.length} not: ${short(failures.inFlight, 400)}` : `${failures.kills} hovers`);
+  check('soak: every hover on an edit made while the server was down saw that edit', failures.afterRestart.length === 0,
+    failures.afterRestart.length ? `${failures.afterRestart.length} not: ${short(failures.afterRestart, 400)}` : `${failures.kills} hovers`);
+  console.log(`BENCH soak_kills=${failures.kills} soak_s=${((performance.now() - tSoak) / 1000).toFixed(1)} ` +
+    `soak_kill_to_answer_mean_ms=${(tRestartSum / Math.max(1, failures.kills)).toFixed(0)}`);
+
+  await soakCheckDocuments();
+
+  if (opts.guardRss) {
+    const rssLast = readRss(child.pid);
+    console.log(`BENCH guard_vmrss_first_kb=${rssFirst?.vmRssKb} guard_vmrss_last_kb=${rssLast?.vmRssKb} ` +
+      `guard_rssanon_first_kb=${rssFirst?.rssAnonKb} guard_rssanon_last_kb=${rssLast?.rssAnonKb}`);
+    // Allocators keep freed memory: only a generous bound, meant to catch a
+    // leak that grows with every restart.
+    const ok = rssFirst && rssLast && rssLast.vmRssKb < 2 * rssFirst.vmRssKb + 8 * 1024;
+    check('soak: guard VmRSS at the end < 2x its VmRSS after the first kill + 8 MiB', !!ok,
+      `${rssFirst?.vmRssKb} kB -> ${rssLast?.vmRssKb} kB (RssAnon ${rssFirst?.rssAnonKb} -> ${rssLast?.rssAnonKb} kB)`);
+  }
+}
+
+// The server's view of every soak document equals the editor's: its symbols
+// are the editor's functions on the editor's lines, and its formatting
+// edits, applied to the editor's text, give exactly gofmt of that text.
+async function soakCheckDocuments() {
+  for (const d of soakDocs) {
+    const label = `soak: ${path.basename(fileURLToPath(d.uri))} v${d.version} (${d.funcs.length} functions)`;
+    try {
+      const syms = await request('textDocument/documentSymbol', { textDocument: { uri: d.uri } });
+      const got = (syms ?? []).map((x) => `${x.name}@${(x.selectionRange ?? x.location?.range)?.start.line}`).sort();
+      const want = d.funcs.map((f) => `${f.name}@${d.lineOf(`func ${f.name}()`)}`).sort();
+      const same = got.length === want.length && got.every((x, k) => x === want[k]);
+      check(`${label}: the server's symbols are the editor's functions on the editor's lines`, same,
+        same ? `${got.length} symbols` : `server ${short(got.filter((x) => !want.includes(x)), 200)}, editor ${short(want.filter((x) => !got.includes(x)), 200)}`);
+    } catch (e) {
+      check(`${label}: the server's symbols are the editor's functions on the editor's lines`, false, e.message);
+    }
+    const gofmt = spawnSync('gofmt', [], { input: d.text, encoding: 'utf8', env: serverEnv, timeout: 30_000 });
+    if (gofmt.status !== 0) {
+      check(`${label}: gofmt of the editor's text`, false, `gofmt: status ${gofmt.status} ${short(gofmt.stderr ?? gofmt.error?.message)}`);
+      continue;
+    }
+    try {
+      const edits = await request('textDocument/formatting', {
+        textDocument: { uri: d.uri }, options: { tabSize: 8, insertSpaces: false },
+      }) ?? [];
+      // Apply from the end, so earlier ranges stay valid.
+      const copy = new Doc(d.uri, d.text);
+      const sorted = [...edits].sort((a, b) => copy.offsetAt(b.range.start) - copy.offsetAt(a.range.start));
+      for (const ed of sorted) copy.apply({ range: ed.range, text: ed.newText });
+      check(`${label}: the server's formatting edits turn the editor's text into gofmt's`,
+        edits.length > 0 && copy.text === gofmt.stdout,
+        edits.length === 0 ? 'no edits (the server sees already formatted text)' : `${edits.length} edits`);
+    } catch (e) {
+      check(`${label}: the server's formatting edits turn the editor's text into gofmt's`, false, e.message);
+    }
+  }
+  // Every version of every soak document is valid Go.
+  const soakUris = new Set(soakDocs.map((d) => d.uri));
+  const errors = published.filter((p) => soakUris.has(p.uri)).flatMap((p) => p.diagnostics
+    .filter((g) => g.severity === 1).map((g) => `${path.basename(p.uri)} v${p.version ?? '?'} ${posStr(g.range.start)} ${g.message}`));
+  check('soak: no error diagnostics ever published for the soak documents', errors.length === 0, short(errors, 400));
 }
 
 // ---------------------------------------------------------------- accounting and shutdown
@@ -696,6 +899,7 @@ const watchdog = setTimeout(() => {
 // ---------------------------------------------------------------- main
 
 async function main() {
+  if (opts.scenario === 'soak') writeSoakFiles();
   startServer();
   const mainPath = path.join(ws, 'main.go');
   mainDoc = new Doc(pathToFileURL(mainPath).href, fs.readFileSync(mainPath, 'utf8'));
@@ -753,6 +957,7 @@ async function main() {
   notify('textDocument/didOpen', {
     textDocument: { uri: mainDoc.uri, languageId: 'go', version: mainDoc.version, text: mainDoc.text },
   });
+  openSoakDocs();
   makeUnsavedEdits();
   check('main.go on disk is unchanged (edits are unsaved)',
     fs.readFileSync(mainPath, 'utf8') === fs.readFileSync(path.join(opts.fixture, 'main.go'), 'utf8'));
@@ -764,6 +969,10 @@ async function main() {
   if (opts.scenario === 'kill') {
     if (await killBetweenRequests()) await checkUnsaved('after kill 1');
     if (await killDuringHover()) await checkUnsaved('after kill 2');
+  }
+  if (opts.scenario === 'soak') {
+    await soak();
+    await checkUnsaved('after the soak');
   }
 
   // The session goes on: one more unsaved edit, seen by whichever server runs now.
@@ -777,6 +986,10 @@ async function main() {
 
   await shutdown();
   checkAccounting();
+  if (opts.escapeSlashes) {
+    check('every outgoing message went out with its slashes escaped', escaping.methods.has('textDocument\\/hover'),
+      `${escaping.messages} messages, ${escaping.slashes} escaped slashes, methods ${short([...escaping.methods], 300)}`);
+  }
   report();
   log(`scenario ${opts.scenario} took ${((performance.now() - T0) / 1000).toFixed(2)} s`);
   return finish();
