@@ -6,8 +6,9 @@
 # process of an earlier round may be alive and DIR may hold one leaf,
 # server/, with only the new round's processes in it.  Even rounds kill the
 # guard once its server is up; odd rounds at a random moment of its start
-# (before, during or after the cgroup setup and the spawn).  At the end a
-# last guard stops normally and DIR must be empty.
+# (before, during or after the cgroup setup and the spawn: up to 1.5 times the
+# time the last even round took to see its server up).  At the end a last
+# guard stops normally and DIR must be empty.
 . /lib/vmtest/lib.sh
 cg_setup
 need_guard
@@ -17,81 +18,83 @@ on = never
 INI
 ROUNDS=100
 mkdir -p "$RUNTIME_DIR"
+# Every guard's stdin: a fifo we hold open, so that none sees its editor go.
+mkfifo /tmp/guard.in || fail "mkfifo"
+exec 3<>/tmp/guard.in
 
 # The server of round R: a shell that leaves a "sleep 1000RR" child behind
 # (no PDEATHSIG: the shell forks it before it becomes the leaker), then
-# becomes "leaker --mark /tmp/mark.R".  Every process names its round.
+# becomes "leaker --mark /tmp/rR.mark".  Every process names its round in
+# its arguments.  (No zero-padding: busybox awk reads "010" as octal.)
 start_round() {
         "$GUARD_BIN" --cgroup "$GUARD_DIR" --policy "$POLICY" -- /bin/sh -c \
-                "sleep $((100000 + $1)) & exec /bin/leaker --mark /tmp/mark.$1 --sleep" \
-                </dev/null >/dev/null 2>>"$GUARD_LOG" &
+                "sleep $((100000 + $1)) & exec /bin/leaker --mark $(mark_of "$1") --sleep" \
+                </tmp/guard.in >/dev/null 2>>"$GUARD_LOG" 3>&- &
         GUARD_PID=$!
 }
-# proc_round PID: the round a live process belongs to (nothing for others).
-proc_round() {
-        pid_alive "$1" || return 1
-        _c=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null)
-        case $_c in
-        *"sleep 1"[0-9][0-9][0-9][0-9][0-9]*) _c=${_c#*sleep 1} && echo $((1${_c%% *} - 100000)) ;;
-        *"/bin/leaker --mark /tmp/mark."*) _c=${_c#*/tmp/mark.} && echo "${_c%% *}" ;;
-        *) return 1 ;;
-        esac
+mark_of() { echo "/tmp/r$1.mark"; }
+# scan: "PID ROUND server|child" for every live process of any round, in
+# two processes whatever their number (each fork is slow under TCG).  A
+# zombie's cmdline is empty, so the dead do not count; the guards (whose
+# arguments name the round too) are told apart by their own name.
+scan() {
+        grep -a -o -E 'gopls-guard|/tmp/r[0-9]+\.mark|100[0-9]{3}' /proc/[0-9]*/cmdline 2>/dev/null |
+                awk -F: '{ split($1, p, "/"); pid = p[3] }
+                        $2 == "gopls-guard" { guard[pid] = 1; next }
+                        $2 ~ /mark$/ { r[pid] = substr($2, 7, length($2) - 11) + 0; server[pid] = 1; next }
+                        { r[pid] = $2 - 100000 }
+                        END { for (pid in r) if (!(pid in guard)) print pid, r[pid], (pid in server) ? "server" : "child" }'
 }
-proc_desc() { echo "$1($(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | cut -c1-60))"; }
-# round_procs OP R: live processes whose round is OP R (-lt, -eq).
-round_procs() {
-        for _p in /proc/[0-9]*; do
-                _p=${_p#/proc/}
-                _r=$(proc_round "$_p") && [ "$_r" "$1" "$2" ] && echo "$_p"
-        done
-}
-is_child() { case $(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) in "sleep "*) return 0 ;; *) return 1 ;; esac; }
+# round_procs OP R: "PID(kind)" of the live processes whose round is OP R.
+round_procs() { scan | awk -v op="$1" -v want="$2" '(op == "-lt" && $2 < want) || (op == "-eq" && $2 == want) || (op == "-le" && $2 <= want) { printf "%s(%s %s) ", $1, $3, $2 }'; }
 # server_gone R: nothing of round R runs but its server's children.
-server_gone() {
-        for _p in $(round_procs -eq "$1"); do is_child "$_p" || return 1; done
-}
-leaves() { for _d in "$GUARD_DIR"/*/; do [ -d "$_d" ] && basename "$_d"; done | tr '\n' ' '; }
+server_gone() { [ -z "$(scan | awk -v want="$1" '$2 == want && $3 == "server"')" ]; }
+children_of() { scan | awk -v want="$1" '$2 == want && $3 == "child"' | wc -l; }
+leaves() { for _d in "$GUARD_DIR"/*/; do [ -d "$_d" ] && _d=${_d%/} && printf '%s ' "${_d##*/}"; done; }
 
 # check R: round R's guard runs its server; nothing of an earlier round is
 # alive, DIR holds only server/, and server/ only round R's processes.
 check() {
-        poll 300 test -s "/tmp/mark.$1" || fail "round $1: the server did not start in 30 s; log: $(tail -n 3 "$GUARD_LOG")"
-        _left=
-        for _p in $(round_procs -lt "$1"); do _left="$_left $(proc_desc "$_p")"; done
-        [ -z "$_left" ] || fail "round $1: processes of earlier rounds alive once this round's server ran:$_left"
+        poll 300 test -s "$(mark_of "$1")" || fail "round $1: the server did not start in 30 s; log: $(tail -n 3 "$GUARD_LOG")"
+        _left=$(round_procs -lt "$1")
+        [ -z "$_left" ] || fail "round $1: processes of earlier rounds alive once this round's server ran: $_left"
         [ "$(leaves)" = "server " ] || fail "round $1: $GUARD_DIR holds leaves '$(leaves)', expected only server/"
         [ -z "$(cat "$GUARD_DIR/cgroup.procs")" ] || fail "round $1: $GUARD_DIR itself holds $(tr '\n' ' ' <"$GUARD_DIR/cgroup.procs")"
-        for _p in $(server_pids); do
-                [ "$(proc_round "$_p")" = "$1" ] || fail "round $1: server/ holds $(proc_desc "$_p"), not of this round"
-        done
+        _mine=$(scan | awk -v want="$1" '$2 == want { print $1 }' | sort -n | tr '\n' ' ')
+        _procs=$(sort -n "$GUARD_DIR/server/cgroup.procs" | tr '\n' ' ')
+        [ "$_procs" = "$_mine" ] || fail "round $1: server/ holds '$_procs', this round's processes are '$_mine'"
         checks=$((checks + 1))
 }
+
+# uptime_ms: no fork (a fork costs milliseconds under TCG).
+uptime_ms() { read -r _up _ </proc/uptime && _up=${_up%.*}${_up#*.} && echo $((10 * ${_up#0})); }
 
 children_left=0 # server children of a killed guard alive until the next guard
 servers_up=0    # rounds whose server had started when its guard was killed
 checks=0
+up_ms=400       # how long the last even round took to see its server up
 r=1
 while :; do
+        t0=$(uptime_ms)
         start_round "$r"
         [ "$r" -gt "$ROUNDS" ] && break
         if [ $((r % 2)) -eq 0 ]; then
                 check "$r"
+                up_ms=$(($(uptime_ms) - t0))
         else
-                usleep $((RANDOM % 400000))
+                usleep $((RANDOM % (3 * up_ms / 2) * 1000))
         fi
         kill -KILL "$GUARD_PID"
         wait_exit "$GUARD_PID" 100 || fail "round $r: the SIGKILLed guard $GUARD_PID is still there"
-        [ -s "/tmp/mark.$r" ] && servers_up=$((servers_up + 1))
+        [ -s "$(mark_of "$r")" ] && servers_up=$((servers_up + 1))
         # The server ends with its guard, without anybody's help.
-        poll 50 server_gone "$r" || fail "round $r: the server outlived its SIGKILLed guard by 5 s: $(round_procs -eq "$r" | tr '\n' ' ')"
-        n=$(round_procs -eq "$r" | wc -l)
-        children_left=$((children_left + n))
+        poll 50 server_gone "$r" || fail "round $r: the server outlived its SIGKILLed guard by 5 s: $(round_procs -eq "$r")"
+        children_left=$((children_left + $(children_of "$r")))
         r=$((r + 1))
 done
 # The guard after the last kill.
 check "$r"
 say "$ROUNDS guards SIGKILLed ($servers_up with their server up); $checks checks; $children_left server children outlived their guard until the next one started"
-stale=$(ls "$RUNTIME_DIR" | wc -l)
 
 # It stops normally: nothing of any round is left, DIR is empty.
 kill -TERM "$GUARD_PID"
@@ -103,5 +106,5 @@ left=$(round_procs -le "$r")
 echo "BENCH guard_sigkills=$ROUNDS"
 echo "BENCH kills_with_server_up=$servers_up"
 echo "BENCH server_children_outliving_guard=$children_left"
-echo "BENCH status_files_left=$stale"
+echo "BENCH last_start_to_server_ms=$up_ms"
 pass "$ROUNDS SIGKILLed guards ($servers_up with the server up): each server ended with its guard, nothing survived the next guard's start ($checks checks), DIR empty at the end"
