@@ -21,9 +21,12 @@
 #                lists (offline runs use what is cached).
 #   debs/        PACKAGE_VERSION_amd64.deb: keyed by name and version, and its
 #                sha256 checked against the suite's index on every use; a
-#                missing or mismatched file is downloaded again.
+#                missing or mismatched file is downloaded again, one unused
+#                for 30 days is removed.
 # The mirror is the machine's Debian mirror (its apt sources), or
-# $GUARD_DEBIAN_MIRROR.
+# $GUARD_DEBIAN_MIRROR; a stable suite comes with its -updates and -security
+# suites (security from the machine's, $GUARD_DEBIAN_SECURITY_MIRROR, or
+# deb.debian.org/debian-security).
 #
 # Exit: 0; 77 when the package cannot be had (no apt-get, no index and no
 # network): the reason is on stderr, for the caller's skip; 1 on misuse or a
@@ -53,6 +56,19 @@ mirror() {
         printf '%s\n' "${m:-http://deb.debian.org/debian}"
 }
 
+# The security archive: the machine's, or Debian's own.
+security_mirror() {
+        if [ -n "${GUARD_DEBIAN_SECURITY_MIRROR:-}" ]; then
+                printf '%s\n' "$GUARD_DEBIAN_SECURITY_MIRROR"
+                return
+        fi
+        local m
+        m=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+                awk '$1 == "URIs:" { for (i = 2; i <= NF; i++) print $i }' |
+                grep -E '/debian-security/?$' | head -n 1)
+        printf '%s\n' "${m:-http://deb.debian.org/debian-security}"
+}
+
 APT_OPTS=()
 # apt_state SUITE: private apt state for SUITE, its index fresh or as fresh as
 # the network allows.  Sets APT_OPTS.
@@ -60,7 +76,16 @@ apt_state() {
         local suite=$1 dir
         dir=$(cache_dir)/apt/$suite
         mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" || die "cannot create $dir"
-        local list="deb $(mirror) $suite main"
+        # What a machine of that release sees: the suite with its point
+        # release updates and security updates (kernels are fixed there).
+        local list
+        list="deb $(mirror) $suite main"
+        case $suite in
+        sid | unstable | experimental | *-*) ;;
+        *) list="$list
+deb $(mirror) $suite-updates main
+deb $(security_mirror) $suite-security main" ;;
+        esac
         [ "$(cat "$dir/sources.list" 2>/dev/null)" = "$list" ] || printf '%s\n' "$list" >"$dir/sources.list"
         # The machine's sources.list.d and its lists stay out of it entirely;
         # downloads run as the caller (apt's _apt user cannot write here).
@@ -113,7 +138,10 @@ fetch() {
         sha=$(field SHA256 <<<"$entry")
         [ -n "$ver" ] && [ -n "$sha" ] || unavailable "$suite's index has no version or SHA256 for $real"
         local deb=$dir/debs/${real}_${ver//:/%3a}_amd64.deb
+        # Superseded versions go once unused for 30 days (a hit touches its file).
+        find "$dir/debs" -maxdepth 1 -name '*.deb' -mtime +30 -delete 2>/dev/null
         if [ -f "$deb" ] && [ "$(sha256sum <"$deb" | cut -d' ' -f1)" = "$sha" ]; then
+                touch "$deb"
                 printf '%s %s %s %s\n' "$real" "$ver" "$sha" "$deb"
                 return 0
         fi

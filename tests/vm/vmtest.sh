@@ -118,6 +118,9 @@ fetch_kernel() {
                         echo "$pkg $ver $(basename "$vmlinuz")" >"$store.tmp/kernel-version" &&
                         mv "$store.tmp" "$store" || die "cannot store the kernel in $store"
         fi
+        touch "$store"
+        # Kernels of superseded packages go once unused for 30 days.
+        find "$kernels" -mindepth 1 -maxdepth 1 -type d -mtime +30 -exec rm -rf {} + 2>/dev/null
         install_kernel "$store/vmlinuz" "$dest" "$(cat "$store/kernel-version")"
         say "kernel $series: $(cat "$dest/kernel-version") (sha256 $(cut -c1-16 "$dest/vmlinuz.sha256")…, from $store)"
 }

@@ -82,6 +82,7 @@ while :; do
                 check "$r"
                 up_ms=$(($(uptime_ms) - t0))
         else
+                # shellcheck disable=SC3028 # busybox ash has RANDOM
                 usleep $((RANDOM % (3 * up_ms / 2) * 1000))
         fi
         kill -KILL "$GUARD_PID"
