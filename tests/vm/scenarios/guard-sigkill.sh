@@ -17,7 +17,7 @@ write_policy <<'INI'
 on = never
 INI
 ROUNDS=100
-mkdir -p "$RUNTIME_DIR"
+mkdir -p -m 0700 "$RUNTIME_DIR"
 # Every guard's stdin: a fifo we hold open, so that none sees its editor go.
 mkfifo /tmp/guard.in || fail "mkfifo"
 exec 3<>/tmp/guard.in
@@ -27,7 +27,7 @@ exec 3<>/tmp/guard.in
 # becomes "leaker --mark /tmp/rR.mark".  Every process names its round in
 # its arguments.  (No zero-padding: busybox awk reads "010" as octal.)
 start_round() {
-        "$GUARD_BIN" --cgroup "$GUARD_DIR" --policy "$POLICY" -- /bin/sh -c \
+        XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" --cgroup "$GUARD_DIR" --policy "$POLICY" -- /bin/sh -c \
                 "sleep $((100000 + $1)) & exec /bin/leaker --mark $(mark_of "$1") --sleep" \
                 </tmp/guard.in >/dev/null 2>>"$GUARD_LOG" 3>&- &
         GUARD_PID=$!
