@@ -3,8 +3,9 @@
 # guarded gopls on a fresh Debian 12 machine (run as root).
 #
 #   build:   gcc, cmake, pkg-config, libsystemd, libcgroup, inih, jansson
-#   tier 2:  qemu (TCG), busybox-static, cpio; the kernel itself is fetched
-#            by tests/vm/vmtest.sh with apt-get download
+#   tier 2:  qemu (TCG), busybox-static, cpio; the kernels themselves
+#            (Debian 12's 6.1, Debian 13's 6.12) are fetched by
+#            tests/debian-pkg.sh with a private apt state, into GUARD_CACHE_DIR
 #   tier 3:  golang-go, gopls, node + npm (vscode-jsonrpc comes from npm)
 #   fuzz:    clang and its compiler-rt (libFuzzer, sanitizer runtimes)
 set -euo pipefail

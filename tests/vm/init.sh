@@ -20,8 +20,9 @@ mount -t tmpfs -o mode=0755 run /run
 echo "1 4 1 7" >/proc/sys/kernel/printk
 VMTEST_NAME=unknown
 VMTEST_TIMEOUT=280
+VMTEST_KERNEL=
 . /etc/vmtest.conf
-export VMTEST_NAME
+export VMTEST_NAME VMTEST_KERNEL
 
 # Each marker line starts with a newline: firmware escapes or a kernel message
 # may be pending on the console line.

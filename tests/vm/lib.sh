@@ -6,6 +6,16 @@
 # Files under /tmp/logs are printed on the console when the result is not PASS.
 # Waits are bounded polls of 0.1 s steps, never a fixed sleep taken as proof.
 
+# The kernel: VMTEST_KERNEL is the series the host booted (6.1, 6.12; set
+# by init from vmtest.conf), KERNEL_RELEASE what uname -r says.  Prefer
+# kernel_ge over the series where a behaviour changed in a known release.
+KERNEL_RELEASE=$(uname -r)
+KERNEL_MAJOR=${KERNEL_RELEASE%%.*}
+KERNEL_MINOR=${KERNEL_RELEASE#*.}
+KERNEL_MINOR=${KERNEL_MINOR%%[!0-9]*}
+# kernel_ge MAJOR MINOR: the running kernel is MAJOR.MINOR or newer.
+kernel_ge() { [ "$KERNEL_MAJOR" -gt "$1" ] || { [ "$KERNEL_MAJOR" -eq "$1" ] && [ "$KERNEL_MINOR" -ge "$2" ]; }; }
+
 G_CG=/sys/fs/cgroup
 GUARD_DIR=$G_CG/guard
 GUARD_BIN=/bin/gopls-guard
