@@ -1364,6 +1364,8 @@ ssize_t lsp_json_string(struct lsp_json v, char *out)
                         o += 8;
                         p += 8;
                 }
+                if (p == end)
+                        break; /* the run went up to the closing quote */
                 q = plain_ascii_end(p, end);
                 if (q > p) {
                         memmove(out + o, p, (size_t)(q - p));

@@ -792,6 +792,35 @@ static struct lsp_json J(const char *s)
 }
 
 /* The recorder's decoder: JSON string text -> bytes, and back. */
+/* The decoder takes plain text eight bytes at a time: every length, and an
+ * escape at every position, must decode whole (a string whose length was a
+ * multiple of eight was once refused, dropping an editor's didChange). */
+static void test_json_string_every_length(void)
+{
+        for (size_t len = 0; len <= 40; len++) {
+                for (size_t esc = 0; esc <= len; esc++) {
+                        char json[64], want[64], out[64];
+                        size_t j = 0, w = 0;
+
+                        json[j++] = '"';
+                        for (size_t i = 0; i < len; i++) {
+                                if (i == esc && esc < len) {
+                                        json[j++] = '\\';
+                                        json[j++] = 'n';
+                                        want[w++] = '\n';
+                                } else {
+                                        json[j++] = (char)('a' + i % 26);
+                                        want[w++] = (char)('a' + i % 26);
+                                }
+                        }
+                        json[j++] = '"';
+                        ssize_t n = lsp_json_string((struct lsp_json){json, json + j}, out);
+                        CHECK_INT(n, (long)w);
+                        CHECK(n == (ssize_t)w && memcmp(out, want, w) == 0);
+                }
+        }
+}
+
 static void test_json_string_codec(void)
 {
         static const struct {
@@ -906,6 +935,7 @@ int main(void)
         RUN(test_overlong_length_line_ends);
         RUN(test_header_glued_to_long_body);
         RUN(test_json_string_codec);
+        RUN(test_json_string_every_length);
         RUN(test_json_walk);
         return check_summary();
 }
