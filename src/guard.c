@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "exit-class.h"
 #include "log.h"
 #include "procfs.h"
 #include "relay.h"
@@ -53,7 +54,9 @@ struct guard {
         bool watching;
         sd_event_source *sample_timer, *sv_timer, *oom_check;
         pid_t oom_check_pid;
-        struct cg_memory_events ev_start; /* counters when this generation started */
+        /* OOM attribution (exit-class.h): the baseline of this generation,
+         * and the counters that showed the kill the pending check is for. */
+        struct cg_memory_events oom_base, oom_seen;
         uint64_t peak;
         uint64_t oom_kills;
         struct cg_sample last;
@@ -102,14 +105,31 @@ static void write_status(struct guard *g)
                 log_debug_errno(r, "Cannot write %s: %m", g->status_path);
 }
 
+/* Whether the server has ended (its exit may be waiting for dispatch). */
+static bool server_alive(struct guard *g)
+{
+        siginfo_t si = {0};
+        int fd = g->child_src ? sd_event_source_get_child_pidfd(g->child_src) : -1;
+        if (!g->running || fd < 0)
+                return false;
+        if (waitid((idtype_t)P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+                return false;
+        return si.si_pid == 0;
+}
+
 static int on_child_oom_check(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct guard *g = userdata;
         (void)s;
         (void)usec;
+        if (!g->running || g->srv.pid != g->oom_check_pid)
+                return 0;
+        bool alive = server_alive(g);
         /* Still running a moment after the kill: the victim was one of its
-         * children (a go list), which gopls reports as a failed load. */
-        if (g->running && g->srv.pid == g->oom_check_pid)
+         * children (a go list), which gopls reports as a failed load.  That
+         * kill is spent: a later end of this server is judged without it. */
+        g->oom_base = ec_baseline_after_check(&g->oom_base, &g->oom_seen, alive);
+        if (alive)
                 log_warning("The kernel OOM-killed a process in the server's cgroup at "
                             "memory.max; %s itself (pid %d) is still running.",
                             g->o->argv[0], (int)g->srv.pid);
@@ -128,6 +148,7 @@ static void on_memory_change(void *userdata, const struct cg_memory_events *befo
                  * its exit is reaped; look again shortly. */
                 if (g->running) {
                         g->oom_check_pid = g->srv.pid;
+                        g->oom_seen = *now;
                         g->oom_check = sd_event_source_disable_unref(g->oom_check);
                         (void)sd_event_add_time_relative(g->event, &g->oom_check,
                                                          CLOCK_MONOTONIC, 200 * USEC_PER_MSEC,
@@ -202,8 +223,7 @@ static void sample(struct guard *g)
                 g->last.pids_current = count;
                 if (rss > g->peak)
                         g->peak = rss;
-                if (g->p->memory.max != POLICY_NO_LIMIT && rss > g->p->memory.max &&
-                    !g->killed_at_limit) {
+                if (ec_over_limit(rss, g->p->memory.max, g->killed_at_limit)) {
                         char a[32], b[32];
                         format_size_human(rss, a, sizeof a);
                         format_size_human(g->p->memory.max, b, sizeof b);
@@ -265,7 +285,7 @@ static int spawn(struct guard *g)
                  * so the new server starts with the whole budget. */
                 (void)cg_kill_server(&g->cg);
                 check_memory_events(g, "spawn");
-                g->ev_start = g->watch.last;
+                g->oom_base = g->watch.last;
         }
 
         r = server_spawn(&spec, &g->srv);
@@ -348,40 +368,42 @@ static void tell_editor_restart(struct guard *g, const struct sv_exit *e, usec_t
 static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
 {
         struct guard *g = userdata;
-        struct sv_exit e = {0};
+        struct ec_end end = {.cgroup = g->have_cgroup, .killed_at_limit = g->killed_at_limit};
         usec_t now = now_usec();
         pid_t pid = g->srv.pid;
         (void)s;
 
         if (si->si_code == CLD_EXITED)
-                e.status = si->si_status;
+                end.status = si->si_status;
         else
-                e.signal = si->si_status;
+                end.signal = si->si_status;
         g->last_exit_usec = now;
 
         /* The kernel counts the OOM kill before it sends SIGKILL (mm/oom_kill.c),
          * so by the time the exit is reaped the counter shows it. */
         if (g->have_cgroup) {
                 read_cgroup(g, "exit");
-                e.oom = watch_oom_since(&g->ev_start, &g->watch.last);
+                end.base = g->oom_base;
+                end.now = g->watch.last;
                 /* Whatever the server started dies with it. */
                 (void)cg_kill_server(&g->cg);
         } else {
-                e.oom = g->killed_at_limit;
-                if (e.oom)
-                        g->oom_kills++;
                 /* The server is reaped: only its group, never its pid,
                  * which may already belong to someone else. */
                 (void)kill(-pid, SIGKILL);
         }
+        struct sv_exit e = ec_classify(&end);
+        if (e.oom && !g->have_cgroup)
+                g->oom_kills++;
         g->running = false;
         g->child_src = sd_event_source_disable_unref(g->child_src);
         relay_detach_server(g->relay);
 
-        /* After the editor's shutdown the server is meant to go: its end is
-         * the stop the editor asked for, whatever the status. */
+        /* After the editor's shutdown (or exit) the server is meant to go:
+         * its end is the stop the editor asked for, whatever the status. */
         struct lsp_session *session = relay_session(g->relay);
-        if (g->sv.state == SV_RUNNING && session_shutdown_requested(session))
+        if (g->sv.state == SV_RUNNING &&
+            ec_end_asked_for(session_shutdown_requested(session), session_exit_requested(session)))
                 (void)sv_stop(&g->sv, now);
 
         enum sv_state before = g->sv.state;
@@ -531,10 +553,10 @@ static void act(struct guard *g, struct sv_action a)
                 struct lsp_session *session = relay_session(g->relay);
                 /* After the editor's exit the spec sets the status: 0 if
                  * shutdown came first, 1 if not. */
-                int code = a.exit_code;
-                if (!a.gave_up && session_exit_requested(session))
-                        code = session_exit_code(session);
-                sd_event_exit(g->event, code);
+                sd_event_exit(g->event,
+                              ec_guard_exit_code(a.exit_code, a.gave_up,
+                                                 session_exit_requested(session),
+                                                 session_exit_code(session)));
                 break;
         }
         }
