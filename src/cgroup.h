@@ -62,19 +62,34 @@ int cg_find_mount(char **ret_mount);
  * PROC/PID/cgroup's "0::" line, e.g. "/user.slice/foo.scope". */
 int cg_pid_cgroup(const char *proc_root, pid_t pid, char **ret_path);
 
-/* Whether DIR was handed to us: systemd marks delegated cgroups with the
- * xattr trusted.delegate=1 (system manager) or user.delegate=1 (user
- * manager); failing that, we must be able to write its cgroup.procs and
- * cgroup.subtree_control.  Returns 1, 0, or negative errno. */
-int cg_is_delegated(const char *dir);
+/* Whether DIR was handed to `uid` (geteuid()): systemd marks delegated
+ * cgroups with the xattr trusted.delegate=1 (system manager) or
+ * user.delegate=1 (user manager); without a mark, a subtree delegated by
+ * chown counts (cgroup.procs and cgroup.subtree_control owned by `uid`),
+ * except for root, who owns every cgroup.  Being able to write DIR proves
+ * nothing.  Returns 1, 0 (with `why` saying what is missing), or a negative
+ * errno (with `why`). */
+int cg_is_delegated(const char *dir, uid_t uid, char why[CG_WHY_MAX]);
+
+/* The guard marks the children it creates (server/, supervisor/) with this
+ * xattr (value "gopls-guard pid PID"; user xattrs on cgroupfs are 5.7+ and
+ * allowed to whoever may write the directory) and removes or reuses only
+ * marked ones: a server/ someone else made is never killed or removed.
+ * cg_mark(): 0 or negative errno.  cg_is_marked(): 1, 0 (no mark, or no
+ * user xattrs on this filesystem), or negative errno. */
+#define CG_MARK_XATTR "user.gopls-guard"
+#define CG_MARK_VALUE "gopls-guard"
+int cg_mark(int dir_fd);
+int cg_is_marked(int dir_fd);
 
 /* Open DIR as the subtree to work in and take its lock (flock on the
  * directory: a second guard on the same DIR gets -EBUSY instead of killing
  * the first one's server).  `why` explains a failure. */
 int cg_open(const char *dir, struct cg_tree *ret, char why[CG_WHY_MAX]);
 
-/* Lay out the subtree: move the guard to supervisor/ if `self_inside`,
- * kill and remove a server/ leaf left by a guard that died, enable the
+/* Lay out the subtree: kill and remove a server/ leaf left by a guard that
+ * died (marked; an unmarked server/ or supervisor/ is refused with -EEXIST
+ * and left alone), move the guard to supervisor/ if `self_inside`, enable the
  * memory, cpu and pids controllers that DIR offers, create server/ and
  * write the policy's limits to it.  Fails (filling `why`) if the memory
  * controller is missing or the kernel refuses a write; a missing
@@ -100,6 +115,7 @@ int cg_populated(const struct cg_tree *t);
 int cg_kill_server(const struct cg_tree *t);
 
 /* Remove server/ and supervisor/ (moving the guard back to DIR first),
+ * only those this guard created or took over as its own,
  * after cg_kill_server(); retries rmdir while the kernel still reports
  * EBUSY for up to `timeout_usec`.  Closes the fds. */
 int cg_teardown(struct cg_tree *t, uint64_t timeout_usec, char why[CG_WHY_MAX]);

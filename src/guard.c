@@ -611,12 +611,16 @@ static int find_cgroup(struct guard *g, char why[CG_WHY_MAX])
                                  "(the memory controller is on cgroup v1 or absent)");
                         return 0;
                 }
-                if (!own || strcmp(own, "/") == 0 || cg_is_delegated(own_dir) <= 0) {
+                char missing[CG_WHY_MAX];
+                snprintf(missing, sizeof missing, "%s",
+                         own ? "it is the root cgroup" : "its cgroup is unknown");
+                if (!own || strcmp(own, "/") == 0 ||
+                    cg_is_delegated(own_dir, geteuid(), missing) <= 0) {
                         snprintf(why, CG_WHY_MAX,
-                                 "the guard's own cgroup %s is not delegated to it; run it with "
-                                 "--cgroup DIR, from a unit with Delegate=yes, or under "
+                                 "the guard's own cgroup %s is not delegated to it (%s); run it "
+                                 "with --cgroup DIR, from a unit with Delegate=yes, or under "
                                  "systemd-run --user --scope -p Delegate=yes",
-                                 own_dir[0] ? own_dir : "(unknown)");
+                                 own_dir[0] ? own_dir : "(unknown)", missing);
                         return 0;
                 }
                 snprintf(dir, sizeof dir, "%s", own_dir);
