@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
@@ -47,12 +48,17 @@ struct guard {
 
         /* the editor's side */
         struct relay *relay;
-        bool stop_by_signal; /* the stop came from SIGTERM/SIGINT, not from the editor */
+        bool stop_by_signal; /* the stop came from a signal, not from the editor */
+        /* File status flags of stdin/stdout as the guard found them: the
+         * open file descriptions are shared with the editor or the terminal,
+         * and the relay's O_NONBLOCK must not outlive the guard there. */
+        int stdin_flags, stdout_flags;
         sd_event_source *term_timer;
 
         struct watch watch;
         bool watching;
-        sd_event_source *sample_timer, *sv_timer, *oom_check;
+        sd_event_source *sample_timer, *sv_timer, *oom_check, *reap_later;
+        bool poll_failed; /* degraded: reading /proc failed (said once) */
         pid_t oom_check_pid;
         /* OOM attribution (exit-class.h): the baseline of this generation,
          * and the counters that showed the kill the pending check is for. */
@@ -202,38 +208,90 @@ static void read_cgroup(struct guard *g, const char *why)
 }
 
 /* SIGKILL the server's process group (the server leads it, see server.c)
- * and the server itself, in case it left its group. */
-static void kill_server_tree(pid_t pid)
+ * and the server itself, in case it left its group; without a cgroup also
+ * every other descendant of the guard (a subreaper: what the server
+ * double-forked away is the guard's now). */
+static void kill_server_tree(struct guard *g, pid_t pid)
 {
-        (void)kill(-pid, SIGKILL);
-        (void)kill(pid, SIGKILL);
+        if (pid > 0) {
+                (void)kill(-pid, SIGKILL);
+                (void)kill(pid, SIGKILL);
+        }
+        if (!g->have_cgroup)
+                (void)proc_kill_descendants(g->o->proc_root, getpid(), 50);
+}
+
+/* Reap what was reparented to the guard (it is a child subreaper) and has
+ * ended.  The server itself is left to its pidfd source, which reaps it
+ * after classifying its end; while it is a zombie, others wait for the
+ * next pass (reap_later). */
+static void reap_orphans(struct guard *g)
+{
+        for (;;) {
+                siginfo_t si = {0};
+                if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+                        return;
+                if (g->child_src && si.si_pid == g->srv.pid)
+                        return;
+                (void)waitid(P_PID, (id_t)si.si_pid, &si, WEXITED | WNOHANG);
+        }
+}
+
+static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        (void)s;
+        (void)si;
+        reap_orphans(userdata);
+        return 0;
+}
+
+static int on_reap_later(sd_event_source *s, void *userdata)
+{
+        (void)s;
+        reap_orphans(userdata);
+        return 0;
+}
+
+/* Degraded mode: the resident memory of the whole tree against [memory] max. */
+static void poll_proc(struct guard *g)
+{
+        struct proc_tree t;
+        int r = proc_descendants(g->o->proc_root, getpid(), &t);
+        if (r < 0) {
+                if (!g->poll_failed)
+                        log_warning_errno(r, "Cannot read the server's memory from %s: %m; "
+                                             "[memory] max is not enforced while this lasts.",
+                                          g->o->proc_root);
+                g->poll_failed = true;
+                return;
+        }
+        if (g->poll_failed)
+                log_notice("Reading the server's memory from %s works again.", g->o->proc_root);
+        g->poll_failed = false;
+        uint64_t rss = t.rss;
+        g->last.memory_current = rss;
+        g->last.pids_current = t.n;
+        proc_tree_free(&t);
+        if (rss > g->peak)
+                g->peak = rss;
+        if (ec_over_limit(rss, g->p->memory.max, g->killed_at_limit)) {
+                char a[32], b[32];
+                format_size_human(rss, a, sizeof a);
+                format_size_human(g->p->memory.max, b, sizeof b);
+                log_warning("The server's processes use %s, over [memory] max = %s; "
+                            "killing them (degraded mode: no cgroup limit).",
+                            a, b);
+                g->killed_at_limit = true;
+                kill_server_tree(g, g->srv.pid);
+        }
 }
 
 static void sample(struct guard *g)
 {
-        if (g->have_cgroup) {
+        if (g->have_cgroup)
                 read_cgroup(g, "sample");
-        } else if (g->running) {
-                uint64_t rss;
-                unsigned count;
-                int r = proc_tree_rss(g->o->proc_root, g->srv.pid, &rss, &count);
-                if (r < 0)
-                        return;
-                g->last.memory_current = rss;
-                g->last.pids_current = count;
-                if (rss > g->peak)
-                        g->peak = rss;
-                if (ec_over_limit(rss, g->p->memory.max, g->killed_at_limit)) {
-                        char a[32], b[32];
-                        format_size_human(rss, a, sizeof a);
-                        format_size_human(g->p->memory.max, b, sizeof b);
-                        log_warning("The server's processes use %s, over [memory] max = %s; "
-                                    "killing them (degraded mode: no cgroup limit).",
-                                    a, b);
-                        g->killed_at_limit = true;
-                        kill_server_tree(g->srv.pid);
-                }
-        }
+        else if (g->running)
+                poll_proc(g);
         if (log_to_journal() || getenv("NOTIFY_SOCKET")) {
                 char cur[32], max[32];
                 format_size_human(g->last.memory_current, cur, sizeof cur);
@@ -306,7 +364,7 @@ static int spawn(struct guard *g)
                 /* A server nobody watches or talks to must not live on. */
                 log_error_errno(r, "Cannot watch or relay to %s (pid %d), stopping it: %m",
                                 g->o->argv[0], (int)g->srv.pid);
-                kill_server_tree(g->srv.pid);
+                kill_server_tree(g, g->srv.pid);
                 (void)waitpid(g->srv.pid, NULL, 0);
                 g->child_src = sd_event_source_disable_unref(g->child_src);
                 if (g->srv.pidfd >= 0)
@@ -321,6 +379,10 @@ static int spawn(struct guard *g)
         g->running = true;
         g->killed_at_limit = false;
         sv_spawned(&g->sv, now_usec());
+        /* Nothing limits a server without a cgroup between two polls: the
+         * first one comes at once, not after a whole interval. */
+        if (!g->have_cgroup && g->sample_timer)
+                (void)sd_event_source_set_time_relative(g->sample_timer, 0);
 
         log_info("Started %s (pid %d, generation %u)%s%s.", g->o->argv[0], (int)g->srv.pid,
                  g->sv.generation, g->have_cgroup ? " in " : " without a cgroup",
@@ -389,14 +451,20 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                 (void)cg_kill_server(&g->cg);
         } else {
                 /* The server is reaped: only its group, never its pid,
-                 * which may already belong to someone else. */
+                 * which may already belong to someone else; and whatever
+                 * it left behind, now the guard's descendants. */
                 (void)kill(-pid, SIGKILL);
+                kill_server_tree(g, 0);
         }
         struct sv_exit e = ec_classify(&end);
         if (e.oom && !g->have_cgroup)
                 g->oom_kills++;
         g->running = false;
         g->child_src = sd_event_source_disable_unref(g->child_src);
+        /* Orphans that ended while the server was a zombie: once it is
+         * reaped, right after this callback. */
+        if (g->reap_later)
+                (void)sd_event_source_set_enabled(g->reap_later, SD_EVENT_ONESHOT);
         relay_detach_server(g->relay);
 
         /* After the editor's shutdown (or exit) the server is meant to go:
@@ -546,7 +614,7 @@ static void act(struct guard *g, struct sv_action a)
                 if (g->have_cgroup)
                         (void)cg_kill_server(&g->cg);
                 if (g->running)
-                        kill_server_tree(g->srv.pid);
+                        kill_server_tree(g, g->srv.pid);
                 break;
         }
         case SV_ACT_EXIT: {
@@ -686,7 +754,7 @@ static void teardown(struct guard *g)
                 /* Only on internal failures: a normal end has no server left. */
                 if (g->have_cgroup)
                         (void)cg_kill_server(&g->cg);
-                kill_server_tree(g->srv.pid);
+                kill_server_tree(g, g->srv.pid);
                 (void)waitpid(g->srv.pid, NULL, 0);
                 g->running = false;
         }
@@ -710,10 +778,15 @@ static void teardown(struct guard *g)
         g->sv_timer = sd_event_source_disable_unref(g->sv_timer);
         g->term_timer = sd_event_source_disable_unref(g->term_timer);
         g->oom_check = sd_event_source_disable_unref(g->oom_check);
+        g->reap_later = sd_event_source_disable_unref(g->reap_later);
         if (g->status_path) {
                 (void)unlink(g->status_path);
                 free(g->status_path);
         }
+        if (g->stdin_flags >= 0)
+                (void)fcntl(STDIN_FILENO, F_SETFL, g->stdin_flags);
+        if (g->stdout_flags >= 0)
+                (void)fcntl(STDOUT_FILENO, F_SETFL, g->stdout_flags);
         for (char **e = g->env; e && *e; e++)
                 free(*e);
         free(g->env);
@@ -728,6 +801,8 @@ int guard_run(const struct guard_options *o)
         sigset_t mask;
         int r, code = 1;
 
+        g.stdin_flags = fcntl(STDIN_FILENO, F_GETFL);
+        g.stdout_flags = fcntl(STDOUT_FILENO, F_GETFL);
         srand48((long)(now_usec() ^ (uint64_t)getpid()));
         sv_init(&g.sv, g.p);
         g.started_usec = now_usec();
@@ -754,6 +829,8 @@ int guard_run(const struct guard_options *o)
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);  /* the terminal or the editor's pty went away */
+        sigaddset(&mask, SIGQUIT);
         sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
@@ -763,8 +840,19 @@ int guard_run(const struct guard_options *o)
                 log_error_errno(r, "Cannot create the event loop: %m");
                 goto out;
         }
+        /* A child subreaper: what the server double-forks away stays in the
+         * guard's tree (counted, killed and reaped with the server) instead of
+         * going to init, where degraded mode would lose sight of it. */
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+                log_warning_errno(errno, "Cannot become a child subreaper: %m; processes the "
+                                         "server double-forks are not watched in degraded mode.");
         if ((r = sd_event_add_signal(g.event, NULL, SIGTERM, on_signal, &g)) < 0 ||
-            (r = sd_event_add_signal(g.event, NULL, SIGINT, on_signal, &g)) < 0) {
+            (r = sd_event_add_signal(g.event, NULL, SIGINT, on_signal, &g)) < 0 ||
+            (r = sd_event_add_signal(g.event, NULL, SIGHUP, on_signal, &g)) < 0 ||
+            (r = sd_event_add_signal(g.event, NULL, SIGQUIT, on_signal, &g)) < 0 ||
+            (r = sd_event_add_signal(g.event, NULL, SIGCHLD, on_sigchld, &g)) < 0 ||
+            (r = sd_event_add_defer(g.event, &g.reap_later, on_reap_later, &g)) < 0 ||
+            (r = sd_event_source_set_enabled(g.reap_later, SD_EVENT_OFF)) < 0) {
                 log_error_errno(r, "Cannot watch signals: %m");
                 goto out;
         }
@@ -781,7 +869,10 @@ int guard_run(const struct guard_options *o)
                 g.watching = true;
         }
         r = sd_event_add_time_relative(g.event, &g.sample_timer, CLOCK_MONOTONIC,
-                                       g.p->cpu.sample_interval, 0, on_sample, &g);
+                                       g.have_cgroup || g.p->cpu.sample_interval < DEGRADED_POLL_USEC
+                                               ? g.p->cpu.sample_interval
+                                               : DEGRADED_POLL_USEC,
+                                       0, on_sample, &g);
         if (r >= 0)
                 r = sd_event_source_set_enabled(g.sample_timer, SD_EVENT_ON);
         if (r < 0) {
