@@ -452,6 +452,23 @@ int cg_setup(struct cg_tree *t, const struct policy *p, bool self_inside, char w
                 return -ENOMEDIUM;
         }
 
+        /* cpu and pids only when the policy sets a limit of theirs: a kernel
+         * that refuses +cpu (a realtime thread in the subtree, a controller
+         * bound elsewhere) must not cost the memory limit that was asked for.
+         * cpu.stat's usage fields exist without the cpu controller. */
+        const bool want_cpu = p->cpu.weight || p->cpu.max_percent != POLICY_NO_LIMIT;
+        const bool want_pids = p->pids.max != POLICY_NO_LIMIT;
+        if (want_cpu && !t->has_cpu)
+                snprintf(warn, CG_WHY_MAX,
+                         "the cpu controller is not available in %s: [cpu] limits are not enforced",
+                         t->path);
+        if (want_pids && !t->has_pids)
+                snprintf(warn, CG_WHY_MAX,
+                         "the pids controller is not available in %s: [pids] max is not enforced",
+                         t->path);
+        t->has_cpu = t->has_cpu && want_cpu;
+        t->has_pids = t->has_pids && want_pids;
+
         static const char *const ctl[] = {"+memory", "+cpu", "+pids"};
         const bool have[] = {t->has_memory, t->has_cpu, t->has_pids};
         for (size_t i = 0; i < 3; i++) {
@@ -511,20 +528,11 @@ int cg_setup(struct cg_tree *t, const struct policy *p, bool self_inside, char w
                         snprintf(buf, sizeof buf, "%" PRIu64 " 100000", p->cpu.max_percent * 1000);
                 if ((r = write_attr(t->server_fd, dir, "cpu.max", buf, why)) < 0)
                         return r;
-        } else if (p->cpu.weight || p->cpu.max_percent != POLICY_NO_LIMIT) {
-                snprintf(warn, CG_WHY_MAX,
-                         "the cpu controller is not available in %s: [cpu] limits are not enforced",
-                         t->path);
         }
-
         if (t->has_pids) {
                 format_limit(p->pids.max, buf, sizeof buf);
                 if ((r = write_attr(t->server_fd, dir, "pids.max", buf, why)) < 0)
                         return r;
-        } else if (p->pids.max != POLICY_NO_LIMIT) {
-                snprintf(warn, CG_WHY_MAX,
-                         "the pids controller is not available in %s: [pids] max is not enforced",
-                         t->path);
         }
         return 0;
 }

@@ -49,7 +49,8 @@ struct cg_tree {
         int dir_fd;        /* DIR */
         int server_fd;     /* DIR/server, or -1 */
         bool made_supervisor;
-        bool has_memory, has_cpu, has_pids;
+        bool has_memory;
+        bool has_cpu, has_pids; /* enabled for server/: offered by DIR and limited by the policy */
 };
 
 /* Where the v2 hierarchy is mounted.  $GOPLS_GUARD_CGROUP_ROOT overrides
@@ -90,8 +91,8 @@ int cg_open(const char *dir, struct cg_tree *ret, char why[CG_WHY_MAX]);
 /* Lay out the subtree: kill and remove a server/ leaf left by a guard that
  * died (marked; an unmarked server/ or supervisor/ is refused with -EEXIST
  * and left alone), move the guard to supervisor/ if `self_inside`, enable the
- * memory, cpu and pids controllers that DIR offers, create server/ and
- * write the policy's limits to it.  Fails (filling `why`) if the memory
+ * memory controller (and cpu, pids only if the policy limits them and DIR
+ * offers them), create server/ and write the policy's limits to it.  Fails (filling `why`) if the memory
  * controller is missing or the kernel refuses a write; a missing
  * memory.swap.max (swap accounting off) is reported in `warn` and not an
  * error. */
