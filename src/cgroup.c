@@ -593,6 +593,29 @@ int cg_read_sample(const struct cg_tree *t, struct cg_sample *ret)
         return 0;
 }
 
+int cg_peak_open_reset(const struct cg_tree *t)
+{
+        int fd = openat(t->server_fd, "memory.peak", O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, "reset\n", 6) != 6) {
+                int e = errno ? errno : EIO;
+                close(fd);
+                return -e;
+        }
+        return fd;
+}
+
+int cg_peak_read(int peak_fd, uint64_t *ret)
+{
+        char buf[64];
+        ssize_t n = pread(peak_fd, buf, sizeof buf - 1, 0);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        return cg_parse_u64_or_max(buf, ret);
+}
+
 int cg_populated(const struct cg_tree *t)
 {
         return leaf_populated(t->server_fd);

@@ -38,7 +38,9 @@ struct cg_memory_events {
 };
 
 struct cg_sample {
-        uint64_t memory_current, memory_peak; /* bytes; peak is 0 if the kernel lacks memory.peak */
+        uint64_t memory_current;
+        uint64_t memory_peak; /* bytes, the leaf's lifetime peak (all generations);
+                                 0 if the kernel lacks memory.peak (before 5.19) */
         uint64_t cpu_usage_usec, cpu_user_usec, cpu_system_usec;
         uint64_t cpu_nr_periods, cpu_nr_throttled, cpu_throttled_usec;
         uint64_t pids_current;
@@ -107,6 +109,16 @@ int cg_server_dir_fd(const struct cg_tree *t);
 /* Read counters from server/. */
 int cg_read_memory_events(const struct cg_tree *t, struct cg_memory_events *ret);
 int cg_read_sample(const struct cg_tree *t, struct cg_sample *ret);
+/* A peak of this generation only.  6.12+ resets memory.peak per open file
+ * (a write of any non-empty string: the reads through that fd then give
+ * the peak since the write); cg_peak_open_reset() returns such an fd of
+ * server/memory.peak, or a negative errno where the kernel cannot (6.1:
+ * memory.peak takes no write, -EINVAL; before 5.19: -ENOENT), in which
+ * case callers keep the maximum of memory.current they sampled.
+ * cg_peak_read() reads through the fd. */
+int cg_peak_open_reset(const struct cg_tree *t);
+int cg_peak_read(int peak_fd, uint64_t *ret);
+
 /* server/cgroup.events "populated": 1, 0 or negative errno. */
 int cg_populated(const struct cg_tree *t);
 

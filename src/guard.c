@@ -63,7 +63,8 @@ struct guard {
         /* OOM attribution (exit-class.h): the baseline of this generation,
          * and the counters that showed the kill the pending check is for. */
         struct cg_memory_events oom_base, oom_seen;
-        uint64_t peak;
+        uint64_t peak;     /* of this generation */
+        int peak_fd;       /* server/memory.peak reset at the spawn (6.12+), or -1 */
         uint64_t oom_kills;
         struct cg_sample last;
         usec_t last_exit_usec, last_spawn_usec, started_usec;
@@ -188,10 +189,11 @@ static void check_memory_events(struct guard *g, const char *why)
                 log_debug_errno(r, "Cannot read the server's event files (%s): %m", why);
 }
 
-/* Sample the leaf's counters and keep the peak (memory.peak where the
- * kernel has it, the largest memory.current seen otherwise), then re-read
- * the event files: at every sample as the safety net for a lost inotify
- * event, and at an exit before it is classified. */
+/* Sample the leaf's counters and keep this generation's peak (memory.peak
+ * reset at the spawn where the kernel can, 6.12+; else the largest
+ * memory.current seen, since the leaf's own memory.peak spans every
+ * generation), then re-read the event files: at every sample as the safety
+ * net for a lost inotify event, and at an exit before it is classified. */
 static void read_cgroup(struct guard *g, const char *why)
 {
         struct cg_sample s;
@@ -200,7 +202,9 @@ static void read_cgroup(struct guard *g, const char *why)
                 log_debug_errno(r, "Cannot sample the server's cgroup (%s): %m", why);
         else {
                 g->last = s;
-                uint64_t peak = s.memory_peak ? s.memory_peak : s.memory_current;
+                uint64_t peak = s.memory_current;
+                if (g->peak_fd >= 0 && cg_peak_read(g->peak_fd, &peak) < 0)
+                        peak = s.memory_current;
                 if (peak > g->peak)
                         g->peak = peak;
         }
@@ -344,8 +348,15 @@ static int spawn(struct guard *g)
                 (void)cg_kill_server(&g->cg);
                 check_memory_events(g, "spawn");
                 g->oom_base = g->watch.last;
+                if (g->peak_fd >= 0)
+                        close(g->peak_fd);
+                g->peak_fd = cg_peak_open_reset(&g->cg);
+                if (g->peak_fd < 0)
+                        log_debug_errno(g->peak_fd, "memory.peak cannot be reset (%m); the "
+                                                    "generation's peak is the largest sample.");
         }
 
+        g->peak = 0;
         r = server_spawn(&spec, &g->srv);
         if (r < 0)
                 return log_error_errno(r, "Cannot start %s: %m", g->o->argv[0]);
@@ -769,6 +780,8 @@ static void teardown(struct guard *g)
         if (g->watching)
                 watch_stop(&g->watch);
         g->watching = false;
+        if (g->peak_fd >= 0)
+                close(g->peak_fd);
         if (g->have_cgroup) {
                 if (cg_teardown(&g->cg, 5 * USEC_PER_SEC, why) < 0)
                         log_warning("%s", why);
@@ -796,7 +809,7 @@ static void teardown(struct guard *g)
 int guard_run(const struct guard_options *o)
 {
         struct guard g = {.o = o, .p = o->policy, .srv = {.pidfd = -1, .stdin_fd = -1, .stdout_fd = -1},
-                          .cg = {.dir_fd = -1, .server_fd = -1}};
+                          .cg = {.dir_fd = -1, .server_fd = -1}, .peak_fd = -1};
         char why[CG_WHY_MAX] = "";
         sigset_t mask;
         int r, code = 1;

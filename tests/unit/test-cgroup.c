@@ -249,6 +249,31 @@ static void test_foreign_server_left_alone(void)
         free(dir);
 }
 
+/* The generation's peak: a memory.peak that takes the reset write is read
+ * through that same fd; one that does not exist (or, on 6.1, takes no
+ * write) gives an error and the caller samples instead. */
+static void test_peak_reset(void)
+{
+        char *dir = fake_dir();
+        struct cg_tree t = {.server_fd = open(dir, O_RDONLY | O_DIRECTORY)};
+        uint64_t v = 0;
+
+        CHECK_INT(cg_peak_open_reset(&t), -ENOENT);
+        fake_write(dir, "memory.peak", "999999\n");
+        int fd = cg_peak_open_reset(&t);
+        CHECK(fd >= 0);
+        fake_write(dir, "memory.peak", "4096\n"); /* what the kernel shows after the reset */
+        CHECK_INT(cg_peak_read(fd, &v), 0);
+        CHECK_U64(v, 4096);
+        fake_write(dir, "memory.peak", "8192\n");
+        CHECK_INT(cg_peak_read(fd, &v), 0); /* re-read from the start each time */
+        CHECK_U64(v, 8192);
+        close(fd);
+        close(t.server_fd);
+        fake_rm_rf(dir);
+        free(dir);
+}
+
 int main(void)
 {
         RUN(test_kv);
@@ -260,5 +285,6 @@ int main(void)
         RUN(test_setup_refuses_without_memory_controller);
         RUN(test_delegation_from_marks_not_access);
         RUN(test_foreign_server_left_alone);
+        RUN(test_peak_reset);
         return check_summary();
 }
