@@ -324,6 +324,72 @@ static int on_sample(sd_event_source *s, uint64_t usec, void *userdata)
 
 static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdata);
 
+static void log_degraded(const char *why)
+{
+        log_warning("No usable cgroup: %s. Running in degraded mode: the server's "
+                    "memory is polled from /proc and it is stopped at [memory] max; "
+                    "memory.high, swap, cpu and pids limits are not enforced.",
+                    why);
+}
+
+static void tell_editor_degraded(struct guard *g)
+{
+        if (g->p->lsp.notify)
+                session_show_message(relay_session(g->relay), 2,
+                                     "gopls-guard found no usable cgroup and runs degraded: the "
+                                     "language server's memory is only polled, not limited by "
+                                     "the kernel. See the guard's log for why.");
+}
+
+/* Give the cgroup up: nothing of it stays behind (server/ and
+ * supervisor/ are removed), and the guard goes on degraded or exits. */
+static void drop_cgroup(struct guard *g)
+{
+        char why[CG_WHY_MAX];
+        if (g->watching)
+                watch_stop(&g->watch);
+        g->watching = false;
+        if (g->peak_fd >= 0)
+                close(g->peak_fd);
+        g->peak_fd = -1;
+        if (cg_teardown(&g->cg, 5 * USEC_PER_SEC, why) < 0)
+                log_warning("%s", why);
+        cg_close(&g->cg);
+        g->have_cgroup = false;
+}
+
+static int spawn(struct guard *g);
+
+/* The kernel refused to start the server in server/ (clone3 with
+ * CLONE_INTO_CGROUP: EACCES/EPERM, or ENOENT across a cgroup namespace).
+ * Limits and layout were fine, so this is the delegation rule for moving
+ * a process: its user must be able to write cgroup.procs of the common
+ * ancestor of the cgroup it is in and the target.  With require = yes the
+ * guard exits 3 (returns 1: stopping); otherwise it runs degraded. */
+static int placement_refused(struct guard *g, int err)
+{
+        char why[3 * CG_WHY_MAX];
+        _cleanup_free_ char *own = NULL;
+        (void)cg_pid_cgroup(g->o->proc_root, 0, &own);
+        snprintf(why, sizeof why,
+                 "the kernel refused to start %s in %s/server (%s): a process may enter a cgroup "
+                 "only if its user can write cgroup.procs of the common ancestor of its "
+                 "current cgroup (the guard's: %s) and the target; run the guard inside the "
+                 "delegated subtree (e.g. in a child of %s) or delegate the common ancestor",
+                 g->o->argv[0], g->cg.path, strerror(-err), own ? own : "unknown", g->cg.path);
+        drop_cgroup(g);
+        if (g->p->cgroup.require) {
+                log_error("No usable cgroup: %s. [cgroup] require = yes, so the server is not "
+                          "started.",
+                          why);
+                sd_event_exit(g->event, 3);
+                return 1;
+        }
+        log_degraded(why);
+        tell_editor_degraded(g);
+        return spawn(g);
+}
+
 static int spawn(struct guard *g)
 {
         struct server_spec spec = {
@@ -358,6 +424,8 @@ static int spawn(struct guard *g)
 
         g->peak = 0;
         r = server_spawn(&spec, &g->srv);
+        if (r < 0 && g->have_cgroup && (r == -EACCES || r == -EPERM || r == -ENOENT))
+                return placement_refused(g, r);
         if (r < 0)
                 return log_error_errno(r, "Cannot start %s: %m", g->o->argv[0]);
         g->last_spawn_usec = now_usec();
@@ -593,6 +661,7 @@ static void act(struct guard *g, struct sv_action a)
         case SV_ACT_NONE:
                 break;
         case SV_ACT_SPAWN:
+                /* > 0: the guard is stopping (placement refused, require = yes). */
                 if (spawn(g) < 0) {
                         /* Reported like an exec failure: the supervisor
                          * decides whether to try again. */
@@ -829,10 +898,7 @@ int guard_run(const struct guard_options *o)
                           why);
                 return 3;
         } else {
-                log_warning("No usable cgroup: %s. Running in degraded mode: the server's "
-                            "memory is polled from /proc and it is stopped at [memory] max; "
-                            "memory.high, swap, cpu and pids limits are not enforced.",
-                            why);
+                log_degraded(why);
         }
 
         if (build_env(&g) < 0) {
@@ -903,11 +969,8 @@ int guard_run(const struct guard_options *o)
                 log_error_errno(r, "Cannot set up the editor's stdio: %m");
                 goto out;
         }
-        if (!g.have_cgroup && g.p->lsp.notify)
-                session_show_message(relay_session(g.relay), 2,
-                                     "gopls-guard found no usable cgroup and runs degraded: the "
-                                     "language server's memory is only polled, not limited by "
-                                     "the kernel. See the guard's log for why.");
+        if (!g.have_cgroup)
+                tell_editor_degraded(&g);
 
         act(&g, sv_start(&g.sv, now_usec()));
         if (relay_editor_closed(g.relay) && g.sv.state == SV_RUNNING)
