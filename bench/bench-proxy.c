@@ -22,6 +22,8 @@
  * Unsolicited messages are tolerated: notifications are counted and
  * ignored, requests are answered with a null result.
  *
+ * GOPLS_GUARD is the gopls-guard-test executable (only it takes the roots
+ * from the GOPLS_GUARD_* variables).
  * The guard runs with GOPLS_GUARD_RUNTIME_DIR and XDG_CONFIG_HOME in a
  * temporary directory (so no user policy applies), a policy file with
  * [log] level = warning and [lsp] notify = no, and GOPLS_GUARD_CGROUP_ROOT

@@ -14,7 +14,7 @@ fi
 build=$(cd "$1" && pwd)
 shift
 
-for f in gopls-guard tests/lsp-echo tests/leaker bench/plain-relay bench/bench-proxy \
+for f in gopls-guard gopls-guard-test tests/lsp-echo tests/leaker bench/plain-relay bench/bench-proxy \
         bench/bench-framing bench/bench-restart; do
         if [ ! -x "$build/$f" ]; then
                 echo "run.sh: $build/$f is missing; build it first" >&2
@@ -27,22 +27,22 @@ echo "== bench-framing"
 "$build/bench/bench-framing" || status=1
 echo
 echo "== bench-proxy"
-"$build/bench/bench-proxy" "$@" "$build/gopls-guard" "$build/tests/lsp-echo" \
+"$build/bench/bench-proxy" "$@" "$build/gopls-guard-test" "$build/tests/lsp-echo" \
         "$build/bench/plain-relay" || status=1
 echo
 echo "== bench-restart (kill -> replacement running; native, degraded mode)"
-"$build/bench/bench-restart" "$build/gopls-guard" "$build/tests/leaker" 100 || status=1
+"$build/bench/bench-restart" "$build/gopls-guard-test" "$build/tests/leaker" 100 || status=1
 
 # Kill -> first answered request with real gopls: the e2e client's kill
-# scenario through the guard with no backoff, three times.  Needs gopls,
+# scenario through the guard with the shortest backoff (100ms), three times.  Needs gopls,
 # go and node (as the e2e tier); skipped with a note otherwise.
 echo
-echo "== gopls: kill -> in-flight hover answered after replay (backoff 0)"
+echo "== gopls: kill -> in-flight hover answered after replay (backoff 100ms)"
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if command -v gopls >/dev/null && command -v node >/dev/null &&
         [ -d "$top/tests/e2e/node_modules/vscode-jsonrpc" ]; then
         pol=$(mktemp)
-        printf '[restart]\nbackoff_initial = 0\n[lsp]\nnotify = no\n' >"$pol"
+        printf '[restart]\nbackoff_initial = 100ms\n[lsp]\nnotify = no\n' >"$pol"
         for i in 1 2 3; do
                 "$top/tests/e2e/run.sh" --fresh-runtime-dir --scenario kill \
                         --server-pid-cmd "$top/tests/e2e/guard-server-pid.sh" \

@@ -99,13 +99,12 @@ static void cgroup_quiet_logger(void *userdata, int level, const char *fmt, va_l
         (void)ap;
 }
 
-int cg_find_mount(char **ret_mount)
+int cg_find_mount(const char *root, char **ret_mount)
 {
-        const char *env = getenv("GOPLS_GUARD_CGROUP_ROOT");
         char *mp = NULL;
 
-        if (env && *env) {
-                char *m = strdup(env);
+        if (root) {
+                char *m = strdup(root);
                 if (!m)
                         return -ENOMEM;
                 *ret_mount = m;

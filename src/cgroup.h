@@ -55,11 +55,11 @@ struct cg_tree {
         bool has_cpu, has_pids; /* enabled for server/: offered by DIR and limited by the policy */
 };
 
-/* Where the v2 hierarchy is mounted.  $GOPLS_GUARD_CGROUP_ROOT overrides
- * (tests); otherwise libcgroup's mount table, checked to be cgroup2 (a
+/* Where the v2 hierarchy is mounted: `root` when not NULL (struct
+ * guard_roots: a fixture in tests); otherwise libcgroup's mount table, checked to be cgroup2 (a
  * controller bound to a v1 hierarchy, as on hybrid hosts, does not count).
  * -ENOMEDIUM if there is no v2 hierarchy with the memory controller. */
-int cg_find_mount(char **ret_mount);
+int cg_find_mount(const char *root, char **ret_mount);
 
 /* The cgroup path of `pid` (0 = self) on the v2 hierarchy, from
  * PROC/PID/cgroup's "0::" line, e.g. "/user.slice/foo.scope". */

@@ -734,7 +734,7 @@ static int find_cgroup(struct guard *g, char why[CG_WHY_MAX])
         bool self_inside = false;
         int r;
 
-        r = cg_find_mount(&mount);
+        r = cg_find_mount(g->o->roots->cgroup_mount, &mount);
         if (r >= 0 && cg_pid_cgroup(g->o->proc_root, 0, &own) >= 0)
                 snprintf(own_dir, sizeof own_dir, "%s%s", mount, strcmp(own, "/") ? own : "");
 
@@ -959,8 +959,12 @@ int guard_run(const struct guard_options *o)
                 goto out;
         }
         _cleanup_free_ char *dir = NULL;
-        if (status_dir(&dir) >= 0 &&
-            asprintf(&g.status_path, "%s/%d.json", dir, (int)getpid()) < 0)
+        char status_why[STATUS_WHY_MAX];
+        r = status_dir(g.o->roots->runtime_dir, &dir, status_why);
+        if (r < 0)
+                log_warning("Not writing a status file (gopls-guard status will not list this "
+                            "guard): %s", status_why[0] ? status_why : strerror(-r));
+        else if (asprintf(&g.status_path, "%s/%d.json", dir, (int)getpid()) < 0)
                 g.status_path = NULL; /* no status file; the guard works without */
         const struct lsp_session_config scfg = {.replay = g.p->lsp.replay};
         const struct relay_events rev = {.editor_done = on_editor_done, .userdata = &g};

@@ -14,13 +14,15 @@
 #include <stdbool.h>
 
 #include "policy.h"
+#include "roots.h"
 
 struct guard_options {
         const struct policy *policy;
         char *const *argv;     /* the server command line (argv[0] resolved on PATH) */
         const char *workspace; /* NULL: the current directory */
         const char *cgroup;    /* --cgroup, overriding [cgroup] path; may be NULL */
-        const char *proc_root; /* "/proc" */
+        const char *proc_root; /* roots->proc */
+        const struct guard_roots *roots;
 };
 
 /* Run until the server ends for good or the guard is stopped.  Returns the

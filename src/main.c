@@ -11,7 +11,9 @@
 #include "config.h"
 #include "guard.h"
 #include "log.h"
+#include "masquerade.h"
 #include "policy.h"
+#include "roots.h"
 #include "server.h"
 #include "status.h"
 
@@ -43,6 +45,30 @@ static void usage(FILE *f)
               f);
 }
 
+/* The production roots; gopls-guard-test (GUARD_TEST_ROOTS, never
+ * installed) lets the tests point them at fixtures. */
+static struct guard_roots roots_get(void)
+{
+        struct guard_roots r = {
+                .sysconfdir = GUARD_SYSCONFDIR,
+                .cgroup_mount = NULL,
+                .proc = "/proc",
+                .runtime_dir = NULL,
+        };
+#ifdef GUARD_TEST_ROOTS
+        const char *e;
+        if ((e = getenv("GOPLS_GUARD_SYSCONFDIR")) && *e)
+                r.sysconfdir = e;
+        if ((e = getenv("GOPLS_GUARD_CGROUP_ROOT")) && *e)
+                r.cgroup_mount = e;
+        if ((e = getenv("GOPLS_GUARD_PROC")) && *e)
+                r.proc = e;
+        if ((e = getenv("GOPLS_GUARD_RUNTIME_DIR")) && *e)
+                r.runtime_dir = e;
+#endif
+        return r;
+}
+
 struct cli {
         char **policies;
         size_t n_policies;
@@ -67,18 +93,24 @@ static int parse(int argc, char **argv, const char *mode, const char *allowed, s
                 {"version", no_argument, NULL, OPT_VERSION},
                 {},
         };
+        /* What each option's value is, for "needs a value" messages. */
+        static const char *const values[] = {"a policy file", "a directory", "a cgroup directory"};
         int opt, idx = 0;
 
         optind = 1;
         opterr = 0;
         /* "+": stop at the first non-option, so a server's own options after
-         * COMMAND are never taken for ours. */
-        while ((opt = getopt_long(argc, argv, "+h", opts, &idx)) != -1) {
+         * COMMAND are never taken for ours.  ":": a missing value comes back
+         * as ':' with optopt naming the option, not as '?'. */
+        while ((opt = getopt_long(argc, argv, "+:h", opts, &idx)) != -1) {
+                /* For ':' and '?', optopt is the option's val (long options)
+                 * or its letter; 0 for a long option that is not known. */
+                int which = opt == ':' || opt == '?' ? optopt : opt;
                 const char *name = NULL;
                 for (const struct option *o = opts; o->name; o++)
-                        if (o->val == opt)
+                        if (o->val == which)
                                 name = o->name;
-                if (opt != '?' && opt != ':' && opt != 'h' && opt != OPT_VERSION && name &&
+                if (opt != '?' && opt != 'h' && opt != OPT_VERSION && name &&
                     !strstr(allowed, name)) {
                         fprintf(stderr, "gopls-guard: %s does not take --%s\nTry 'gopls-guard --help'.\n",
                                 mode, name);
@@ -108,12 +140,21 @@ static int parse(int argc, char **argv, const char *mode, const char *allowed, s
                 case OPT_VERSION:
                         printf("gopls-guard %s\n", GUARD_VERSION);
                         return 1;
+                case ':':
+                        fprintf(stderr, "gopls-guard: option --%s needs a value (%s)\n",
+                                name ? name : "?",
+                                which >= OPT_POLICY && which <= OPT_CGROUP
+                                        ? values[which - OPT_POLICY]
+                                        : "see --help");
+                        fprintf(stderr, "Try 'gopls-guard --help'.\n");
+                        return -EINVAL;
                 default:
-                        if (optopt)
-                                fprintf(stderr, "gopls-guard: option -%c is not known\n", optopt);
+                        if (name) /* a known option, given a value it does not take */
+                                fprintf(stderr, "gopls-guard: option --%s takes no value\n", name);
+                        else if (which > 0 && which < 128)
+                                fprintf(stderr, "gopls-guard: option -%c is not known\n", which);
                         else
-                                fprintf(stderr,
-                                        "gopls-guard: option %s is not known or lacks its value\n",
+                                fprintf(stderr, "gopls-guard: option %s is not known\n",
                                         argv[optind - 1]);
                         fprintf(stderr, "Try 'gopls-guard --help'.\n");
                         return -EINVAL;
@@ -128,16 +169,15 @@ static int parse(int argc, char **argv, const char *mode, const char *allowed, s
         return 0;
 }
 
-static int load_policy(struct policy *p, const struct cli *c)
+static int load_policy(struct policy *p, const struct cli *c, const struct guard_roots *roots)
 {
         char err[POLICY_ERR_MAX] = "";
-        const char *etc = getenv("GOPLS_GUARD_SYSCONFDIR");
         const char *xdg = getenv("XDG_CONFIG_HOME");
         const char *home = getenv("HOME");
         char etc_dir[4096], user_dir[4096];
         int r;
 
-        snprintf(etc_dir, sizeof etc_dir, "%s/gopls-guard", etc && *etc ? etc : GUARD_SYSCONFDIR);
+        snprintf(etc_dir, sizeof etc_dir, "%s/gopls-guard", roots->sysconfdir);
         if (xdg && *xdg)
                 snprintf(user_dir, sizeof user_dir, "%s/gopls-guard", xdg);
         else if (home && *home)
@@ -162,27 +202,43 @@ static int load_policy(struct policy *p, const struct cli *c)
         return 0;
 }
 
-/* Invoked through a symlink named gopls: every argument is the real
- * gopls's, and the policy comes from the standard files only. */
+/* The real gopls for a guard invoked as gopls: the first on PATH that is
+ * not this program.  Prints the error; returns 0 or EXIT_USAGE. */
+static int find_real_gopls(char **ret)
+{
+        int r = server_find_command("gopls", NULL, ret);
+        if (r == -ELOOP || r == -ENOENT) {
+                fprintf(stderr,
+                        "gopls-guard: invoked as gopls, but no other gopls is on PATH to run "
+                        "(PATH=%s); install gopls or put its directory on PATH after this one\n",
+                        getenv("PATH") ? getenv("PATH") : "");
+                return EXIT_USAGE;
+        }
+        if (r < 0) {
+                fprintf(stderr, "gopls-guard: cannot look for gopls on PATH: %s\n", strerror(-r));
+                return EXIT_USAGE;
+        }
+        return 0;
+}
+
+/* Invoked through a symlink named gopls.  A language server on stdio is
+ * guarded, with every argument the real gopls's and the policy from the
+ * standard files only; any other command line (gopls version, gopls
+ * format, -remote, ...) becomes the real gopls in this very process, so
+ * that its output and exit status are exactly gopls's own.  Returns 0 to
+ * guard, or an exit code. */
 static int masquerade(int argc, char **argv, struct cli *c)
 {
         char *real = NULL;
-        int r;
-
-        for (int i = 1; i < argc; i++)
-                if (strncmp(argv[i], "-remote", 7) == 0 || strncmp(argv[i], "--remote", 8) == 0) {
-                        fprintf(stderr,
-                                "gopls-guard: refusing '%s' as gopls: a forwarder would run the "
-                                "real server outside the guard's cgroup; let the editor start "
-                                "gopls (this guard) directly instead\n",
-                                argv[i]);
-                        return -EINVAL;
-                }
-        r = server_find_command("gopls", true, &real);
-        if (r < 0) {
-                fprintf(stderr,
-                        "gopls-guard: invoked as gopls, but no other gopls is on PATH to run\n");
+        int r = find_real_gopls(&real);
+        if (r != 0)
                 return r;
+        if (!masquerade_serves_stdio(argc, argv)) {
+                execv(real, argv);
+                r = errno;
+                fprintf(stderr, "gopls-guard: cannot run %s: %s\n", real, strerror(r));
+                free(real);
+                return r == ENOENT ? 127 : 126;
         }
         /* `real` lives as long as the process: it is the server's argv[0]. */
         argv[0] = real;
@@ -191,25 +247,59 @@ static int masquerade(int argc, char **argv, struct cli *c)
         return 0;
 }
 
-static int cmd_guard(int argc, char **argv, bool as_gopls)
+/* The server command as execvp would find it, but never this guard itself
+ * (a `gopls` symlink to the guard earlier on PATH would otherwise start a
+ * guard inside the guard).  [server] env may set PATH for the server, so
+ * that PATH is searched.  A command found nowhere is left as it is: the
+ * server's start then fails, and the supervisor reports it.  Returns 0, or
+ * an exit code after printing the error. */
+static int resolve_server(char **argv, const struct policy *p, char **ret_owned)
+{
+        const char *path = NULL;
+        char *found = NULL;
+
+        for (size_t i = 0; i < p->server.n_env; i++)
+                if (strncmp(p->server.env[i], "PATH=", 5) == 0)
+                        path = p->server.env[i] + 5;
+        int r = server_find_command(argv[0], path, &found);
+        if (r == -ELOOP) {
+                fprintf(stderr,
+                        "gopls-guard: the server command '%s' is this gopls-guard itself%s; a "
+                        "guard must not run itself as its server: install the real %s, or put "
+                        "its directory on PATH, or name it by its full path\n",
+                        argv[0], strchr(argv[0], '/') ? "" : " (the only match on PATH)",
+                        argv[0]);
+                return EXIT_USAGE;
+        }
+        if (r < 0)
+                return 0;
+        argv[0] = found;
+        *ret_owned = found;
+        return 0;
+}
+
+static int cmd_guard(int argc, char **argv, bool as_gopls, const struct guard_roots *roots)
 {
         struct cli c = {0};
         struct policy p;
         int r;
 
-        if (as_gopls)
+        if (as_gopls) {
                 r = masquerade(argc, argv, &c);
-        else
+                if (r != 0)
+                        return r;
+        } else {
                 r = parse(argc, argv, "running a server", "policy workspace cgroup", &c);
-        if (r != 0)
-                return r > 0 ? 0 : EXIT_USAGE;
-        if (load_policy(&p, &c) < 0) {
+                if (r != 0)
+                        return r > 0 ? 0 : EXIT_USAGE;
+        }
+        if (load_policy(&p, &c, roots) < 0) {
                 free(c.policies);
                 return EXIT_USAGE;
         }
         log_setup(p.log.target, p.log.level);
 
-        char **server_argv = NULL;
+        char **server_argv = NULL, *resolved = NULL;
         if (c.n_rest > 0) {
                 server_argv = c.rest;
         } else {
@@ -228,6 +318,12 @@ static int cmd_guard(int argc, char **argv, bool as_gopls)
                 r = EXIT_USAGE;
                 goto out;
         }
+        /* After the chdir: relative names mean what they mean to the server. */
+        if (!as_gopls) {
+                r = resolve_server(server_argv, &p, &resolved);
+                if (r != 0)
+                        goto out;
+        }
         char ws[4096];
         const char *workspace = getcwd(ws, sizeof ws) ? ws : c.workspace;
 
@@ -236,10 +332,12 @@ static int cmd_guard(int argc, char **argv, bool as_gopls)
                 .argv = server_argv,
                 .workspace = workspace,
                 .cgroup = c.cgroup,
-                .proc_root = getenv("GOPLS_GUARD_PROC") ? getenv("GOPLS_GUARD_PROC") : "/proc",
+                .proc_root = roots->proc,
+                .roots = roots,
         };
         r = guard_run(&o);
 out:
+        free(resolved);
         if (server_argv != c.rest)
                 free(server_argv);
         free(c.policies);
@@ -247,7 +345,7 @@ out:
         return r;
 }
 
-static int cmd_check_policy(int argc, char **argv)
+static int cmd_check_policy(int argc, char **argv, const struct guard_roots *roots)
 {
         struct cli c = {0};
         struct policy p;
@@ -259,7 +357,7 @@ static int cmd_check_policy(int argc, char **argv)
                         c.rest[0]);
                 return EXIT_USAGE;
         }
-        r = load_policy(&p, &c);
+        r = load_policy(&p, &c, roots);
         free(c.policies);
         if (r < 0)
                 return EXIT_USAGE;
@@ -268,7 +366,7 @@ static int cmd_check_policy(int argc, char **argv)
         return 0;
 }
 
-static int cmd_status(int argc, char **argv)
+static int cmd_status(int argc, char **argv, const struct guard_roots *roots)
 {
         struct cli c = {0};
         int r = parse(argc, argv, "status", "json", &c);
@@ -278,20 +376,21 @@ static int cmd_status(int argc, char **argv)
                 fprintf(stderr, "gopls-guard: status takes at most one WORKSPACE\n");
                 return EXIT_USAGE;
         }
-        return status_command(stdout, c.json, c.n_rest ? c.rest[0] : NULL);
+        return status_command(roots->runtime_dir, stdout, c.json, c.n_rest ? c.rest[0] : NULL);
 }
 
 int main(int argc, char **argv)
 {
         const char *name = basename(argv[0]);
+        const struct guard_roots roots = roots_get();
 
         log_setup(LOG_TARGET_STDERR, LOG_INFO);
         if (strcmp(name, "gopls") == 0)
-                return cmd_guard(argc, argv, true);
+                return cmd_guard(argc, argv, true, &roots);
         if (argc > 1 && strcmp(argv[1], "check-policy") == 0)
-                return cmd_check_policy(argc - 1, argv + 1);
+                return cmd_check_policy(argc - 1, argv + 1, &roots);
         if (argc > 1 && strcmp(argv[1], "status") == 0)
-                return cmd_status(argc - 1, argv + 1);
+                return cmd_status(argc - 1, argv + 1, &roots);
         if (argc > 1 && argv[1][0] != '-') {
                 fprintf(stderr,
                         "gopls-guard: unknown command '%s'; put the server's command line after "
@@ -299,5 +398,5 @@ int main(int argc, char **argv)
                         argv[1], argv[1]);
                 return EXIT_USAGE;
         }
-        return cmd_guard(argc, argv, false);
+        return cmd_guard(argc, argv, false, &roots);
 }

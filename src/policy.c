@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -40,6 +41,13 @@
 
 /* PID_MAX_LIMIT on 64-bit kernels: pids.max above it means nothing. */
 #define PIDS_MAX_LIMIT 4194304
+
+/* The shortest wait before a restart (backoff_initial, backoff_max).  A
+ * server that dies at once (bad flag, missing module, OOM at start-up)
+ * would otherwise be restarted in a hot loop that burns a CPU and floods
+ * the log until max_restarts runs out; 100 ms keeps that to ten starts a
+ * second at worst and is still far below what an editor user notices. */
+#define BACKOFF_FLOOR (100 * USEC_PER_MSEC)
 
 /* A policy file is a few KiB; anything this large is the wrong file. */
 #define POLICY_FILE_MAX (1024 * 1024)
@@ -103,10 +111,12 @@ static const struct key_info keys[PK__COUNT] = {
         KEY("pids", "max", .type = VT_COUNT, .min = 1, .max = PIDS_MAX_LIMIT, .unlimited = true),
     [PK_RESTART_ON] = KEY("restart", "on", .type = VT_RESTART_ON),
     [PK_RESTART_BACKOFF_INITIAL] =
-        KEY("restart", "backoff_initial", .type = VT_DURATION, .max = USEC_PER_DAY),
+        KEY("restart", "backoff_initial", .type = VT_DURATION, .min = BACKOFF_FLOOR,
+            .max = USEC_PER_DAY),
     [PK_RESTART_BACKOFF_FACTOR] = KEY("restart", "backoff_factor", .type = VT_FACTOR),
     [PK_RESTART_BACKOFF_MAX] =
-        KEY("restart", "backoff_max", .type = VT_DURATION, .max = USEC_PER_DAY),
+        KEY("restart", "backoff_max", .type = VT_DURATION, .min = BACKOFF_FLOOR,
+            .max = USEC_PER_DAY),
     [PK_RESTART_RESET_AFTER] =
         KEY("restart", "reset_after", .type = VT_DURATION, .max = USEC_PER_DAY),
     [PK_RESTART_MAX_RESTARTS] =
@@ -395,10 +405,20 @@ static bool word_needs_quotes(const char *w)
 
 static void print_word(FILE *f, const char *w)
 {
-        if (word_needs_quotes(w))
-                fprintf(f, "\"%s\"", w);
-        else
+        if (!word_needs_quotes(w)) {
                 fputs(w, f);
+                return;
+        }
+        /* A blank followed by ';' starts a comment even inside quotes (the
+         * line reader cuts comments before words are split), so such a word
+         * is closed and reopened between the two: "a "";b" reads as "a ;b". */
+        fputc('"', f);
+        for (const char *p = w; *p; p++) {
+                if (*p == ';' && p > w && is_blank(p[-1]))
+                        fputs("\"\"", f);
+                fputc(*p, f);
+        }
+        fputc('"', f);
 }
 
 /* ---- env ---- */
@@ -559,7 +579,9 @@ static uint64_t default_share(uint64_t mem_total, const char *share)
 
         if (parse_size(share, mem_total, &v) < 0)
                 return POLICY_NO_LIMIT;
-        return v;
+        /* Never below what the key itself accepts (keys[].min), so that the
+         * printed policy loads back even on a machine of a few MiB. */
+        return v < MIB ? MIB : v;
 }
 
 int policy_init(struct policy *p)
@@ -589,6 +611,7 @@ int policy_init(struct policy *p)
             .log.level = LOG_INFO,
         };
         p->mem_total = physical_memory();
+        p->root_only = geteuid() == 0;
         p->memory.high = default_share(p->mem_total, DEFAULT_HIGH);
         p->memory.max = default_share(p->mem_total, DEFAULT_MAX);
 
@@ -1205,13 +1228,126 @@ int policy_load_string(struct policy *p, const char *name, const char *text, boo
         return c.r;
 }
 
+int policy_check_owner(const struct stat *st, const char *path, char err[POLICY_ERR_MAX])
+{
+        const char *what = S_ISDIR(st->st_mode) ? "directory" : "file";
+
+        if (st->st_uid != 0) {
+                snprintf(err, POLICY_ERR_MAX,
+                         "%s: refusing to read this policy %s as root: it belongs to uid %u, "
+                         "who could set the server's command and environment for root; fix: "
+                         "chown root:root %s && chmod go-w %s",
+                         path, what, (unsigned)st->st_uid, path, path);
+                return -EPERM;
+        }
+        if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+                snprintf(err, POLICY_ERR_MAX,
+                         "%s: refusing to read this policy %s as root: group or others may "
+                         "write it (mode %04o); fix: chown root:root %s && chmod go-w %s",
+                         path, what, (unsigned)(st->st_mode & 07777), path, path);
+                return -EPERM;
+        }
+        return 0;
+}
+
+/* Open a directory of policy files and, as root, check it.  -ENOENT when
+ * it does not exist (err empty). */
+static int open_policy_dir(const struct policy *p, const char *path, char err[POLICY_ERR_MAX])
+{
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r;
+
+        if (fd < 0) {
+                r = -errno;
+                if (r != -ENOENT)
+                        snprintf(err, POLICY_ERR_MAX, "cannot read %s: %s", path, strerror(-r));
+                return r;
+        }
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                snprintf(err, POLICY_ERR_MAX, "cannot read %s: %s", path, strerror(-r));
+                close(fd);
+                return r;
+        }
+        if (p->root_only && (r = policy_check_owner(&st, path, err)) < 0) {
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+/* Read all of `fd` (at most `max` bytes) into a NUL-terminated string. */
+static int read_all(int fd, size_t max, char **ret)
+{
+        size_t len = 0, cap = 4096;
+        char *buf = malloc(cap);
+
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                if (len + 1 >= cap) {
+                        if (cap > max) {
+                                free(buf);
+                                return -EFBIG;
+                        }
+                        char *nb = realloc(buf, cap * 2);
+                        if (!nb) {
+                                free(buf);
+                                return -ENOMEM;
+                        }
+                        buf = nb;
+                        cap *= 2;
+                }
+                ssize_t n = read(fd, buf + len, cap - len - 1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        int r = -errno;
+                        free(buf);
+                        return r;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        if (len > max) {
+                free(buf);
+                return -EFBIG;
+        }
+        buf[len] = '\0';
+        *ret = buf;
+        return (int)len;
+}
+
 int policy_load_file(struct policy *p, const char *path, bool admin, char err[POLICY_ERR_MAX])
 {
         _cleanup_free_ char *text = NULL;
+        struct stat st;
         int r;
 
         err[0] = '\0';
-        r = read_file_at(AT_FDCWD, path, &text, POLICY_FILE_MAX);
+        /* Links are followed: /etc files are often links managed by
+         * configuration tools.  What is checked is what the link leads to,
+         * through the descriptor that is then read, so no one can swap the
+         * file between check and read.  O_NONBLOCK: a FIFO must not hang. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                r = -errno;
+                snprintf(err, POLICY_ERR_MAX, "cannot read %s: %s", path, strerror(-r));
+                return r;
+        }
+        if (S_ISDIR(st.st_mode)) {
+                snprintf(err, POLICY_ERR_MAX, "cannot read %s: %s", path, strerror(EISDIR));
+                return -EISDIR;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                snprintf(err, POLICY_ERR_MAX, "cannot read %s: not a regular file", path);
+                return -EINVAL;
+        }
+        if (p->root_only && (r = policy_check_owner(&st, path, err)) < 0)
+                return r;
+        r = read_all(fd, POLICY_FILE_MAX, &text);
         if (r == -EFBIG) {
                 snprintf(err, POLICY_ERR_MAX, "cannot read %s: larger than %d KiB, not a policy",
                          path, POLICY_FILE_MAX / 1024);
@@ -1271,15 +1407,27 @@ int policy_load_all(struct policy *p, const char *etc_dir, const char *user_conf
         if (etc_dir) {
                 _cleanup_free_ char *dropins = NULL;
                 struct dirent **list = NULL;
-                int n;
+                int n, fd;
 
-                r = load_optional(p, etc_dir, "policy.ini", true, err);
+                /* As root, the directories count too: whoever may write them
+                 * can remove or replace the administrator's files. */
+                fd = open_policy_dir(p, etc_dir, err);
+                if (fd < 0 && fd != -ENOENT)
+                        return fd;
+                if (fd >= 0)
+                        close(fd);
+                r = fd == -ENOENT ? 0 : load_optional(p, etc_dir, "policy.ini", true, err);
                 if (r < 0)
                         return r;
                 if (asprintf(&dropins, "%s/policy.d", etc_dir) < 0) {
                         snprintf(err, POLICY_ERR_MAX, "out of memory");
                         return -ENOMEM;
                 }
+                fd = open_policy_dir(p, dropins, err);
+                if (fd < 0 && fd != -ENOENT)
+                        return fd;
+                if (fd >= 0)
+                        close(fd);
                 n = scandir(dropins, &list, ini_filter, byte_order);
                 if (n < 0 && errno != ENOENT) {
                         r = -errno;

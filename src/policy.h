@@ -142,6 +142,12 @@ struct policy {
          * sysconf(); tests overwrite it before loading anything. */
         uint64_t mem_total;
 
+        /* Read only files and directories that root owns and that group and
+         * others cannot write (policy_check_owner()).  Set by policy_init()
+         * when running as root (a root guard takes [server] command and env
+         * from these files); tests may change it before loading anything. */
+        bool root_only;
+
         struct policy_origin origin[PK__COUNT];
 
         /* Ceilings from [limits] in administrator files (see
@@ -169,8 +175,15 @@ void policy_done(struct policy *p);
  * places; built-in defaults above a ceiling are lowered to it.  [limits] in a
  * non-admin file is an error.  A missing file is -ENOENT (callers decide
  * whether that matters: the standard locations are optional, --policy files
- * are not). */
+ * are not).  Only regular files are read (a FIFO is -EINVAL, not a hang);
+ * with p->root_only a file failing policy_check_owner() is -EPERM. */
 int policy_load_file(struct policy *p, const char *path, bool admin, char err[POLICY_ERR_MAX]);
+
+/* For a policy file or directory read as root: 0 if root owns it and group
+ * and others cannot write it, else -EPERM with `err` naming `path` and the
+ * fix ("chown root:root PATH && chmod go-w PATH"). */
+struct stat;
+int policy_check_owner(const struct stat *st, const char *path, char err[POLICY_ERR_MAX]);
 
 /* Same, from memory; `name` is used as the file name in origins and errors. */
 int policy_load_string(struct policy *p, const char *name, const char *text, bool admin,
@@ -181,7 +194,9 @@ int policy_load_string(struct policy *p, const char *name, const char *text, boo
  * GUARD_SYSCONFDIR "/gopls-guard" and `user_config_dir` is
  * $XDG_CONFIG_HOME/gopls-guard (or ~/.config/gopls-guard); either may be
  * NULL to skip it.  policy.d/ entries are read in strcmp() order and only
- * names ending in ".ini".  Files under etc_dir are admin files. */
+ * names ending in ".ini".  Files under etc_dir are admin files.  With
+ * root_only, etc_dir and etc_dir/policy.d must pass policy_check_owner()
+ * too, and so must every file (through a link: what it leads to). */
 int policy_load_all(struct policy *p, const char *etc_dir, const char *user_config_dir,
                     char *const *extra, size_t n_extra, char err[POLICY_ERR_MAX]);
 
@@ -196,7 +211,9 @@ int policy_finish(struct policy *p, char err[POLICY_ERR_MAX]);
  * is "max" the share is taken of memory.max). */
 uint64_t policy_go_memlimit(const struct policy *p);
 
-/* Print the effective policy as INI that policy_load_string() accepts back,
+/* Print the effective policy as INI that policy_load_string() accepts back
+ * (except that a value written within a few characters of the 199-character
+ * line limit may print a little longer, e.g. "command=x" as "command = x"),
  * each line followed by "  ; from FILE:LINE" or "  ; default", and the
  * ceilings as a [limits] section.  Sizes print in the largest exact unit
  * (e.g. "12G", "1536M"), durations likewise ("1min30s", "250ms"). */

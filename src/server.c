@@ -158,41 +158,60 @@ fail:
         return r;
 }
 
-int server_find_command(const char *name, bool skip_self, char **ret_path)
+/* Whether `st` is this very program: stat() has followed any symlink, so
+ * a link named gopls pointing at the guard (or a hard link to it) matches. */
+static bool is_self(const struct stat *self, const struct stat *st)
 {
-        struct stat self, st;
-        bool have_self = skip_self && stat("/proc/self/exe", &self) == 0;
+        return self && st->st_dev == self->st_dev && st->st_ino == self->st_ino;
+}
+
+int server_find_command(const char *name, const char *path, char **ret_path)
+{
+        struct stat self_st, st;
+        /* Without /proc the guard cannot recognise itself; it then finds
+         * commands as execvp would. */
+        const struct stat *self = stat("/proc/self/exe", &self_st) == 0 ? &self_st : NULL;
+        bool skipped = false;
 
         if (strchr(name, '/')) {
-                if (access(name, X_OK) < 0)
+                if (access(name, X_OK) < 0 || stat(name, &st) < 0)
                         return -errno;
+                if (is_self(self, &st))
+                        return -ELOOP;
                 char *p = strdup(name);
                 if (!p)
                         return -ENOMEM;
                 *ret_path = p;
                 return 0;
         }
-        const char *path = getenv("PATH");
+        if (!path)
+                path = getenv("PATH");
         if (!path || !*path)
                 path = "/usr/local/bin:/usr/bin:/bin";
         _cleanup_free_ char *copy = strdup(path);
         if (!copy)
                 return -ENOMEM;
-        char *save = NULL;
-        for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+        /* Split by hand: strtok would drop empty entries, which mean the
+         * current directory to execvp. */
+        for (char *dir = copy, *next; dir; dir = next) {
                 char cand[4096];
+                next = strchr(dir, ':');
+                if (next)
+                        *next++ = '\0';
                 if ((size_t)snprintf(cand, sizeof cand, "%s/%s", *dir ? dir : ".", name) >=
                     sizeof cand)
                         continue;
                 if (access(cand, X_OK) < 0 || stat(cand, &st) < 0 || !S_ISREG(st.st_mode))
                         continue;
-                if (have_self && st.st_dev == self.st_dev && st.st_ino == self.st_ino)
+                if (is_self(self, &st)) {
+                        skipped = true;
                         continue;
+                }
                 char *p = strdup(cand);
                 if (!p)
                         return -ENOMEM;
                 *ret_path = p;
                 return 0;
         }
-        return -ENOENT;
+        return skipped ? -ELOOP : -ENOENT;
 }

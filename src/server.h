@@ -35,7 +35,11 @@ struct server_proc {
  * failures in the guard itself (pipes, clone). */
 int server_spawn(const struct server_spec *spec, struct server_proc *ret);
 
-/* Resolve `name` on $PATH like execvp does; `skip_self` skips any
- * candidate that is the same file as /proc/self/exe (so a symlink named
- * gopls pointing at the guard finds the real gopls). */
-int server_find_command(const char *name, bool skip_self, char **ret_path);
+/* Resolve `name` on `path` (NULL: $PATH) like execvp does, skipping every
+ * candidate that is this program itself (same file as /proc/self/exe,
+ * through any symlink): a `gopls` symlink to the guard earlier on PATH must
+ * never make the guard run itself as its server.  A name with a '/' is
+ * taken as it is.  Returns 0 with a malloc'd path, -ELOOP when the only
+ * match (or the path named) is the guard itself, -ENOENT when nothing
+ * matches, or another negative errno. */
+int server_find_command(const char *name, const char *path, char **ret_path);

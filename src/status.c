@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,30 +15,176 @@
 #include "policy.h"
 #include "util.h"
 
-int status_dir(char **ret)
-{
-        const char *env = getenv("GOPLS_GUARD_RUNTIME_DIR");
-        const char *xdg = getenv("XDG_RUNTIME_DIR");
-        char *dir = NULL;
-        int n;
+const struct status_places status_places_default = {
+        .run_user = "/run/user",
+        .run = "/run",
+        .tmp = "/tmp",
+};
 
-        if (env && *env)
-                n = asprintf(&dir, "%s", env);
-        else if (xdg && *xdg)
-                n = asprintf(&dir, "%s/gopls-guard", xdg);
-        else if (geteuid() == 0)
-                n = asprintf(&dir, "/run/gopls-guard");
-        else
-                n = asprintf(&dir, "/tmp/gopls-guard-%u", (unsigned)geteuid());
-        if (n < 0)
-                return -ENOMEM;
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-                int e = errno;
-                free(dir);
-                return -e;
+/* Check an open directory: ours and private.  0, or -EPERM/-ENOTDIR with
+ * `why` naming `path` and the fix. */
+static int check_private(int fd, const char *path, uid_t uid, char why[STATUS_WHY_MAX])
+{
+        struct stat st;
+
+        if (fstat(fd, &st) < 0) {
+                int r = -errno;
+                snprintf(why, STATUS_WHY_MAX, "cannot check %s: %s", path, strerror(-r));
+                return r;
         }
-        *ret = dir;
+        if (!S_ISDIR(st.st_mode)) {
+                snprintf(why, STATUS_WHY_MAX, "%s is not a directory: remove it", path);
+                return -ENOTDIR;
+        }
+        if (st.st_uid != uid) {
+                snprintf(why, STATUS_WHY_MAX,
+                         "%s belongs to uid %u, not to uid %u: someone else created it, and a "
+                         "status file there could be read or replaced by them; have it removed "
+                         "(as root: rm -r %s) or set XDG_RUNTIME_DIR to a private directory",
+                         path, (unsigned)st.st_uid, (unsigned)uid, path);
+                return -EPERM;
+        }
+        if (st.st_mode & 077) {
+                snprintf(why, STATUS_WHY_MAX,
+                         "%s can be entered by other users (mode %04o): chmod 700 %s", path,
+                         (unsigned)(st.st_mode & 07777), path);
+                return -EPERM;
+        }
         return 0;
+}
+
+/* openat(O_DIRECTORY|O_NOFOLLOW), which fails with ENOTDIR for a symlink:
+ * -ELOOP then, so that callers can say what is in the way. */
+static int open_dir_nofollow(int dirfd, const char *name)
+{
+        struct stat st;
+        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0)
+                return fd;
+        int r = -errno;
+        if (r == -ENOTDIR && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode))
+                return -ELOOP;
+        return r;
+}
+
+/* Open PARENT/NAME as a private directory of `uid`, creating it 0700 when
+ * `create` (and only then setting its mode: umask may have taken bits). */
+static int open_private(const char *parent, const char *name, uid_t uid, bool create, int *ret_fd,
+                        char **ret_path, char why[STATUS_WHY_MAX])
+{
+        _cleanup_close_ int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ char *path = NULL;
+        bool made = false;
+        int r;
+
+        if (asprintf(&path, "%s/%s", parent, name) < 0)
+                return -ENOMEM;
+        if (pfd < 0) {
+                r = -errno;
+                snprintf(why, STATUS_WHY_MAX, "cannot open %s: %s", parent, strerror(-r));
+                return r;
+        }
+        if (create) {
+                if (mkdirat(pfd, name, 0700) == 0)
+                        made = true;
+                else if (errno != EEXIST) {
+                        r = -errno;
+                        snprintf(why, STATUS_WHY_MAX, "cannot create %s: %s", path, strerror(-r));
+                        return r;
+                }
+        }
+        int fd = open_dir_nofollow(pfd, name);
+        if (fd < 0) {
+                r = fd;
+                if (r == -ELOOP)
+                        snprintf(why, STATUS_WHY_MAX,
+                                 "%s is a symbolic link, not a directory: remove it (rm %s) and "
+                                 "gopls-guard creates the directory itself",
+                                 path, path);
+                else if (r == -ENOTDIR)
+                        snprintf(why, STATUS_WHY_MAX, "%s is not a directory: remove it", path);
+                else
+                        snprintf(why, STATUS_WHY_MAX, "cannot open %s: %s", path, strerror(-r));
+                return r;
+        }
+        if (made)
+                (void)fchmod(fd, 0700);
+        r = check_private(fd, path, uid, why);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        *ret_fd = fd;
+        *ret_path = path;
+        path = NULL;
+        return 0;
+}
+
+/* Whether DIR itself is a private directory of `uid` (XDG_RUNTIME_DIR,
+ * /run/user/UID): the base is taken only then. */
+static bool is_private_base(const char *dir, uid_t uid)
+{
+        char why[STATUS_WHY_MAX];
+        int fd = open_dir_nofollow(AT_FDCWD, dir);
+        if (fd < 0)
+                return false;
+        bool ok = check_private(fd, dir, uid, why) == 0;
+        close(fd);
+        return ok;
+}
+
+int status_dir_at(const struct status_places *pl, const char *override, uid_t uid, bool create,
+                  char **ret, char why[STATUS_WHY_MAX])
+{
+        _cleanup_free_ char *parent = NULL, *name = NULL;
+        _cleanup_free_ char *path = NULL;
+        int fd = -1, r;
+
+        why[0] = '\0';
+        if (override) {
+                /* Split the directory itself into parent and name. */
+                const char *slash = strrchr(override, '/');
+                if (!slash || slash[1] == '\0') {
+                        snprintf(why, STATUS_WHY_MAX, "%s: not a path to a directory", override);
+                        return -EINVAL;
+                }
+                parent = slash == override ? strdup("/") : strndup(override, (size_t)(slash - override));
+                name = strdup(slash + 1);
+        } else if (pl->xdg && *pl->xdg && is_private_base(pl->xdg, uid)) {
+                parent = strdup(pl->xdg);
+                name = strdup("gopls-guard");
+        } else {
+                char user[64];
+                snprintf(user, sizeof user, "%s/%u", pl->run_user, (unsigned)uid);
+                if (is_private_base(user, uid)) {
+                        parent = strdup(user);
+                        name = strdup("gopls-guard");
+                } else if (uid == 0) {
+                        parent = strdup(pl->run);
+                        name = strdup("gopls-guard");
+                } else {
+                        parent = strdup(pl->tmp);
+                        if (asprintf(&name, "gopls-guard-%u", (unsigned)uid) < 0)
+                                name = NULL;
+                }
+        }
+        if (!parent || !name)
+                return -ENOMEM;
+        r = open_private(parent, name, uid, create, &fd, &path, why);
+        if (r < 0)
+                return r;
+        close(fd);
+        *ret = path;
+        path = NULL;
+        return 0;
+}
+
+int status_dir(const char *override, char **ret, char why[STATUS_WHY_MAX])
+{
+        struct status_places pl = status_places_default;
+        pl.xdg = getenv("XDG_RUNTIME_DIR");
+        return status_dir_at(&pl, override, geteuid(), true, ret, why);
 }
 
 static json_t *limit_json(uint64_t v)
@@ -79,19 +226,64 @@ int status_format(const struct status *s, char **ret_json)
         return 0;
 }
 
+/* Write all of `data` to `fd`. */
+static int write_all(int fd, const char *data, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = write(fd, data, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                data += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
 int status_write(const char *path, const struct status *s)
 {
-        _cleanup_free_ char *json = NULL;
+        _cleanup_free_ char *json = NULL, *dir = NULL, *tmp = NULL;
+        char why[STATUS_WHY_MAX];
         int r = status_format(s, &json);
         if (r < 0)
                 return r;
-        size_t len = strlen(json);
-        _cleanup_free_ char *line = malloc(len + 2);
-        if (!line)
+        const char *slash = strrchr(path, '/');
+        if (!slash || slash == path)
+                return -EINVAL;
+        const char *base = slash + 1;
+        dir = strndup(path, (size_t)(slash - path));
+        if (!dir || asprintf(&tmp, "%s.tmp", base) < 0)
                 return -ENOMEM;
-        memcpy(line, json, len);
-        line[len] = '\n';
-        return write_file_atomic(path, line, len + 1);
+
+        /* The directory was checked when the guard chose it; checked again
+         * here because it is opened again by name. */
+        _cleanup_close_ int dfd = open_dir_nofollow(AT_FDCWD, dir);
+        if (dfd < 0)
+                return dfd;
+        r = check_private(dfd, dir, geteuid(), why);
+        if (r < 0)
+                return r;
+        /* O_EXCL|O_NOFOLLOW: never write through whatever sits at the
+         * temporary name; a leftover (a guard with this pid was killed
+         * mid-write) is removed once, a link itself and not its target. */
+        int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST && unlinkat(dfd, tmp, 0) == 0)
+                fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        size_t len = strlen(json);
+        r = write_all(fd, json, len);
+        if (r == 0)
+                r = write_all(fd, "\n", 1);
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r == 0 && renameat(dfd, tmp, dfd, base) < 0)
+                r = -errno;
+        if (r < 0)
+                (void)unlinkat(dfd, tmp, 0);
+        return r;
 }
 
 static void human_size(json_t *v, char *buf, size_t len)
@@ -103,73 +295,223 @@ static void human_size(json_t *v, char *buf, size_t len)
         (void)format_size_human((uint64_t)json_integer_value(v), buf, len);
 }
 
-int status_command(FILE *out, bool json, const char *workspace)
-{
-        _cleanup_free_ char *dir = NULL;
-        char real_ws[4096];
-        unsigned shown = 0;
-        int r = status_dir(&dir);
-        if (r < 0) {
-                fprintf(stderr, "gopls-guard: cannot open the status directory: %s\n",
-                        strerror(-r));
-                return 1;
-        }
-        if (workspace && !realpath(workspace, real_ws))
-                snprintf(real_ws, sizeof real_ws, "%s", workspace);
+/* A status file is one line of JSON; anything much larger is not one. */
+#define STATUS_FILE_MAX (64 * 1024)
 
-        DIR *d = opendir(dir);
-        if (!d)
-                return 1;
-        if (!json)
-                fprintf(out, "%-8s %-10s %-8s %-5s %-9s %-9s %-9s %s\n", "GUARD", "STATE", "SERVER",
-                        "GEN", "MEMORY", "PEAK", "MAX", "WORKSPACE");
-        if (json)
-                fputc('[', out);
+/* Read DFD/NAME as a status file: a regular file, opened without following
+ * a link or waiting on a FIFO.  NULL (with a note on stderr) for anything
+ * else. */
+static json_t *read_status_file(int dfd, const char *dir, const char *name)
+{
+        struct stat st;
+        int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno != ENOENT) /* a guard that just ended */
+                        fprintf(stderr, "gopls-guard: skipping %s/%s: %s\n", dir, name,
+                                errno == ELOOP ? "a symbolic link" : strerror(errno));
+                return NULL;
+        }
+        if (fstat(fd, &st) < 0) {
+                fprintf(stderr, "gopls-guard: skipping %s/%s: %s\n", dir, name, strerror(errno));
+                close(fd);
+                return NULL;
+        }
+        if (!S_ISREG(st.st_mode) || st.st_size > STATUS_FILE_MAX) {
+                fprintf(stderr, "gopls-guard: skipping %s/%s: not a status file (%s)\n", dir,
+                        name, S_ISREG(st.st_mode) ? "too large" : "not a regular file");
+                close(fd);
+                return NULL;
+        }
+        json_error_t e;
+        json_t *o = json_loadfd(fd, 0, &e);
+        close(fd);
+        if (!o || !json_is_object(o)) {
+                fprintf(stderr, "gopls-guard: skipping %s/%s: not a status file (%s)\n", dir,
+                        name, o ? "not a JSON object" : e.text);
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+struct listing {
+        FILE *out;
+        bool json;
+        const char *workspace; /* the resolved WORKSPACE, or NULL */
+        unsigned shown;
+};
+
+static void show(struct listing *l, json_t *o, pid_t pid, const char *ws)
+{
+        if (l->json) {
+                char *t = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                fprintf(l->out, "%s%s", l->shown ? "," : "", t ? t : "{}");
+                free(t);
+        } else {
+                json_t *m = json_object_get(o, "memory");
+                const char *state = json_string_value(json_object_get(o, "state"));
+                char cur[32], peak[32], max[32];
+                human_size(json_object_get(m, "current"), cur, sizeof cur);
+                human_size(json_object_get(m, "peak"), peak, sizeof peak);
+                human_size(json_object_get(m, "max"), max, sizeof max);
+                fprintf(l->out,
+                        "%-8d %-10s %-8" JSON_INTEGER_FORMAT " %-5" JSON_INTEGER_FORMAT
+                        " %-9s %-9s %-9s %s%s\n",
+                        (int)pid, state ? state : "?",
+                        json_integer_value(json_object_get(o, "server_pid")),
+                        json_integer_value(json_object_get(o, "generation")), cur, peak, max,
+                        ws ? ws : "-",
+                        json_is_true(json_object_get(o, "degraded")) ? " (degraded)" : "");
+        }
+        l->shown++;
+}
+
+/* List the live guards of one directory `dfd` (named `dir`).  `own`: this
+ * user's own directory, where files of guards that are gone are removed
+ * (a SIGKILLed guard cannot remove its own). */
+static void list_dir(struct listing *l, int dfd, const char *dir, bool own)
+{
+        int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+        if (!d) {
+                if (dup_fd >= 0)
+                        close(dup_fd);
+                fprintf(stderr, "gopls-guard: cannot list %s: %s\n", dir, strerror(errno));
+                return;
+        }
         struct dirent *de;
         while ((de = readdir(d))) {
                 size_t n = strlen(de->d_name);
                 if (n < 6 || strcmp(de->d_name + n - 5, ".json") != 0)
                         continue;
-                char path[4400];
-                snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-                json_t *o = json_load_file(path, 0, NULL);
+                json_t *o = read_status_file(dfd, dir, de->d_name);
                 if (!o)
                         continue;
                 pid_t pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
                 if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH)) {
-                        /* A guard that was SIGKILLed cannot remove its own file. */
-                        (void)unlink(path);
+                        if (own)
+                                (void)unlinkat(dfd, de->d_name, 0);
                         json_decref(o);
                         continue;
                 }
                 const char *ws = json_string_value(json_object_get(o, "workspace"));
-                if (workspace && (!ws || strcmp(ws, real_ws) != 0)) {
-                        json_decref(o);
-                        continue;
-                }
-                if (json) {
-                        char *t = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-                        fprintf(out, "%s%s", shown ? "," : "", t ? t : "{}");
-                        free(t);
-                } else {
-                        json_t *m = json_object_get(o, "memory");
-                        char cur[32], peak[32], max[32];
-                        human_size(json_object_get(m, "current"), cur, sizeof cur);
-                        human_size(json_object_get(m, "peak"), peak, sizeof peak);
-                        human_size(json_object_get(m, "max"), max, sizeof max);
-                        fprintf(out, "%-8d %-10s %-8" JSON_INTEGER_FORMAT " %-5" JSON_INTEGER_FORMAT
-                                     " %-9s %-9s %-9s %s%s\n",
-                                (int)pid, json_string_value(json_object_get(o, "state")),
-                                json_integer_value(json_object_get(o, "server_pid")),
-                                json_integer_value(json_object_get(o, "generation")), cur, peak,
-                                max, ws ? ws : "-",
-                                json_is_true(json_object_get(o, "degraded")) ? " (degraded)" : "");
-                }
-                shown++;
+                if (!l->workspace || (ws && strcmp(ws, l->workspace) == 0))
+                        show(l, o, pid, ws);
                 json_decref(o);
         }
         closedir(d);
+}
+
+/* Another user's directory, for root: PARENT/NAME must be a private
+ * directory of `uid` (the uid its path claims). */
+static void list_other(struct listing *l, const char *parent, const char *name, uid_t uid,
+                       dev_t own_dev, ino_t own_ino)
+{
+        _cleanup_free_ char *path = NULL;
+        char why[STATUS_WHY_MAX];
+        struct stat st;
+        int fd;
+
+        int r = open_private(parent, name, uid, false, &fd, &path, why);
+        if (r < 0) {
+                if (r != -ENOENT)
+                        fprintf(stderr, "gopls-guard: skipping a status directory: %s\n", why);
+                return;
+        }
+        if (fstat(fd, &st) == 0 && !(st.st_dev == own_dev && st.st_ino == own_ino))
+                list_dir(l, fd, path, false);
+        close(fd);
+}
+
+/* "1000" -> 1000; false for anything that is not a plain uid. */
+static bool parse_uid(const char *s, uid_t *ret)
+{
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (errno || end == s || *end || *s < '0' || *s > '9' || v > UINT32_MAX - 1)
+                return false;
+        *ret = (uid_t)v;
+        return true;
+}
+
+/* As root: every user's guards.  Each directory must belong to the uid
+ * its name claims, so that no user can pass their files off as another's. */
+static void list_all_users(struct listing *l, const struct status_places *pl, dev_t own_dev,
+                           ino_t own_ino)
+{
+        DIR *d = opendir(pl->run_user);
+        struct dirent *de;
+        uid_t uid;
+
+        if (d) {
+                while ((de = readdir(d))) {
+                        if (!parse_uid(de->d_name, &uid))
+                                continue;
+                        char base[PATH_MAX];
+                        snprintf(base, sizeof base, "%s/%s", pl->run_user, de->d_name);
+                        if (is_private_base(base, uid))
+                                list_other(l, base, "gopls-guard", uid, own_dev, own_ino);
+                }
+                closedir(d);
+        }
+        list_other(l, pl->run, "gopls-guard", 0, own_dev, own_ino);
+        d = opendir(pl->tmp);
+        if (d) {
+                while ((de = readdir(d))) {
+                        if (strncmp(de->d_name, "gopls-guard-", 12) != 0 ||
+                            !parse_uid(de->d_name + 12, &uid))
+                                continue;
+                        list_other(l, pl->tmp, de->d_name, uid, own_dev, own_ino);
+                }
+                closedir(d);
+        }
+}
+
+int status_command_at(const struct status_places *pl, const char *override, uid_t uid, FILE *out,
+                      bool json, const char *workspace)
+{
+        _cleanup_free_ char *dir = NULL;
+        char real_ws[PATH_MAX], why[STATUS_WHY_MAX];
+        struct listing l = {.out = out, .json = json};
+        dev_t own_dev = 0;
+        ino_t own_ino = 0;
+
+        if (workspace) {
+                if (!realpath(workspace, real_ws))
+                        snprintf(real_ws, sizeof real_ws, "%s", workspace);
+                l.workspace = real_ws;
+        }
+        if (!json)
+                fprintf(out, "%-8s %-10s %-8s %-5s %-9s %-9s %-9s %s\n", "GUARD", "STATE", "SERVER",
+                        "GEN", "MEMORY", "PEAK", "MAX", "WORKSPACE");
+        else
+                fputc('[', out);
+
+        int r = status_dir_at(pl, override, uid, false, &dir, why);
+        if (r >= 0) {
+                int fd = open_dir_nofollow(AT_FDCWD, dir);
+                struct stat st;
+                if (fd >= 0 && fstat(fd, &st) == 0) {
+                        own_dev = st.st_dev;
+                        own_ino = st.st_ino;
+                        list_dir(&l, fd, dir, true);
+                }
+                if (fd >= 0)
+                        close(fd);
+        } else if (r != -ENOENT) {
+                fprintf(stderr, "gopls-guard: not reading the status directory: %s\n", why);
+        }
+        if (uid == 0 && !override)
+                list_all_users(&l, pl, own_dev, own_ino);
         if (json)
                 fputs("]\n", out);
-        return workspace && shown == 0 ? 1 : 0;
+        return workspace && l.shown == 0 ? 1 : 0;
+}
+
+int status_command(const char *override, FILE *out, bool json, const char *workspace)
+{
+        struct status_places pl = status_places_default;
+        pl.xdg = getenv("XDG_RUNTIME_DIR");
+        return status_command_at(&pl, override, geteuid(), out, json, workspace);
 }

@@ -2,9 +2,20 @@
  *
  * Each running guard keeps RUNTIME_DIR/<guard pid>.json, one JSON object
  * on one line, rewritten atomically at every sample and state change and
- * removed when the guard ends.  RUNTIME_DIR is $GOPLS_GUARD_RUNTIME_DIR,
- * else $XDG_RUNTIME_DIR/gopls-guard, else /run/gopls-guard for root and
- * /tmp/gopls-guard-UID for others. */
+ * removed when the guard ends.  RUNTIME_DIR is struct guard_roots'
+ * runtime_dir (tests), else $XDG_RUNTIME_DIR/gopls-guard when
+ * XDG_RUNTIME_DIR is a directory of the user that no one else may enter,
+ * else /run/user/UID/gopls-guard when that base is likewise the user's,
+ * else /run/gopls-guard for root and /tmp/gopls-guard-UID for others.
+ *
+ * Another local user could pre-create /tmp/gopls-guard-UID, or plant links
+ * in it, to have the guard (or root, under su) write where they choose.  So
+ * the directory is used only when it is a real directory (not a link), owned
+ * by the user, and closed to group and others (mode & 077 == 0); it is
+ * created 0700.  Otherwise the guard goes on without a status file and says
+ * why.  Files are written 0600 through a temporary name opened with
+ * O_EXCL|O_NOFOLLOW in that directory, and read without following links or
+ * opening anything that is not a regular file. */
 #pragma once
 
 #include <stdbool.h>
@@ -31,15 +42,44 @@ struct status {
         const char *last_end; /* "oom", "signal", ... or NULL */
 };
 
-/* The directory, created (0755) if missing. Caller frees. */
-int status_dir(char **ret);
+#define STATUS_WHY_MAX 512
+
+/* Where the candidates live; tests point them at fixtures. */
+struct status_places {
+        const char *xdg;      /* $XDG_RUNTIME_DIR, may be NULL */
+        const char *run_user; /* "/run/user" */
+        const char *run;      /* "/run" (root's directory) */
+        const char *tmp;      /* "/tmp" */
+};
+extern const struct status_places status_places_default; /* xdg NULL */
+
+/* The status directory of `uid` (or `override` itself), checked as above
+ * and created 0700 when `create`.  Returns 0 with a malloc'd path, or a
+ * negative errno with `why` naming the directory and the fix (-ENOENT when
+ * it does not exist and !create; -EPERM for a wrong owner or mode; -ELOOP
+ * for a link). */
+int status_dir_at(const struct status_places *pl, const char *override, uid_t uid, bool create,
+                  char **ret, char why[STATUS_WHY_MAX]);
+/* The same for this process: $XDG_RUNTIME_DIR, the euid, created. */
+int status_dir(const char *override, char **ret, char why[STATUS_WHY_MAX]);
 
 /* One-line JSON for `s` (caller frees). */
 int status_format(const struct status *s, char **ret_json);
 
+/* Write DIR/NAME (a path from status_dir()) as 0600, atomically: DIR is
+ * checked again, NAME.tmp opened O_CREAT|O_EXCL|O_NOFOLLOW in it (a
+ * leftover there, link or not, is removed first), then renamed over NAME.
+ * Returns 0 or a negative errno. */
 int status_write(const char *path, const struct status *s);
 
 /* `gopls-guard status [--json] [WORKSPACE]`: list the live guards' files
- * (a file whose guard pid no longer runs is skipped and removed).  Returns
- * the exit code: 0, or 1 when a WORKSPACE was named and no guard serves it. */
-int status_command(FILE *out, bool json, const char *workspace);
+ * (a file whose guard pid no longer runs is skipped, and removed from the
+ * user's own directory).  Entries that are not regular files, links, and
+ * directories failing the checks are skipped with a note on stderr.  As
+ * root (and without `override`), every user's directories are listed too:
+ * /run/user/UID/gopls-guard, /run/gopls-guard, /tmp/gopls-guard-UID, each
+ * only if it belongs to the uid it names.  Returns the exit code: 0, or 1
+ * when a WORKSPACE was named and no guard serves it. */
+int status_command_at(const struct status_places *pl, const char *override, uid_t uid, FILE *out,
+                      bool json, const char *workspace);
+int status_command(const char *override, FILE *out, bool json, const char *workspace);

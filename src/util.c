@@ -74,36 +74,6 @@ int write_file_at(int dirfd, const char *path, const char *value)
         return (size_t)n == len ? 0 : -EIO;
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len)
-{
-        char tmp[4096];
-        int fd, r = 0;
-
-        if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-                return -ENAMETOOLONG;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return -errno;
-        while (len > 0) {
-                ssize_t n = write(fd, data, len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        break;
-                }
-                data += n;
-                len -= (size_t)n;
-        }
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0)
-                (void)unlink(tmp);
-        return r;
-}
-
 uint64_t now_usec(void)
 {
         struct timespec ts;

@@ -27,8 +27,5 @@ int read_file_at(int dirfd, const char *path, char **ret, size_t max);
  * files want it.  Does not create the file. */
 int write_file_at(int dirfd, const char *path, const char *value);
 
-/* Write a whole file atomically: PATH.tmp, then rename. */
-int write_file_atomic(const char *path, const char *data, size_t len);
-
 uint64_t now_usec(void); /* CLOCK_MONOTONIC */
 void sleep_usec(uint64_t usec);

@@ -6,7 +6,7 @@
 # Installs nothing system-wide.  Exits 77 (skip) with a reason when node,
 # gopls or go is missing, or when vscode-jsonrpc is not installed and
 # `npm ci` cannot install it.  --fresh-runtime-dir exports
-# GOPLS_GUARD_RUNTIME_DIR as a new empty directory, removed afterwards.
+# XDG_RUNTIME_DIR as a new empty 0700 directory, removed afterwards.
 # Everything else goes to lsp-client.mjs (see the top of that file).
 set -u
 
@@ -43,9 +43,9 @@ fi
 
 if [ "${1:-}" = "--fresh-runtime-dir" ]; then
     shift
-    GOPLS_GUARD_RUNTIME_DIR=$(mktemp -d "${TMPDIR:-/tmp}/gopls-guard-e2e-runtime.XXXXXX") || exit 1
-    export GOPLS_GUARD_RUNTIME_DIR
-    trap 'rm -rf "$GOPLS_GUARD_RUNTIME_DIR"' EXIT
+    XDG_RUNTIME_DIR=$(mktemp -d "${TMPDIR:-/tmp}/gopls-guard-e2e-runtime.XXXXXX") || exit 1
+    export XDG_RUNTIME_DIR
+    trap 'rm -rf "$XDG_RUNTIME_DIR"' EXIT
     trap 'exit 143' TERM
     trap 'exit 130' INT
 fi

@@ -5,7 +5,8 @@
 # which does not change what the editor sees.  Nothing here touches a
 # cgroup: GOPLS_GUARD_CGROUP_ROOT points at an empty directory.
 #
-#   lsp-guard.sh GOPLS_GUARD LSP_ECHO
+#   lsp-guard.sh GOPLS_GUARD_TEST LSP_ECHO   (gopls-guard-test: takes the roots
+#                                            from GOPLS_GUARD_*)
 set -u
 # run() is the last command of a pipeline; its status must survive it.
 shopt -s lastpipe
@@ -13,7 +14,8 @@ guard=$1
 echo_server=$2
 work=$(mktemp -d /tmp/lsp-guard-test-XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/no-cgroup" "$work/run" "$work/config"
+mkdir -p "$work/no-cgroup" "$work/config"
+mkdir -m 0700 "$work/run" # the status directory must be private
 export GOPLS_GUARD_CGROUP_ROOT=$work/no-cgroup GOPLS_GUARD_RUNTIME_DIR=$work/run
 export XDG_CONFIG_HOME=$work/config GOPLS_GUARD_SYSCONFDIR=$work/no-etc
 
@@ -78,7 +80,7 @@ check "the message after the bad bytes is answered" has "$work/garbage.out" '"id
 #    editor's pending initialize is answered with RequestFailed saying so.
 { frame "$INIT"; sleep 5; } | run giveup "[restart]
 on = crash
-backoff_initial = 10ms
+backoff_initial = 100ms
 max_restarts = 1" sh -c 'exit 3'
 check "crash loop: guard exits 4 (got $rc)" test "$rc" -eq 4
 check "pending initialize answered with RequestFailed" has "$work/giveup.out" '"code":-32803'
@@ -97,7 +99,7 @@ check "the log says it gave up" has "$work/giveup.err" "Giving up"
         frame "$EXIT"
 } | run restart "[restart]
 on = crash
-backoff_initial = 10ms" "$echo_server"
+backoff_initial = 100ms" "$echo_server"
 check "restart: guard exits 0 (got $rc)" test "$rc" -eq 0
 check "the user is told the server was restarted" has "$work/restart.out" '"method":"window/showMessage"'
 check "the request after the restart is answered" has "$work/restart.out" '"id":4,"result":[4]'
@@ -109,6 +111,15 @@ check "...exactly once" test "$(grep -o '"id":3,' "$work/restart.out" | wc -l)" 
 rc=$?
 check "unknown option: exit 2 (got $rc)" test "$rc" -eq 2
 check "unknown option: says which" has "$work/usage.err" "--no-such-option"
+"$guard" --policy >/dev/null 2>"$work/novalue.err"
+rc=$?
+check "option without its value: exit 2 (got $rc)" test "$rc" -eq 2
+check "option without its value: says which and what" has "$work/novalue.err" "option --policy needs a value (a policy file)"
+printf '[restart]\nbackoff_initial = 0\n' >"$work/hot.ini"
+"$guard" check-policy --policy "$work/hot.ini" >/dev/null 2>"$work/hot.err"
+rc=$?
+check "backoff_initial = 0: exit 2 (got $rc)" test "$rc" -eq 2
+check "backoff_initial = 0: names file:line and the floor" has "$work/hot.err" "$work/hot.ini:2: [restart] backoff_initial: \"0\" is out of range (100ms to 24h)"
 "$guard" frobnicate >/dev/null 2>"$work/cmd.err"
 rc=$?
 check "unknown command: exit 2 (got $rc)" test "$rc" -eq 2

@@ -1,6 +1,6 @@
 #!/bin/bash
-# process.sh — process hygiene and the degraded mode, with the real guard on
-# this machine.  Without a delegated cgroup v2 (none here: the guard is given
+# process.sh — process hygiene and the degraded mode, with the guard on this
+# machine (gopls-guard-test: the same code, with the GOPLS_GUARD_* roots).  Without a delegated cgroup v2 (none here: the guard is given
 # an empty directory as the cgroup mount) the guard runs degraded for real:
 # it polls /proc and kills at [memory] max.  Nothing here touches a cgroup.
 # Only processes this script starts are signalled, by pid.
@@ -151,6 +151,21 @@ check "the server is restarted once ($(starts "$work/hog.mark") starts)" test "$
 exec 6>&-
 finish 300
 check "hog: guard exits 0 after the editor goes (got $rc)" test "$rc" = 0
+exec 5<&-
+
+# 4. /proc cannot be read: said once, with the reason, and the server serves on.
+policy noproc "[restart]
+on = never"
+export GOPLS_GUARD_PROC=$work/no-proc
+start noproc --mark "$work/noproc.mark" --sleep
+unset GOPLS_GUARD_PROC
+poll 100 marked "$work/noproc.mark" start
+sleep 1.2 # two more polls (every 500ms) that fail the same way
+check "a failed /proc poll is reported with the path and reason" has "$work/noproc.err" "Cannot read the server's memory from $work/no-proc: No such file or directory"
+check "...once ($(grep -c "Cannot read the server's memory" "$work/noproc.err") times)" test "$(grep -c "Cannot read the server's memory" "$work/noproc.err")" -eq 1
+exec 6>&-
+finish 300
+check "noproc: guard exits 0 after the editor goes (got $rc)" test "$rc" = 0
 exec 5<&-
 
 echo "$passed passed, $failed failed"

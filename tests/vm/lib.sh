@@ -9,7 +9,7 @@
 G_CG=/sys/fs/cgroup
 GUARD_DIR=$G_CG/guard
 GUARD_BIN=/bin/gopls-guard
-RUNTIME_DIR=/tmp/run
+RUNTIME_DIR=/tmp/run # the guard's XDG_RUNTIME_DIR (0700): status files in gopls-guard/
 POLICY=/tmp/p.ini
 MARK=/tmp/mark
 GUARD_LOG=/tmp/logs/guard.log
@@ -116,11 +116,11 @@ guard_start() {
                 shift 2
         fi
         need_guard
-        mkdir -p "$RUNTIME_DIR"
+        mkdir -p -m 0700 "$RUNTIME_DIR"
         rm -f /tmp/guard.in
         mkfifo /tmp/guard.in || fail "mkfifo"
         exec 3<>/tmp/guard.in
-        GOPLS_GUARD_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" --cgroup "$_cg" --policy "$POLICY" \
+        XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" --cgroup "$_cg" --policy "$POLICY" \
                 -- /bin/leaker "$@" </tmp/guard.in >"$GUARD_OUT" 2>"$GUARD_LOG" 3>&- &
         GUARD_PID=$!
         say "guard pid $GUARD_PID: --cgroup $_cg -- /bin/leaker $*"
@@ -134,7 +134,7 @@ guard_wait() {
         guard_eof
         say "guard exited $GUARD_EXIT"
 }
-status_file() { echo "$RUNTIME_DIR/$GUARD_PID.json"; }
+status_file() { echo "$RUNTIME_DIR/gopls-guard/$GUARD_PID.json"; }
 # status_get KEY: from the status file, if it is there.
 status_get() { json_get "$(status_file)" "$1"; }
 

@@ -22,7 +22,7 @@ chown "$U_UID:$U_UID" "$POLICY"
 mkfifo /tmp/guard.in || fail "mkfifo"
 exec 3<>/tmp/guard.in
 # Enter DIR first (as root), then become the user's guard (no --cgroup).
-GOPLS_GUARD_RUNTIME_DIR=$RUNTIME_DIR XDG_RUNTIME_DIR=$RUNTIME_DIR sh -c 'echo $$ > "$1/cgroup.procs" && exec su -s /bin/sh u -c "exec \"\$0\" --policy \"\$1\" -- /bin/leaker --mark \"\$2\" --sleep" "$2" "$3" "$4"' \
+XDG_RUNTIME_DIR=$RUNTIME_DIR sh -c 'echo $$ > "$1/cgroup.procs" && exec su -s /bin/sh u -c "exec \"\$0\" --policy \"\$1\" -- /bin/leaker --mark \"\$2\" --sleep" "$2" "$3" "$4"' \
         sh "$GUARD_DIR" "$GUARD_BIN" "$POLICY" "$MARK" </tmp/guard.in >"$GUARD_OUT" 2>"$GUARD_LOG" 3>&- &
 GUARD_PID=$!
 poll 600 mark_has_starts 1 || fail "server did not start"

@@ -12,14 +12,14 @@
 #     (that leaves carry the mark is shown by leftover.sh and the unit tests).
 . /lib/vmtest/lib.sh
 cg_setup
-mkdir -p "$RUNTIME_DIR"
+mkdir -p -m 0700 "$RUNTIME_DIR"
 
 # 1. Writable but unmarked: not delegated.
 write_policy <<'INI'
 [cgroup]
 require = yes
 INI
-GOPLS_GUARD_RUNTIME_DIR=$RUNTIME_DIR sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" --policy "$3" -- /bin/leaker --sleep' \
+XDG_RUNTIME_DIR=$RUNTIME_DIR sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" --policy "$3" -- /bin/leaker --sleep' \
         sh "$GUARD_DIR" "$GUARD_BIN" "$POLICY" </dev/null >/dev/null 2>/tmp/logs/unmarked.log
 rc=$?
 [ "$rc" -eq 3 ] || fail "unmarked own cgroup, require = yes: exited $rc, expected 3"
@@ -35,7 +35,7 @@ on = never
 INI
 mkfifo /tmp/guard.in || fail "mkfifo"
 exec 3<>/tmp/guard.in
-GOPLS_GUARD_RUNTIME_DIR=$RUNTIME_DIR sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" --policy "$3" -- /bin/leaker --mark "$4" --sleep' \
+XDG_RUNTIME_DIR=$RUNTIME_DIR sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" --policy "$3" -- /bin/leaker --mark "$4" --sleep' \
         sh "$GUARD_DIR" "$GUARD_BIN" "$POLICY" "$MARK" </tmp/guard.in >"$GUARD_OUT" 2>"$GUARD_LOG" 3>&- &
 GUARD_PID=$!
 poll 600 mark_has_starts 1 || fail "require = no: the server did not start degraded: $(cat "$GUARD_LOG")"
@@ -56,7 +56,7 @@ write_policy <<'INI'
 [cgroup]
 require = yes
 INI
-GOPLS_GUARD_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" --cgroup "$GUARD_DIR" --policy "$POLICY" \
+XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" --cgroup "$GUARD_DIR" --policy "$POLICY" \
         -- /bin/leaker --sleep </dev/null >/dev/null 2>/tmp/logs/foreign.log
 rc=$?
 [ "$rc" -eq 3 ] || fail "foreign server/, require = yes: exited $rc, expected 3"

@@ -14,7 +14,7 @@ write_policy <<'INI'
 [cgroup]
 require = yes
 INI
-GOPLS_GUARD_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" --cgroup "$GUARD_DIR" --policy "$POLICY" \
+XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" --cgroup "$GUARD_DIR" --policy "$POLICY" \
         -- /bin/leaker --sleep </dev/null >/dev/null 2>/tmp/logs/required.log
 rc=$?
 [ "$rc" -eq 3 ] || fail "require = yes: exited $rc, expected 3"

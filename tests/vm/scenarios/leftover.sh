@@ -19,7 +19,7 @@ require = yes
 [log]
 target = stderr
 INI
-GOPLS_GUARD_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" --cgroup "$GUARD_DIR" --policy /tmp/p2.ini \
+XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" --cgroup "$GUARD_DIR" --policy /tmp/p2.ini \
         -- /bin/leaker --sleep </dev/null >/dev/null 2>/tmp/logs/second.log
 rc=$?
 [ "$rc" -eq 3 ] || fail "second guard on the same cgroup exited $rc, expected 3"

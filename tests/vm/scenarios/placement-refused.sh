@@ -16,7 +16,7 @@ MARK=$U_HOME/mark
 # $G_CG/elsewhere (it execs: call it in a subshell or in the background).
 user_guard() {
         chown "$U_UID:$U_UID" "$1"
-        GOPLS_GUARD_RUNTIME_DIR=$RUNTIME_DIR XDG_RUNTIME_DIR=$RUNTIME_DIR exec sh -c 'echo $$ > "$1/cgroup.procs" && exec su -s /bin/sh u -c "exec \"\$0\" --cgroup \"\$1\" --policy \"\$2\" -- /bin/leaker --mark \"\$3\" --sleep" "$2" "$3" "$4" "$5"' \
+        XDG_RUNTIME_DIR=$RUNTIME_DIR exec sh -c 'echo $$ > "$1/cgroup.procs" && exec su -s /bin/sh u -c "exec \"\$0\" --cgroup \"\$1\" --policy \"\$2\" -- /bin/leaker --mark \"\$3\" --sleep" "$2" "$3" "$4" "$5"' \
                 sh "$G_CG/elsewhere" "$GUARD_BIN" "$GUARD_DIR" "$1" "$MARK"
 }
 
@@ -45,7 +45,7 @@ poll 600 mark_has_starts 1 || fail "require = no: the server did not start degra
 grep -q "degraded mode" "$GUARD_LOG" || fail "no degraded-mode warning"
 grep -q "common ancestor" "$GUARD_LOG" || fail "the degraded warning does not give the reason"
 [ ! -e "$GUARD_DIR/server" ] || fail "require = no: server/ left behind"
-degraded_status() { [ "$(json_get "$RUNTIME_DIR/$GUARD_PID.json" degraded)" = true ]; }
+degraded_status() { [ "$(json_get "$RUNTIME_DIR/gopls-guard/$GUARD_PID.json" degraded)" = true ]; }
 poll 50 degraded_status || fail "status file does not say degraded: $(ls -laR "$RUNTIME_DIR" | tr "\n" " ")"
 guard_term
 guard_wait 300
