@@ -153,12 +153,15 @@ int cg_pid_cgroup(const char *proc_root, pid_t pid, char **ret_path)
         return -ENOMEDIUM;
 }
 
-int cg_is_delegated(const char *dir)
+int cg_is_delegated(const char *dir, uid_t uid, char why[CG_WHY_MAX])
 {
-        char v[8];
-        char procs[PATH_MAX], stc[PATH_MAX];
-
         static const char *const attrs[] = {"trusted.delegate", "user.delegate"};
+        static const char *const files[] = {"cgroup.procs", "cgroup.subtree_control"};
+        char v[8], path[PATH_MAX];
+        struct stat st;
+
+        /* The marks systemd puts on a cgroup it hands over (Delegate=yes):
+         * trusted.* from the system manager, user.* from a user manager. */
         for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
                 ssize_t n = getxattr(dir, attrs[i], v, sizeof v - 1);
                 if (n > 0) {
@@ -167,11 +170,27 @@ int cg_is_delegated(const char *dir)
                                 return 1;
                 }
         }
-        snprintf(procs, sizeof procs, "%s/cgroup.procs", dir);
-        snprintf(stc, sizeof stc, "%s/cgroup.subtree_control", dir);
-        if (access(procs, W_OK) == 0 && access(stc, W_OK) == 0)
-                return 1;
-        return 0;
+        /* Delegation by chown (cgroups(7), the kernel's cgroup-v2.rst
+         * "Delegation"): the delegatee owns cgroup.procs and
+         * cgroup.subtree_control.  Root owns every cgroup, so for root that
+         * proves nothing: only the marks count. */
+        for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+                snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+                if (stat(path, &st) < 0) {
+                        int e = errno;
+                        snprintf(why, CG_WHY_MAX, "cannot inspect %s: %s", path, strerror(e));
+                        return -e;
+                }
+                if (uid == 0 || st.st_uid != uid) {
+                        snprintf(why, CG_WHY_MAX,
+                                 "%s carries no delegation mark (no trusted.delegate or "
+                                 "user.delegate xattr) and %s is owned by uid %u%s",
+                                 dir, path, (unsigned)st.st_uid,
+                                 uid == 0 ? " (for root only the marks count)" : "");
+                        return 0;
+                }
+        }
+        return 1;
 }
 
 int cg_open(const char *dir, struct cg_tree *ret, char why[CG_WHY_MAX])
@@ -279,17 +298,86 @@ static int remove_leaf(int dirfd, const char *name, uint64_t timeout_usec)
         }
 }
 
+int cg_mark(int fd)
+{
+        char v[64];
+        int n = snprintf(v, sizeof v, "%s pid %d", CG_MARK_VALUE, (int)getpid());
+        return fsetxattr(fd, CG_MARK_XATTR, v, (size_t)n, 0) < 0 ? -errno : 0;
+}
+
+int cg_is_marked(int fd)
+{
+        char v[64];
+        ssize_t n = fgetxattr(fd, CG_MARK_XATTR, v, sizeof v - 1);
+        if (n < 0)
+                return errno == ENODATA || errno == EOPNOTSUPP ? 0 : -errno;
+        v[n] = '\0';
+        return strncmp(v, CG_MARK_VALUE " ", strlen(CG_MARK_VALUE) + 1) == 0;
+}
+
+/* A child NAME of DIR that exists already: ours (a dead guard's, marked)
+ * or someone else's, which is left alone. */
+static int check_existing(struct cg_tree *t, int fd, const char *name, char why[CG_WHY_MAX])
+{
+        int r = cg_is_marked(fd);
+        if (r > 0)
+                return 0;
+        if (r == 0)
+                snprintf(why, CG_WHY_MAX,
+                         "%s/%s exists and was not created by gopls-guard (it has no %s mark); "
+                         "it is left alone: remove it, or give the guard a cgroup of its own",
+                         t->path, name, CG_MARK_XATTR);
+        else
+                snprintf(why, CG_WHY_MAX, "cannot read the %s mark of %s/%s: %s", CG_MARK_XATTR,
+                         t->path, name, strerror(-r));
+        return r == 0 ? -EEXIST : r;
+}
+
+/* Create NAME under DIR and mark it as the guard's.  A kernel without
+ * user xattrs on cgroupfs (before 5.7) cannot carry the mark: the leaf is
+ * used all the same, and a later guard would find it unmarked and leave it
+ * alone if this one died without removing it. */
+static int make_marked(struct cg_tree *t, const char *name, int *ret_fd, char warn[CG_WHY_MAX],
+                       char why[CG_WHY_MAX])
+{
+        if (mkdirat(t->dir_fd, name, 0755) < 0) {
+                int e = errno;
+                snprintf(why, CG_WHY_MAX, "cannot create %s/%s: %s", t->path, name, strerror(e));
+                return -e;
+        }
+        int fd = openat(t->dir_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                int e = errno;
+                snprintf(why, CG_WHY_MAX, "cannot open %s/%s: %s", t->path, name, strerror(e));
+                (void)unlinkat(t->dir_fd, name, AT_REMOVEDIR);
+                return -e;
+        }
+        int r = cg_mark(fd);
+        if (r < 0 && !warn[0])
+                snprintf(warn, CG_WHY_MAX,
+                         "cannot mark %s/%s as gopls-guard's (%s): %s; should this guard die "
+                         "without removing it, the next one will leave it alone",
+                         t->path, name, CG_MARK_XATTR, strerror(-r));
+        *ret_fd = fd;
+        return 0;
+}
+
 static int cleanup_leftover(struct cg_tree *t, char why[CG_WHY_MAX])
 {
         int fd = openat(t->dir_fd, "server", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT ? 0 : -errno;
+        int r = check_existing(t, fd, "server", why);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
         /* A guard that died (SIGKILL, power cut of its session) left its
          * server behind; we hold the lock, so nobody else owns it. */
         if (leaf_populated(fd) > 0)
                 (void)kill_leaf(fd);
         close(fd);
-        int r = remove_leaf(t->dir_fd, "server", 5 * USEC_PER_SEC);
+        r = remove_leaf(t->dir_fd, "server", 5 * USEC_PER_SEC);
         if (r < 0)
                 snprintf(why, CG_WHY_MAX,
                          "cannot remove the leftover leaf %s/server of an earlier guard: %s",
@@ -315,11 +403,27 @@ int cg_setup(struct cg_tree *t, const struct policy *p, bool self_inside, char w
         int r;
 
         warn[0] = '\0';
+        /* Someone else's server/ is checked before the guard moves itself. */
+        r = cleanup_leftover(t, why);
+        if (r < 0)
+                return r;
+
         if (self_inside) {
-                if (mkdirat(t->dir_fd, "supervisor", 0755) < 0 && errno != EEXIST) {
+                int fd = openat(t->dir_fd, "supervisor", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd >= 0) {
+                        r = check_existing(t, fd, "supervisor", why);
+                        close(fd);
+                        if (r < 0)
+                                return r;
+                } else if (errno == ENOENT) {
+                        r = make_marked(t, "supervisor", &fd, warn, why);
+                        if (r < 0)
+                                return r;
+                        close(fd);
+                } else {
                         r = -errno;
-                        snprintf(why, CG_WHY_MAX, "cannot create %s/supervisor: %s", t->path,
-                                 strerror(errno));
+                        snprintf(why, CG_WHY_MAX, "cannot open %s/supervisor: %s", t->path,
+                                 strerror(-r));
                         return r;
                 }
                 t->made_supervisor = true;
@@ -328,10 +432,6 @@ int cg_setup(struct cg_tree *t, const struct policy *p, bool self_inside, char w
                 if (r < 0)
                         return r;
         }
-
-        r = cleanup_leftover(t, why);
-        if (r < 0)
-                return r;
 
         r = read_file_at(t->dir_fd, "cgroup.controllers", &controllers, 4096);
         if (r < 0) {
@@ -351,6 +451,23 @@ int cg_setup(struct cg_tree *t, const struct policy *p, bool self_inside, char w
                 return -ENOMEDIUM;
         }
 
+        /* cpu and pids only when the policy sets a limit of theirs: a kernel
+         * that refuses +cpu (a realtime thread in the subtree, a controller
+         * bound elsewhere) must not cost the memory limit that was asked for.
+         * cpu.stat's usage fields exist without the cpu controller. */
+        const bool want_cpu = p->cpu.weight || p->cpu.max_percent != POLICY_NO_LIMIT;
+        const bool want_pids = p->pids.max != POLICY_NO_LIMIT;
+        if (want_cpu && !t->has_cpu)
+                snprintf(warn, CG_WHY_MAX,
+                         "the cpu controller is not available in %s: [cpu] limits are not enforced",
+                         t->path);
+        if (want_pids && !t->has_pids)
+                snprintf(warn, CG_WHY_MAX,
+                         "the pids controller is not available in %s: [pids] max is not enforced",
+                         t->path);
+        t->has_cpu = t->has_cpu && want_cpu;
+        t->has_pids = t->has_pids && want_pids;
+
         static const char *const ctl[] = {"+memory", "+cpu", "+pids"};
         const bool have[] = {t->has_memory, t->has_cpu, t->has_pids};
         for (size_t i = 0; i < 3; i++) {
@@ -367,17 +484,9 @@ int cg_setup(struct cg_tree *t, const struct policy *p, bool self_inside, char w
                         return r;
         }
 
-        if (mkdirat(t->dir_fd, "server", 0755) < 0) {
-                r = -errno;
-                snprintf(why, CG_WHY_MAX, "cannot create %s/server: %s", t->path, strerror(errno));
+        r = make_marked(t, "server", &t->server_fd, warn, why);
+        if (r < 0)
                 return r;
-        }
-        t->server_fd = openat(t->dir_fd, "server", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (t->server_fd < 0) {
-                r = -errno;
-                snprintf(why, CG_WHY_MAX, "cannot open %s/server: %s", t->path, strerror(errno));
-                return r;
-        }
 
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%s/server", t->path);
@@ -418,20 +527,11 @@ int cg_setup(struct cg_tree *t, const struct policy *p, bool self_inside, char w
                         snprintf(buf, sizeof buf, "%" PRIu64 " 100000", p->cpu.max_percent * 1000);
                 if ((r = write_attr(t->server_fd, dir, "cpu.max", buf, why)) < 0)
                         return r;
-        } else if (p->cpu.weight || p->cpu.max_percent != POLICY_NO_LIMIT) {
-                snprintf(warn, CG_WHY_MAX,
-                         "the cpu controller is not available in %s: [cpu] limits are not enforced",
-                         t->path);
         }
-
         if (t->has_pids) {
                 format_limit(p->pids.max, buf, sizeof buf);
                 if ((r = write_attr(t->server_fd, dir, "pids.max", buf, why)) < 0)
                         return r;
-        } else if (p->pids.max != POLICY_NO_LIMIT) {
-                snprintf(warn, CG_WHY_MAX,
-                         "the pids controller is not available in %s: [pids] max is not enforced",
-                         t->path);
         }
         return 0;
 }
@@ -490,6 +590,29 @@ int cg_read_sample(const struct cg_tree *t, struct cg_sample *ret)
                 (void)read_u64_at(t->server_fd, "pids.current", &s.pids_current);
         *ret = s;
         return 0;
+}
+
+int cg_peak_open_reset(const struct cg_tree *t)
+{
+        int fd = openat(t->server_fd, "memory.peak", O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, "reset\n", 6) != 6) {
+                int e = errno ? errno : EIO;
+                close(fd);
+                return -e;
+        }
+        return fd;
+}
+
+int cg_peak_read(int peak_fd, uint64_t *ret)
+{
+        char buf[64];
+        ssize_t n = pread(peak_fd, buf, sizeof buf - 1, 0);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        return cg_parse_u64_or_max(buf, ret);
 }
 
 int cg_populated(const struct cg_tree *t)

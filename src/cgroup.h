@@ -38,7 +38,9 @@ struct cg_memory_events {
 };
 
 struct cg_sample {
-        uint64_t memory_current, memory_peak; /* bytes; peak is 0 if the kernel lacks memory.peak */
+        uint64_t memory_current;
+        uint64_t memory_peak; /* bytes, the leaf's lifetime peak (all generations);
+                                 0 if the kernel lacks memory.peak (before 5.19) */
         uint64_t cpu_usage_usec, cpu_user_usec, cpu_system_usec;
         uint64_t cpu_nr_periods, cpu_nr_throttled, cpu_throttled_usec;
         uint64_t pids_current;
@@ -49,7 +51,8 @@ struct cg_tree {
         int dir_fd;        /* DIR */
         int server_fd;     /* DIR/server, or -1 */
         bool made_supervisor;
-        bool has_memory, has_cpu, has_pids;
+        bool has_memory;
+        bool has_cpu, has_pids; /* enabled for server/: offered by DIR and limited by the policy */
 };
 
 /* Where the v2 hierarchy is mounted: `root` when not NULL (struct
@@ -62,21 +65,36 @@ int cg_find_mount(const char *root, char **ret_mount);
  * PROC/PID/cgroup's "0::" line, e.g. "/user.slice/foo.scope". */
 int cg_pid_cgroup(const char *proc_root, pid_t pid, char **ret_path);
 
-/* Whether DIR was handed to us: systemd marks delegated cgroups with the
- * xattr trusted.delegate=1 (system manager) or user.delegate=1 (user
- * manager); failing that, we must be able to write its cgroup.procs and
- * cgroup.subtree_control.  Returns 1, 0, or negative errno. */
-int cg_is_delegated(const char *dir);
+/* Whether DIR was handed to `uid` (geteuid()): systemd marks delegated
+ * cgroups with the xattr trusted.delegate=1 (system manager) or
+ * user.delegate=1 (user manager); without a mark, a subtree delegated by
+ * chown counts (cgroup.procs and cgroup.subtree_control owned by `uid`),
+ * except for root, who owns every cgroup.  Being able to write DIR proves
+ * nothing.  Returns 1, 0 (with `why` saying what is missing), or a negative
+ * errno (with `why`). */
+int cg_is_delegated(const char *dir, uid_t uid, char why[CG_WHY_MAX]);
+
+/* The guard marks the children it creates (server/, supervisor/) with this
+ * xattr (value "gopls-guard pid PID"; user xattrs on cgroupfs are 5.7+ and
+ * allowed to whoever may write the directory) and removes or reuses only
+ * marked ones: a server/ someone else made is never killed or removed.
+ * cg_mark(): 0 or negative errno.  cg_is_marked(): 1, 0 (no mark, or no
+ * user xattrs on this filesystem), or negative errno. */
+#define CG_MARK_XATTR "user.gopls-guard"
+#define CG_MARK_VALUE "gopls-guard"
+int cg_mark(int dir_fd);
+int cg_is_marked(int dir_fd);
 
 /* Open DIR as the subtree to work in and take its lock (flock on the
  * directory: a second guard on the same DIR gets -EBUSY instead of killing
  * the first one's server).  `why` explains a failure. */
 int cg_open(const char *dir, struct cg_tree *ret, char why[CG_WHY_MAX]);
 
-/* Lay out the subtree: move the guard to supervisor/ if `self_inside`,
- * kill and remove a server/ leaf left by a guard that died, enable the
- * memory, cpu and pids controllers that DIR offers, create server/ and
- * write the policy's limits to it.  Fails (filling `why`) if the memory
+/* Lay out the subtree: kill and remove a server/ leaf left by a guard that
+ * died (marked; an unmarked server/ or supervisor/ is refused with -EEXIST
+ * and left alone), move the guard to supervisor/ if `self_inside`, enable the
+ * memory controller (and cpu, pids only if the policy limits them and DIR
+ * offers them), create server/ and write the policy's limits to it.  Fails (filling `why`) if the memory
  * controller is missing or the kernel refuses a write; a missing
  * memory.swap.max (swap accounting off) is reported in `warn` and not an
  * error. */
@@ -91,6 +109,16 @@ int cg_server_dir_fd(const struct cg_tree *t);
 /* Read counters from server/. */
 int cg_read_memory_events(const struct cg_tree *t, struct cg_memory_events *ret);
 int cg_read_sample(const struct cg_tree *t, struct cg_sample *ret);
+/* A peak of this generation only.  6.12+ resets memory.peak per open file
+ * (a write of any non-empty string: the reads through that fd then give
+ * the peak since the write); cg_peak_open_reset() returns such an fd of
+ * server/memory.peak, or a negative errno where the kernel cannot (6.1:
+ * memory.peak takes no write, -EINVAL; before 5.19: -ENOENT), in which
+ * case callers keep the maximum of memory.current they sampled.
+ * cg_peak_read() reads through the fd. */
+int cg_peak_open_reset(const struct cg_tree *t);
+int cg_peak_read(int peak_fd, uint64_t *ret);
+
 /* server/cgroup.events "populated": 1, 0 or negative errno. */
 int cg_populated(const struct cg_tree *t);
 
@@ -100,6 +128,7 @@ int cg_populated(const struct cg_tree *t);
 int cg_kill_server(const struct cg_tree *t);
 
 /* Remove server/ and supervisor/ (moving the guard back to DIR first),
+ * only those this guard created or took over as its own,
  * after cg_kill_server(); retries rmdir while the kernel still reports
  * EBUSY for up to `timeout_usec`.  Closes the fds. */
 int cg_teardown(struct cg_tree *t, uint64_t timeout_usec, char why[CG_WHY_MAX]);

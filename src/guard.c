@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "exit-class.h"
 #include "log.h"
 #include "procfs.h"
 #include "relay.h"
@@ -46,15 +48,23 @@ struct guard {
 
         /* the editor's side */
         struct relay *relay;
-        bool stop_by_signal; /* the stop came from SIGTERM/SIGINT, not from the editor */
+        bool stop_by_signal; /* the stop came from a signal, not from the editor */
+        /* File status flags of stdin/stdout as the guard found them: the
+         * open file descriptions are shared with the editor or the terminal,
+         * and the relay's O_NONBLOCK must not outlive the guard there. */
+        int stdin_flags, stdout_flags;
         sd_event_source *term_timer;
 
         struct watch watch;
         bool watching;
-        sd_event_source *sample_timer, *sv_timer, *oom_check;
+        sd_event_source *sample_timer, *sv_timer, *oom_check, *reap_later;
+        bool poll_failed; /* degraded: reading /proc failed (said once) */
         pid_t oom_check_pid;
-        struct cg_memory_events ev_start; /* counters when this generation started */
-        uint64_t peak;
+        /* OOM attribution (exit-class.h): the baseline of this generation,
+         * and the counters that showed the kill the pending check is for. */
+        struct cg_memory_events oom_base, oom_seen;
+        uint64_t peak;     /* of this generation */
+        int peak_fd;       /* server/memory.peak reset at the spawn (6.12+), or -1 */
         uint64_t oom_kills;
         struct cg_sample last;
         usec_t last_exit_usec, last_spawn_usec, started_usec;
@@ -102,14 +112,31 @@ static void write_status(struct guard *g)
                 log_debug_errno(r, "Cannot write %s: %m", g->status_path);
 }
 
+/* Whether the server has ended (its exit may be waiting for dispatch). */
+static bool server_alive(struct guard *g)
+{
+        siginfo_t si = {0};
+        int fd = g->child_src ? sd_event_source_get_child_pidfd(g->child_src) : -1;
+        if (!g->running || fd < 0)
+                return false;
+        if (waitid((idtype_t)P_PIDFD, (id_t)fd, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+                return false;
+        return si.si_pid == 0;
+}
+
 static int on_child_oom_check(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct guard *g = userdata;
         (void)s;
         (void)usec;
+        if (!g->running || g->srv.pid != g->oom_check_pid)
+                return 0;
+        bool alive = server_alive(g);
         /* Still running a moment after the kill: the victim was one of its
-         * children (a go list), which gopls reports as a failed load. */
-        if (g->running && g->srv.pid == g->oom_check_pid)
+         * children (a go list), which gopls reports as a failed load.  That
+         * kill is spent: a later end of this server is judged without it. */
+        g->oom_base = ec_baseline_after_check(&g->oom_base, &g->oom_seen, alive);
+        if (alive)
                 log_warning("The kernel OOM-killed a process in the server's cgroup at "
                             "memory.max; %s itself (pid %d) is still running.",
                             g->o->argv[0], (int)g->srv.pid);
@@ -128,6 +155,7 @@ static void on_memory_change(void *userdata, const struct cg_memory_events *befo
                  * its exit is reaped; look again shortly. */
                 if (g->running) {
                         g->oom_check_pid = g->srv.pid;
+                        g->oom_seen = *now;
                         g->oom_check = sd_event_source_disable_unref(g->oom_check);
                         (void)sd_event_add_time_relative(g->event, &g->oom_check,
                                                          CLOCK_MONOTONIC, 200 * USEC_PER_MSEC,
@@ -161,10 +189,11 @@ static void check_memory_events(struct guard *g, const char *why)
                 log_debug_errno(r, "Cannot read the server's event files (%s): %m", why);
 }
 
-/* Sample the leaf's counters and keep the peak (memory.peak where the
- * kernel has it, the largest memory.current seen otherwise), then re-read
- * the event files: at every sample as the safety net for a lost inotify
- * event, and at an exit before it is classified. */
+/* Sample the leaf's counters and keep this generation's peak (memory.peak
+ * reset at the spawn where the kernel can, 6.12+; else the largest
+ * memory.current seen, since the leaf's own memory.peak spans every
+ * generation), then re-read the event files: at every sample as the safety
+ * net for a lost inotify event, and at an exit before it is classified. */
 static void read_cgroup(struct guard *g, const char *why)
 {
         struct cg_sample s;
@@ -173,7 +202,9 @@ static void read_cgroup(struct guard *g, const char *why)
                 log_debug_errno(r, "Cannot sample the server's cgroup (%s): %m", why);
         else {
                 g->last = s;
-                uint64_t peak = s.memory_peak ? s.memory_peak : s.memory_current;
+                uint64_t peak = s.memory_current;
+                if (g->peak_fd >= 0 && cg_peak_read(g->peak_fd, &peak) < 0)
+                        peak = s.memory_current;
                 if (peak > g->peak)
                         g->peak = peak;
         }
@@ -181,39 +212,90 @@ static void read_cgroup(struct guard *g, const char *why)
 }
 
 /* SIGKILL the server's process group (the server leads it, see server.c)
- * and the server itself, in case it left its group. */
-static void kill_server_tree(pid_t pid)
+ * and the server itself, in case it left its group; without a cgroup also
+ * every other descendant of the guard (a subreaper: what the server
+ * double-forked away is the guard's now). */
+static void kill_server_tree(struct guard *g, pid_t pid)
 {
-        (void)kill(-pid, SIGKILL);
-        (void)kill(pid, SIGKILL);
+        if (pid > 0) {
+                (void)kill(-pid, SIGKILL);
+                (void)kill(pid, SIGKILL);
+        }
+        if (!g->have_cgroup)
+                (void)proc_kill_descendants(g->o->proc_root, getpid(), 50);
+}
+
+/* Reap what was reparented to the guard (it is a child subreaper) and has
+ * ended.  The server itself is left to its pidfd source, which reaps it
+ * after classifying its end; while it is a zombie, others wait for the
+ * next pass (reap_later). */
+static void reap_orphans(struct guard *g)
+{
+        for (;;) {
+                siginfo_t si = {0};
+                if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+                        return;
+                if (g->child_src && si.si_pid == g->srv.pid)
+                        return;
+                (void)waitid(P_PID, (id_t)si.si_pid, &si, WEXITED | WNOHANG);
+        }
+}
+
+static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        (void)s;
+        (void)si;
+        reap_orphans(userdata);
+        return 0;
+}
+
+static int on_reap_later(sd_event_source *s, void *userdata)
+{
+        (void)s;
+        reap_orphans(userdata);
+        return 0;
+}
+
+/* Degraded mode: the resident memory of the whole tree against [memory] max. */
+static void poll_proc(struct guard *g)
+{
+        struct proc_tree t;
+        int r = proc_descendants(g->o->proc_root, getpid(), &t);
+        if (r < 0) {
+                if (!g->poll_failed)
+                        log_warning_errno(r, "Cannot read the server's memory from %s: %m; "
+                                             "[memory] max is not enforced while this lasts.",
+                                          g->o->proc_root);
+                g->poll_failed = true;
+                return;
+        }
+        if (g->poll_failed)
+                log_notice("Reading the server's memory from %s works again.", g->o->proc_root);
+        g->poll_failed = false;
+        uint64_t rss = t.rss;
+        g->last.memory_current = rss;
+        g->last.pids_current = t.n;
+        proc_tree_free(&t);
+        if (rss > g->peak)
+                g->peak = rss;
+        if (ec_over_limit(rss, g->p->memory.max, g->killed_at_limit)) {
+                char a[32], b[32];
+                format_size_human(rss, a, sizeof a);
+                format_size_human(g->p->memory.max, b, sizeof b);
+                log_warning("The server's processes use %s, over [memory] max = %s; "
+                            "killing them (degraded mode: no cgroup limit).",
+                            a, b);
+                g->killed_at_limit = true;
+                kill_server_tree(g, g->srv.pid);
+        }
 }
 
 static void sample(struct guard *g)
 {
-        if (g->have_cgroup) {
+        if (g->have_cgroup)
                 read_cgroup(g, "sample");
-        } else if (g->running) {
-                uint64_t rss;
-                unsigned count;
-                int r = proc_tree_rss(g->o->proc_root, g->srv.pid, &rss, &count);
-                if (r < 0)
-                        return;
-                g->last.memory_current = rss;
-                g->last.pids_current = count;
-                if (rss > g->peak)
-                        g->peak = rss;
-                if (g->p->memory.max != POLICY_NO_LIMIT && rss > g->p->memory.max &&
-                    !g->killed_at_limit) {
-                        char a[32], b[32];
-                        format_size_human(rss, a, sizeof a);
-                        format_size_human(g->p->memory.max, b, sizeof b);
-                        log_warning("The server's processes use %s, over [memory] max = %s; "
-                                    "killing them (degraded mode: no cgroup limit).",
-                                    a, b);
-                        g->killed_at_limit = true;
-                        kill_server_tree(g->srv.pid);
-                }
-        }
+        else if (g->running)
+                poll_proc(g);
         if (log_to_journal() || getenv("NOTIFY_SOCKET")) {
                 char cur[32], max[32];
                 format_size_human(g->last.memory_current, cur, sizeof cur);
@@ -242,6 +324,72 @@ static int on_sample(sd_event_source *s, uint64_t usec, void *userdata)
 
 static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdata);
 
+static void log_degraded(const char *why)
+{
+        log_warning("No usable cgroup: %s. Running in degraded mode: the server's "
+                    "memory is polled from /proc and it is stopped at [memory] max; "
+                    "memory.high, swap, cpu and pids limits are not enforced.",
+                    why);
+}
+
+static void tell_editor_degraded(struct guard *g)
+{
+        if (g->p->lsp.notify)
+                session_show_message(relay_session(g->relay), 2,
+                                     "gopls-guard found no usable cgroup and runs degraded: the "
+                                     "language server's memory is only polled, not limited by "
+                                     "the kernel. See the guard's log for why.");
+}
+
+/* Give the cgroup up: nothing of it stays behind (server/ and
+ * supervisor/ are removed), and the guard goes on degraded or exits. */
+static void drop_cgroup(struct guard *g)
+{
+        char why[CG_WHY_MAX];
+        if (g->watching)
+                watch_stop(&g->watch);
+        g->watching = false;
+        if (g->peak_fd >= 0)
+                close(g->peak_fd);
+        g->peak_fd = -1;
+        if (cg_teardown(&g->cg, 5 * USEC_PER_SEC, why) < 0)
+                log_warning("%s", why);
+        cg_close(&g->cg);
+        g->have_cgroup = false;
+}
+
+static int spawn(struct guard *g);
+
+/* The kernel refused to start the server in server/ (clone3 with
+ * CLONE_INTO_CGROUP: EACCES/EPERM, or ENOENT across a cgroup namespace).
+ * Limits and layout were fine, so this is the delegation rule for moving
+ * a process: its user must be able to write cgroup.procs of the common
+ * ancestor of the cgroup it is in and the target.  With require = yes the
+ * guard exits 3 (returns 1: stopping); otherwise it runs degraded. */
+static int placement_refused(struct guard *g, int err)
+{
+        char why[3 * CG_WHY_MAX];
+        _cleanup_free_ char *own = NULL;
+        (void)cg_pid_cgroup(g->o->proc_root, 0, &own);
+        snprintf(why, sizeof why,
+                 "the kernel refused to start %s in %s/server (%s): a process may enter a cgroup "
+                 "only if its user can write cgroup.procs of the common ancestor of its "
+                 "current cgroup (the guard's: %s) and the target; run the guard inside the "
+                 "delegated subtree (e.g. in a child of %s) or delegate the common ancestor",
+                 g->o->argv[0], g->cg.path, strerror(-err), own ? own : "unknown", g->cg.path);
+        drop_cgroup(g);
+        if (g->p->cgroup.require) {
+                log_error("No usable cgroup: %s. [cgroup] require = yes, so the server is not "
+                          "started.",
+                          why);
+                sd_event_exit(g->event, 3);
+                return 1;
+        }
+        log_degraded(why);
+        tell_editor_degraded(g);
+        return spawn(g);
+}
+
 static int spawn(struct guard *g)
 {
         struct server_spec spec = {
@@ -265,10 +413,19 @@ static int spawn(struct guard *g)
                  * so the new server starts with the whole budget. */
                 (void)cg_kill_server(&g->cg);
                 check_memory_events(g, "spawn");
-                g->ev_start = g->watch.last;
+                g->oom_base = g->watch.last;
+                if (g->peak_fd >= 0)
+                        close(g->peak_fd);
+                g->peak_fd = cg_peak_open_reset(&g->cg);
+                if (g->peak_fd < 0)
+                        log_debug_errno(g->peak_fd, "memory.peak cannot be reset (%m); the "
+                                                    "generation's peak is the largest sample.");
         }
 
+        g->peak = 0;
         r = server_spawn(&spec, &g->srv);
+        if (r < 0 && g->have_cgroup && (r == -EACCES || r == -EPERM || r == -ENOENT))
+                return placement_refused(g, r);
         if (r < 0)
                 return log_error_errno(r, "Cannot start %s: %m", g->o->argv[0]);
         g->last_spawn_usec = now_usec();
@@ -286,7 +443,7 @@ static int spawn(struct guard *g)
                 /* A server nobody watches or talks to must not live on. */
                 log_error_errno(r, "Cannot watch or relay to %s (pid %d), stopping it: %m",
                                 g->o->argv[0], (int)g->srv.pid);
-                kill_server_tree(g->srv.pid);
+                kill_server_tree(g, g->srv.pid);
                 (void)waitpid(g->srv.pid, NULL, 0);
                 g->child_src = sd_event_source_disable_unref(g->child_src);
                 if (g->srv.pidfd >= 0)
@@ -301,6 +458,10 @@ static int spawn(struct guard *g)
         g->running = true;
         g->killed_at_limit = false;
         sv_spawned(&g->sv, now_usec());
+        /* Nothing limits a server without a cgroup between two polls: the
+         * first one comes at once, not after a whole interval. */
+        if (!g->have_cgroup && g->sample_timer)
+                (void)sd_event_source_set_time_relative(g->sample_timer, 0);
 
         log_info("Started %s (pid %d, generation %u)%s%s.", g->o->argv[0], (int)g->srv.pid,
                  g->sv.generation, g->have_cgroup ? " in " : " without a cgroup",
@@ -348,40 +509,48 @@ static void tell_editor_restart(struct guard *g, const struct sv_exit *e, usec_t
 static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
 {
         struct guard *g = userdata;
-        struct sv_exit e = {0};
+        struct ec_end end = {.cgroup = g->have_cgroup, .killed_at_limit = g->killed_at_limit};
         usec_t now = now_usec();
         pid_t pid = g->srv.pid;
         (void)s;
 
         if (si->si_code == CLD_EXITED)
-                e.status = si->si_status;
+                end.status = si->si_status;
         else
-                e.signal = si->si_status;
+                end.signal = si->si_status;
         g->last_exit_usec = now;
 
         /* The kernel counts the OOM kill before it sends SIGKILL (mm/oom_kill.c),
          * so by the time the exit is reaped the counter shows it. */
         if (g->have_cgroup) {
                 read_cgroup(g, "exit");
-                e.oom = watch_oom_since(&g->ev_start, &g->watch.last);
+                end.base = g->oom_base;
+                end.now = g->watch.last;
                 /* Whatever the server started dies with it. */
                 (void)cg_kill_server(&g->cg);
         } else {
-                e.oom = g->killed_at_limit;
-                if (e.oom)
-                        g->oom_kills++;
                 /* The server is reaped: only its group, never its pid,
-                 * which may already belong to someone else. */
+                 * which may already belong to someone else; and whatever
+                 * it left behind, now the guard's descendants. */
                 (void)kill(-pid, SIGKILL);
+                kill_server_tree(g, 0);
         }
+        struct sv_exit e = ec_classify(&end);
+        if (e.oom && !g->have_cgroup)
+                g->oom_kills++;
         g->running = false;
         g->child_src = sd_event_source_disable_unref(g->child_src);
+        /* Orphans that ended while the server was a zombie: once it is
+         * reaped, right after this callback. */
+        if (g->reap_later)
+                (void)sd_event_source_set_enabled(g->reap_later, SD_EVENT_ONESHOT);
         relay_detach_server(g->relay);
 
-        /* After the editor's shutdown the server is meant to go: its end is
-         * the stop the editor asked for, whatever the status. */
+        /* After the editor's shutdown (or exit) the server is meant to go:
+         * its end is the stop the editor asked for, whatever the status. */
         struct lsp_session *session = relay_session(g->relay);
-        if (g->sv.state == SV_RUNNING && session_shutdown_requested(session))
+        if (g->sv.state == SV_RUNNING &&
+            ec_end_asked_for(session_shutdown_requested(session), session_exit_requested(session)))
                 (void)sv_stop(&g->sv, now);
 
         enum sv_state before = g->sv.state;
@@ -500,6 +669,7 @@ static void act(struct guard *g, struct sv_action a)
         case SV_ACT_NONE:
                 break;
         case SV_ACT_SPAWN: {
+                /* > 0: the guard is stopping (placement refused, require = yes). */
                 int r = spawn(g);
                 if (r < 0) {
                         /* Reported like an exec failure: the supervisor
@@ -546,16 +716,16 @@ static void act(struct guard *g, struct sv_action a)
                 if (g->have_cgroup)
                         (void)cg_kill_server(&g->cg);
                 if (g->running)
-                        kill_server_tree(g->srv.pid);
+                        kill_server_tree(g, g->srv.pid);
                 break;
         }
         case SV_ACT_EXIT: {
                 struct lsp_session *session = relay_session(g->relay);
                 /* After the editor's exit the spec sets the status: 0 if
                  * shutdown came first, 1 if not. */
-                int code = a.exit_code;
-                if (!a.gave_up && session_exit_requested(session))
-                        code = session_exit_code(session);
+                int code = ec_guard_exit_code(a.exit_code, a.gave_up,
+                                              session_exit_requested(session),
+                                              session_exit_code(session));
                 /* Whatever led here, each editor request still waiting gets
                  * its one answer before the guard goes (a no-op when the
                  * give-up above answered them already). */
@@ -619,12 +789,16 @@ static int find_cgroup(struct guard *g, char why[CG_WHY_MAX])
                                  "(the memory controller is on cgroup v1 or absent)");
                         return 0;
                 }
-                if (!own || strcmp(own, "/") == 0 || cg_is_delegated(own_dir) <= 0) {
+                char missing[CG_WHY_MAX];
+                snprintf(missing, sizeof missing, "%s",
+                         own ? "it is the root cgroup" : "its cgroup is unknown");
+                if (!own || strcmp(own, "/") == 0 ||
+                    cg_is_delegated(own_dir, geteuid(), missing) <= 0) {
                         snprintf(why, CG_WHY_MAX,
-                                 "the guard's own cgroup %s is not delegated to it; run it with "
-                                 "--cgroup DIR, from a unit with Delegate=yes, or under "
+                                 "the guard's own cgroup %s is not delegated to it (%s); run it "
+                                 "with --cgroup DIR, from a unit with Delegate=yes, or under "
                                  "systemd-run --user --scope -p Delegate=yes",
-                                 own_dir[0] ? own_dir : "(unknown)");
+                                 own_dir[0] ? own_dir : "(unknown)", missing);
                         return 0;
                 }
                 snprintf(dir, sizeof dir, "%s", own_dir);
@@ -697,7 +871,7 @@ static void on_replay_timed_out(void *userdata)
                     g->o->argv[0], (int)g->srv.pid, d);
         if (g->have_cgroup)
                 (void)cg_kill_server(&g->cg);
-        kill_server_tree(g->srv.pid);
+        kill_server_tree(g, g->srv.pid);
 }
 
 static void teardown(struct guard *g)
@@ -708,7 +882,7 @@ static void teardown(struct guard *g)
                 /* Only on internal failures: a normal end has no server left. */
                 if (g->have_cgroup)
                         (void)cg_kill_server(&g->cg);
-                kill_server_tree(g->srv.pid);
+                kill_server_tree(g, g->srv.pid);
                 (void)waitpid(g->srv.pid, NULL, 0);
                 g->running = false;
         }
@@ -723,6 +897,8 @@ static void teardown(struct guard *g)
         if (g->watching)
                 watch_stop(&g->watch);
         g->watching = false;
+        if (g->peak_fd >= 0)
+                close(g->peak_fd);
         if (g->have_cgroup) {
                 if (cg_teardown(&g->cg, 5 * USEC_PER_SEC, why) < 0)
                         log_warning("%s", why);
@@ -732,10 +908,15 @@ static void teardown(struct guard *g)
         g->sv_timer = sd_event_source_disable_unref(g->sv_timer);
         g->term_timer = sd_event_source_disable_unref(g->term_timer);
         g->oom_check = sd_event_source_disable_unref(g->oom_check);
+        g->reap_later = sd_event_source_disable_unref(g->reap_later);
         if (g->status_path) {
                 (void)unlink(g->status_path);
                 free(g->status_path);
         }
+        if (g->stdin_flags >= 0)
+                (void)fcntl(STDIN_FILENO, F_SETFL, g->stdin_flags);
+        if (g->stdout_flags >= 0)
+                (void)fcntl(STDOUT_FILENO, F_SETFL, g->stdout_flags);
         for (char **e = g->env; e && *e; e++)
                 free(*e);
         free(g->env);
@@ -745,11 +926,13 @@ static void teardown(struct guard *g)
 int guard_run(const struct guard_options *o)
 {
         struct guard g = {.o = o, .p = o->policy, .srv = {.pidfd = -1, .stdin_fd = -1, .stdout_fd = -1},
-                          .cg = {.dir_fd = -1, .server_fd = -1}};
+                          .cg = {.dir_fd = -1, .server_fd = -1}, .peak_fd = -1};
         char why[CG_WHY_MAX] = "";
         sigset_t mask;
         int r, code = 1;
 
+        g.stdin_flags = fcntl(STDIN_FILENO, F_GETFL);
+        g.stdout_flags = fcntl(STDOUT_FILENO, F_GETFL);
         srand48((long)(now_usec() ^ (uint64_t)getpid()));
         sv_init(&g.sv, g.p);
         g.started_usec = now_usec();
@@ -763,10 +946,7 @@ int guard_run(const struct guard_options *o)
                           why);
                 return 3;
         } else {
-                log_warning("No usable cgroup: %s. Running in degraded mode: the server's "
-                            "memory is polled from /proc and it is stopped at [memory] max; "
-                            "memory.high, swap, cpu and pids limits are not enforced.",
-                            why);
+                log_degraded(why);
         }
 
         if (build_env(&g) < 0) {
@@ -776,6 +956,8 @@ int guard_run(const struct guard_options *o)
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);  /* the terminal or the editor's pty went away */
+        sigaddset(&mask, SIGQUIT);
         sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
@@ -785,8 +967,19 @@ int guard_run(const struct guard_options *o)
                 log_error_errno(r, "Cannot create the event loop: %m");
                 goto out;
         }
+        /* A child subreaper: what the server double-forks away stays in the
+         * guard's tree (counted, killed and reaped with the server) instead of
+         * going to init, where degraded mode would lose sight of it. */
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+                log_warning_errno(errno, "Cannot become a child subreaper: %m; processes the "
+                                         "server double-forks are not watched in degraded mode.");
         if ((r = sd_event_add_signal(g.event, NULL, SIGTERM, on_signal, &g)) < 0 ||
-            (r = sd_event_add_signal(g.event, NULL, SIGINT, on_signal, &g)) < 0) {
+            (r = sd_event_add_signal(g.event, NULL, SIGINT, on_signal, &g)) < 0 ||
+            (r = sd_event_add_signal(g.event, NULL, SIGHUP, on_signal, &g)) < 0 ||
+            (r = sd_event_add_signal(g.event, NULL, SIGQUIT, on_signal, &g)) < 0 ||
+            (r = sd_event_add_signal(g.event, NULL, SIGCHLD, on_sigchld, &g)) < 0 ||
+            (r = sd_event_add_defer(g.event, &g.reap_later, on_reap_later, &g)) < 0 ||
+            (r = sd_event_source_set_enabled(g.reap_later, SD_EVENT_OFF)) < 0) {
                 log_error_errno(r, "Cannot watch signals: %m");
                 goto out;
         }
@@ -803,7 +996,10 @@ int guard_run(const struct guard_options *o)
                 g.watching = true;
         }
         r = sd_event_add_time_relative(g.event, &g.sample_timer, CLOCK_MONOTONIC,
-                                       g.p->cpu.sample_interval, 0, on_sample, &g);
+                                       g.have_cgroup || g.p->cpu.sample_interval < DEGRADED_POLL_USEC
+                                               ? g.p->cpu.sample_interval
+                                               : DEGRADED_POLL_USEC,
+                                       0, on_sample, &g);
         if (r >= 0)
                 r = sd_event_source_set_enabled(g.sample_timer, SD_EVENT_ON);
         if (r < 0) {
@@ -828,11 +1024,8 @@ int guard_run(const struct guard_options *o)
                 log_error_errno(r, "Cannot set up the editor's stdio: %m");
                 goto out;
         }
-        if (!g.have_cgroup && g.p->lsp.notify)
-                session_show_message(relay_session(g.relay), 2,
-                                     "gopls-guard found no usable cgroup and runs degraded: the "
-                                     "language server's memory is only polled, not limited by "
-                                     "the kernel. See the guard's log for why.");
+        if (!g.have_cgroup)
+                tell_editor_degraded(&g);
 
         act(&g, sv_start(&g.sv, now_usec()));
         if (relay_editor_closed(g.relay) && g.sv.state == SV_RUNNING)

@@ -5,9 +5,9 @@
  *   editor stdin  ─▶ relay ─▶ server stdin     (pipes, new per generation)
  *   editor stdout ◀─ relay ◀─ server stdout
  *   server/memory.events, server/cgroup.events ─▶ inotify ─▶ counters diffed
- *   pidfd of the server ─▶ exit classified (OOM if oom_kill grew) ─▶ supervisor
+ *   pidfd of the server ─▶ exit classified (exit-class.h) ─▶ supervisor
  *   timer (sample_interval) ─▶ cpu.stat, memory.current/peak ─▶ status file
- *   SIGTERM/SIGINT, editor EOF ─▶ supervisor stop
+ *   SIGTERM/SIGINT/SIGHUP/SIGQUIT, editor EOF ─▶ supervisor stop
  */
 #pragma once
 

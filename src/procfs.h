@@ -1,6 +1,12 @@
 /* procfs.h — the server's process tree as /proc shows it, for the degraded
  * mode (no usable cgroup): its resident memory is polled and compared with
- * [memory] max, since no kernel limit protects the machine then.
+ * [memory] max, since no kernel limit protects the machine then, and the
+ * tree is killed through it.
+ *
+ * The guard is a child subreaper (PR_SET_CHILD_SUBREAPER), so a process the
+ * server double-forks away (a daemonizing `go list`, anything that calls
+ * setsid) is reparented to the guard, not to init: "the server's tree" is
+ * then every descendant of the guard, which these functions walk.
  *
  * `proc_root` is "/proc" outside tests. */
 #pragma once
@@ -9,10 +15,42 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct proc_stat {
+        pid_t pid, ppid;
+        char state;             /* 'R', 'S', 'Z', ... */
+        unsigned long long starttime; /* clock ticks after boot: with the pid, one process */
+};
+
+struct proc_entry {
+        pid_t pid;
+        unsigned long long starttime;
+};
+
+struct proc_tree {
+        struct proc_entry *procs; /* live descendants (zombies left out), malloc'd */
+        size_t n;
+        uint64_t rss; /* their resident bytes */
+};
+
 /* Resident bytes and process count of `root` and all its descendants.
  * -ESRCH if `root` is gone. */
 int proc_tree_rss(const char *proc_root, pid_t root, uint64_t *ret_bytes, unsigned *ret_count);
 
-/* Parse the pid and ppid out of a /proc/PID/stat line; the command name
- * may contain spaces and parentheses, so the last ')' ends it. */
+/* Every live descendant of `root` (not `root` itself) with its resident
+ * memory.  0 or a negative errno (PROC cannot be listed); an empty tree is
+ * not an error.  Free with proc_tree_free(). */
+int proc_descendants(const char *proc_root, pid_t root, struct proc_tree *ret);
+void proc_tree_free(struct proc_tree *t);
+
+/* SIGKILL every live descendant of `root`, in rounds until none is left
+ * (a process forking meanwhile is caught by the next round), at most
+ * `rounds` rounds 10 ms apart.  Each one is signalled through a pidfd
+ * after checking its start time again, so a pid reused in between is never
+ * hit.  Returns how many were signalled, or a negative errno. */
+int proc_kill_descendants(const char *proc_root, pid_t root, unsigned rounds);
+
+/* Parse a /proc/PID/stat line; the command name may contain spaces and
+ * parentheses, so the last ')' ends it.  -EINVAL if malformed. */
+int proc_parse_stat(const char *line, struct proc_stat *ret);
+/* The same, pid and ppid only. */
 int proc_parse_stat_ppid(const char *line, pid_t *ret_pid, pid_t *ret_ppid);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -71,6 +72,18 @@ __attribute__((noreturn)) static void child_run(const struct server_spec *spec, 
 
         if (dup2(in_r, STDIN_FILENO) < 0 || dup2(out_w, STDOUT_FILENO) < 0)
                 child_fail("cannot set up stdio for", spec->argv[0]);
+        /* Nothing of the guard's beyond stdio: not the editor's pipe ends it
+         * was started with (a server holding them would keep the editor's
+         * end open after the guard is gone), not an fd a library opened
+         * without O_CLOEXEC.  close_range is 5.9+; before, close one by one. */
+        if (close_range(3, ~0U, 0) < 0) {
+                struct rlimit rl;
+                unsigned long max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+                                            ? (unsigned long)rl.rlim_cur
+                                            : 65536;
+                for (unsigned long fd = 3; fd < max && fd < (1UL << 20); fd++)
+                        (void)close((int)fd);
+        }
         for (char *const *e = spec->env; e && *e; e++)
                 (void)putenv(*e);
         execvp(spec->argv[0], spec->argv);

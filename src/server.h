@@ -27,7 +27,7 @@ struct server_proc {
  * child writes itself into cgroup.procs before exec), so everything it
  * starts is in the leaf too.  The child also asks for SIGKILL when the
  * guard dies, and gets its own process group, so the degraded mode can
- * signal the whole tree.
+ * signal the whole tree.  It inherits no descriptor beyond 0-2.
  *
  * Failure to exec (no such command) is not reported here: the child exits
  * with 127 after writing "cannot run COMMAND: REASON" to stderr, which the

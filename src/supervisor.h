@@ -43,8 +43,7 @@ enum sv_end_kind {
 struct sv_exit {
         int status;     /* exit status, when signal == 0 */
         int signal;     /* terminating signal, or 0 */
-        bool oom;       /* memory.events oom_kill grew while this server ran
-                           (or the degraded-mode poller killed it at the limit) */
+        bool oom;       /* an OOM kill of the server itself (exit-class.h decides) */
 };
 
 enum sv_action_kind {

@@ -3,14 +3,23 @@
  * It does, in this order, whatever its options ask for:
  *   --mark FILE       append "start PID MONOTONIC_USEC" to FILE (fsync'd), so a
  *                     test can count starts and time them against CLOCK_MONOTONIC
- *   --exit N          exit with status N at once (after --mark)
+ *   --list-fds        report "fds N N N" (the open descriptors, from /proc/self/fd)
+ *   --child-leak MIB  fork a child that leaks MIB MiB (as --leak, paced by
+ *                     --rate) and exits 0, wait for it, report "child PID signal S" or
+ *                     "child PID status N", then go on (a server whose go list
+ *                     is OOM-killed, e.g. --child-leak 200 --exit 0)
+ *   --orphan MIB      fork a child that forks a grandchild and exits at once;
+ *                     the grandchild leaves our process group (setsid), reports
+ *                     "orphan PID", leaks MIB MiB (paced by --rate) and sleeps
+ *                     (a double-forked go list that a plain parent loses track of)
+ *   --exit N          exit with status N (after the steps above)
  *   --fork N          try to fork N children that pause and die with us
  *                     (PR_SET_PDEATHSIG); report "forked K errno E" to the mark
  *                     file, or to stdout without --mark
  *   --leak MIB        allocate MIB MiB in 1 MiB chunks, touching every page so
  *                     the memory is really charged (test_memcontrol.c habit)
  *   --rate MIB_PER_S  pace --leak (default: as fast as possible)
- *   --first-only      do --exit/--fork/--leak only if the mark file had no
+ *   --first-only      do --exit/--fork/--leak/--child-leak/--orphan only if the mark file had no
  *                     "start" line before ours (a server that fails once, then
  *                     runs: the replacement just sleeps)
  * and then one of:
@@ -20,6 +29,7 @@
  *
  * Exit statuses: the --exit value, 0 after --echo, 2 for a usage error, 1 when
  * a step fails (the message goes to stderr).  It never ends another process. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,6 +41,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +52,9 @@ struct options {
         long exit_status; /* -1: not asked */
         long fork_count;  /* -1: not asked */
         long leak_mib;    /* -1: not asked */
+        long child_leak_mib; /* -1: not asked */
+        long orphan_mib;  /* -1: not asked */
+        bool list_fds;
         double rate;      /* MiB per second, 0: unpaced */
         bool first_only;
         enum { END_DEFAULT, END_ECHO, END_SPIN, END_SLEEP } end;
@@ -53,7 +67,8 @@ static uint64_t monotonic_usec(void) {
 }
 
 static void usage(void) {
-        fputs("usage: leaker [--mark FILE [--first-only]] [--exit N] [--fork N] [--leak MIB [--rate MIB_PER_S]]\n"
+        fputs("usage: leaker [--mark FILE [--first-only]] [--list-fds] [--child-leak MIB] [--orphan MIB]\n"
+              "              [--exit N] [--fork N] [--leak MIB [--rate MIB_PER_S]]\n"
               "              [--echo | --spin | --sleep]\n",
               stderr);
         exit(2);
@@ -71,7 +86,8 @@ static long parse_long(const char *opt, const char *s, long min, long max) {
 }
 
 static void parse(int argc, char **argv, struct options *o) {
-        *o = (struct options){.exit_status = -1, .fork_count = -1, .leak_mib = -1};
+        *o = (struct options){.exit_status = -1, .fork_count = -1, .leak_mib = -1,
+                              .child_leak_mib = -1, .orphan_mib = -1};
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i];
                 bool has_arg = i + 1 < argc;
@@ -83,6 +99,12 @@ static void parse(int argc, char **argv, struct options *o) {
                         o->fork_count = parse_long(a, argv[++i], 0, 100000);
                 else if (strcmp(a, "--leak") == 0 && has_arg)
                         o->leak_mib = parse_long(a, argv[++i], 0, 1L << 20);
+                else if (strcmp(a, "--child-leak") == 0 && has_arg)
+                        o->child_leak_mib = parse_long(a, argv[++i], 0, 1L << 20);
+                else if (strcmp(a, "--orphan") == 0 && has_arg)
+                        o->orphan_mib = parse_long(a, argv[++i], 0, 1L << 20);
+                else if (strcmp(a, "--list-fds") == 0)
+                        o->list_fds = true;
                 else if (strcmp(a, "--rate") == 0 && has_arg) {
                         char *end;
                         o->rate = strtod(argv[++i], &end);
@@ -203,6 +225,76 @@ static void do_leak(const struct options *o) {
         }
 }
 
+static void do_list_fds(const struct options *o) {
+        char line[1024] = "fds";
+        DIR *d = opendir("/proc/self/fd");
+        if (!d) {
+                fprintf(stderr, "leaker: /proc/self/fd: %s\n", strerror(errno));
+                exit(1);
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.' || atoi(de->d_name) == dirfd(d))
+                        continue;
+                size_t len = strlen(line);
+                snprintf(line + len, sizeof line - len, " %s", de->d_name);
+        }
+        closedir(d);
+        strncat(line, "\n", sizeof line - strlen(line) - 1);
+        report(o, line);
+}
+
+static void do_child_leak(const struct options *o) {
+        pid_t pid = fork();
+        if (pid < 0) {
+                fprintf(stderr, "leaker: fork: %s\n", strerror(errno));
+                exit(1);
+        }
+        if (pid == 0) {
+                struct options c = *o;
+                c.leak_mib = o->child_leak_mib;
+                do_leak(&c);
+                _exit(0); /* not killed: the test sees "status 0" */
+        }
+        int st;
+        while (waitpid(pid, &st, 0) < 0)
+                if (errno != EINTR) {
+                        fprintf(stderr, "leaker: waitpid: %s\n", strerror(errno));
+                        exit(1);
+                }
+        char line[96];
+        if (WIFSIGNALED(st))
+                snprintf(line, sizeof line, "child %ld signal %d\n", (long)pid, WTERMSIG(st));
+        else
+                snprintf(line, sizeof line, "child %ld status %d\n", (long)pid, WEXITSTATUS(st));
+        report(o, line);
+}
+
+static void do_orphan(const struct options *o) {
+        pid_t pid = fork();
+        if (pid < 0) {
+                fprintf(stderr, "leaker: fork: %s\n", strerror(errno));
+                exit(1);
+        }
+        if (pid == 0) {
+                pid_t g = fork();
+                if (g < 0)
+                        _exit(1);
+                if (g > 0)
+                        _exit(0);
+                (void)setsid();
+                char line[64];
+                snprintf(line, sizeof line, "orphan %ld\n", (long)getpid());
+                report(o, line);
+                struct options c = *o;
+                c.leak_mib = o->orphan_mib;
+                do_leak(&c);
+                hold();
+        }
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+}
+
 static _Noreturn void do_echo(void) {
         char buf[65536];
         for (;;) {
@@ -244,12 +336,19 @@ int main(int argc, char **argv) {
         }
         if (o.mark) {
                 if (o.first_only && started_before(o.mark))
-                        o.exit_status = o.fork_count = o.leak_mib = -1;
+                        o.exit_status = o.fork_count = o.leak_mib = o.child_leak_mib =
+                                o.orphan_mib = -1;
                 char line[96];
                 snprintf(line, sizeof line, "start %ld %llu\n", (long)getpid(),
                          (unsigned long long)monotonic_usec());
                 report(&o, line);
         }
+        if (o.list_fds)
+                do_list_fds(&o);
+        if (o.child_leak_mib >= 0)
+                do_child_leak(&o);
+        if (o.orphan_mib >= 0)
+                do_orphan(&o);
         if (o.exit_status >= 0)
                 exit((int)o.exit_status);
         if (o.fork_count >= 0)

@@ -3,6 +3,8 @@
  * VM tier (tests/vm) covers those. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -150,6 +152,128 @@ static void test_setup_refuses_without_memory_controller(void)
         free(dir);
 }
 
+/* Whether the scratch filesystem takes user xattrs (ext4 and tmpfs on
+ * 6.6+ do); the mark tests need them. */
+static bool user_xattrs_work(const char *dir)
+{
+        if (setxattr(dir, "user.probe", "1", 1, 0) < 0)
+                return false;
+        (void)removexattr(dir, "user.probe");
+        return true;
+}
+
+static void test_delegation_from_marks_not_access(void)
+{
+        char *dir = fake_dir();
+        char why[CG_WHY_MAX] = "";
+        fake_write(dir, "cgroup.procs", "");
+        fake_write(dir, "cgroup.subtree_control", "");
+
+        /* Writable by us (root, or the owner) but unmarked: not delegated. */
+        CHECK(access(dir, W_OK) == 0);
+        CHECK_INT(cg_is_delegated(dir, 0, why), 0);
+        CHECK_CONTAINS(why, "no delegation mark");
+        CHECK_CONTAINS(why, dir);
+        /* The files are ours (the test's euid): a non-root owner counts,
+         * root does not. */
+        if (geteuid() != 0)
+                CHECK_INT(cg_is_delegated(dir, geteuid(), why), 1);
+        CHECK_INT(cg_is_delegated(dir, geteuid() + 1, why), 0);
+        CHECK_CONTAINS(why, "is owned by uid");
+
+        if (user_xattrs_work(dir)) {
+                CHECK(setxattr(dir, "user.delegate", "1", 1, 0) == 0);
+                CHECK_INT(cg_is_delegated(dir, 0, why), 1);
+                CHECK(setxattr(dir, "user.delegate", "0", 1, 0) == 0);
+                CHECK_INT(cg_is_delegated(dir, 0, why), 0);
+        } else {
+                fprintf(stderr, "note: %s takes no user xattrs; marks not tested\n", dir);
+        }
+        fake_rm_rf(dir);
+        free(dir);
+}
+
+static void test_foreign_server_left_alone(void)
+{
+        char *dir = fake_dir();
+        struct cg_tree t;
+        struct policy p = {.memory = {.high = POLICY_NO_LIMIT, .max = POLICY_NO_LIMIT}};
+        char why[CG_WHY_MAX], warn[CG_WHY_MAX], path[1100];
+
+        if (!user_xattrs_work(dir)) {
+                fprintf(stderr, "skip: %s takes no user xattrs\n", dir);
+                fake_rm_rf(dir);
+                free(dir);
+                return;
+        }
+        fake_write(dir, "cgroup.controllers", "memory\n");
+        fake_write(dir, "cgroup.subtree_control", "");
+        fake_mkdir(dir, "server"); /* someone else's */
+        fake_write(dir, "server/cgroup.events", "populated 1\n");
+
+        CHECK_INT(cg_open(dir, &t, why), 0);
+        CHECK_INT(cg_setup(&t, &p, false, why, warn), -EEXIST);
+        CHECK_CONTAINS(why, "server exists and was not created by gopls-guard");
+        CHECK_CONTAINS(why, dir);
+        CHECK_INT(cg_teardown(&t, 0, why), 0);
+        cg_close(&t);
+        snprintf(path, sizeof path, "%s/server/cgroup.events", dir);
+        CHECK(access(path, F_OK) == 0); /* untouched */
+
+        /* A marked one is a dead guard's leftover: removed, and the new
+         * server/ carries the mark (the fake leaf then lacks memory.max). */
+        snprintf(path, sizeof path, "%s/server/cgroup.events", dir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/server", dir);
+        int fd = open(path, O_RDONLY | O_DIRECTORY);
+        CHECK_INT(cg_is_marked(fd), 0);
+        CHECK_INT(cg_mark(fd), 0);
+        CHECK_INT(cg_is_marked(fd), 1);
+        close(fd);
+        CHECK_INT(cg_open(dir, &t, why), 0);
+        CHECK_INT(cg_setup(&t, &p, false, why, warn), -ENOENT);
+        CHECK_CONTAINS(why, "memory.max");
+        CHECK(t.server_fd >= 0);
+        CHECK_INT(cg_is_marked(t.server_fd), 1);
+        CHECK_INT(cg_teardown(&t, 0, why), 0);
+        cg_close(&t);
+        CHECK(access(path, F_OK) < 0); /* ours, so removed */
+
+        /* A mark written by something else is no mark. */
+        fake_mkdir(dir, "server");
+        CHECK(setxattr(path, CG_MARK_XATTR, "someone", 7, 0) == 0);
+        fd = open(path, O_RDONLY | O_DIRECTORY);
+        CHECK_INT(cg_is_marked(fd), 0);
+        close(fd);
+        fake_rm_rf(dir);
+        free(dir);
+}
+
+/* The generation's peak: a memory.peak that takes the reset write is read
+ * through that same fd; one that does not exist (or, on 6.1, takes no
+ * write) gives an error and the caller samples instead. */
+static void test_peak_reset(void)
+{
+        char *dir = fake_dir();
+        struct cg_tree t = {.server_fd = open(dir, O_RDONLY | O_DIRECTORY)};
+        uint64_t v = 0;
+
+        CHECK_INT(cg_peak_open_reset(&t), -ENOENT);
+        fake_write(dir, "memory.peak", "999999\n");
+        int fd = cg_peak_open_reset(&t);
+        CHECK(fd >= 0);
+        fake_write(dir, "memory.peak", "4096\n"); /* what the kernel shows after the reset */
+        CHECK_INT(cg_peak_read(fd, &v), 0);
+        CHECK_U64(v, 4096);
+        fake_write(dir, "memory.peak", "8192\n");
+        CHECK_INT(cg_peak_read(fd, &v), 0); /* re-read from the start each time */
+        CHECK_U64(v, 8192);
+        close(fd);
+        close(t.server_fd);
+        fake_rm_rf(dir);
+        free(dir);
+}
+
 int main(void)
 {
         RUN(test_kv);
@@ -159,5 +283,8 @@ int main(void)
         RUN(test_pid_cgroup);
         RUN(test_open_locks_out_a_second_guard);
         RUN(test_setup_refuses_without_memory_controller);
+        RUN(test_delegation_from_marks_not_access);
+        RUN(test_foreign_server_left_alone);
+        RUN(test_peak_reset);
         return check_summary();
 }

@@ -161,3 +161,27 @@ leaker_pids() {
                 esac
         done
 }
+
+# ---- an unprivileged user (uid/gid 1000, "u") for delegation scenarios ----
+U_UID=1000
+U_HOME=/tmp/u
+# user_setup: the passwd entry, and a home holding the runtime dir, mark
+# file and policy the user's guard writes and reads.
+user_setup() {
+        grep -q '^u:' /etc/passwd || echo "u:x:$U_UID:$U_UID:u:$U_HOME:/bin/sh" >>/etc/passwd
+        grep -q '^u:' /etc/group || echo "u:x:$U_UID:" >>/etc/group
+        mkdir -p "$U_HOME/run" && chown -R "$U_UID:$U_UID" "$U_HOME" && chmod 0700 "$U_HOME/run" ||
+                fail "cannot prepare $U_HOME"
+}
+# as_user CMD...: run CMD as "u" (busybox su; root needs no password).
+as_user() {
+        _cmd=
+        for _a in "$@"; do _cmd="$_cmd '$(printf '%s' "$_a" | sed "s/'/'\\\\''/g")'"; done
+        su -s /bin/sh u -c "exec $_cmd"
+}
+# chown_delegate DIR: delegate DIR to "u" the way cgroups(7) describes it:
+# the directory and its cgroup.procs, cgroup.subtree_control, cgroup.threads.
+chown_delegate() {
+        chown "$U_UID:$U_UID" "$1" "$1/cgroup.procs" "$1/cgroup.subtree_control" "$1/cgroup.threads" ||
+                fail "cannot chown $1 to uid $U_UID"
+}

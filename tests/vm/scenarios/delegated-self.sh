@@ -1,21 +1,28 @@
 # vmtest: mem=512 smp=1 timeout=240
-# delegated-self — the guard started inside the delegated cgroup itself (as a
-# unit with Delegate=yes starts it) and given no --cgroup: it moves itself to
-# DIR/supervisor (the no-internal-process rule), puts the server in
-# DIR/server, and on exit moves back and removes both.
+# delegated-self — the guard started inside a cgroup delegated to its user
+# (chown of DIR, cgroup.procs, cgroup.subtree_control, as cgroups(7) and a
+# user manager's Delegate=yes do) and given no --cgroup: it takes its own
+# cgroup as delegated, moves itself to DIR/supervisor (the
+# no-internal-process rule), puts the server in DIR/server, and on exit
+# moves back and removes both.  (Root's guard in an unmarked cgroup is not
+# delegated: delegation.sh.)
 . /lib/vmtest/lib.sh
 cg_setup
+user_setup
+chown_delegate "$GUARD_DIR"
+RUNTIME_DIR=$U_HOME/run
+MARK=$U_HOME/mark
 write_policy <<'INI'
 [memory]
 max = 64M
 [restart]
 on = never
 INI
-mkdir -p -m 0700 "$RUNTIME_DIR"
+chown "$U_UID:$U_UID" "$POLICY"
 mkfifo /tmp/guard.in || fail "mkfifo"
 exec 3<>/tmp/guard.in
-# Enter DIR first, then become the guard (no --cgroup: its own cgroup).
-XDG_RUNTIME_DIR=$RUNTIME_DIR sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" --policy "$3" -- /bin/leaker --mark "$4" --sleep' \
+# Enter DIR first (as root), then become the user's guard (no --cgroup).
+XDG_RUNTIME_DIR=$RUNTIME_DIR sh -c 'echo $$ > "$1/cgroup.procs" && exec su -s /bin/sh u -c "exec \"\$0\" --policy \"\$1\" -- /bin/leaker --mark \"\$2\" --sleep" "$2" "$3" "$4"' \
         sh "$GUARD_DIR" "$GUARD_BIN" "$POLICY" "$MARK" </tmp/guard.in >"$GUARD_OUT" 2>"$GUARD_LOG" 3>&- &
 GUARD_PID=$!
 poll 600 mark_has_starts 1 || fail "server did not start"
