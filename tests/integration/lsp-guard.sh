@@ -12,26 +12,9 @@ set -u
 shopt -s lastpipe
 guard=$1
 echo_server=$2
-work=$(mktemp -d /tmp/lsp-guard-test-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/no-cgroup" "$work/config"
-mkdir -m 0700 "$work/run" # the status directory must be private
-export GOPLS_GUARD_CGROUP_ROOT=$work/no-cgroup GOPLS_GUARD_RUNTIME_DIR=$work/run
-export XDG_CONFIG_HOME=$work/config GOPLS_GUARD_SYSCONFDIR=$work/no-etc
-
-passed=0
-failed=0
-check() { # check NAME COMMAND...
-        if "${@:2}"; then
-                echo "PASS $1"
-                passed=$((passed + 1))
-        else
-                echo "FAIL $1"
-                failed=$((failed + 1))
-        fi
-}
-frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1"; }
-has() { grep -qF -- "$2" "$1"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+it_workdir lsp-guard
+it_fixture_roots
 INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
 INITIALIZED='{"jsonrpc":"2.0","method":"initialized","params":{}}'
 SHUTDOWN='{"jsonrpc":"2.0","id":2,"method":"shutdown"}'
@@ -303,5 +286,4 @@ check "its status file is gone" test ! -e "$work/run/$gpid.json"
 for f in "$work"/*.err; do
         if [ "$failed" -gt 0 ]; then echo "--- $f"; cat "$f"; fi
 done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+it_done

@@ -11,14 +11,12 @@
 set -u
 guard=$(realpath "$1")
 echo_server=$(realpath "$2")
-work=$(mktemp -d /tmp/masquerade-test-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/shim" "$work/shim2" "$work/real" "$work/no-cgroup" "$work/config" "$work/empty"
-mkdir -m 0700 "$work/run"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+it_workdir masquerade
+it_fixture_roots
+mkdir -p "$work/shim" "$work/shim2" "$work/real" "$work/empty"
 ln -s "$guard" "$work/shim/gopls"
 ln -s "$work/shim/gopls" "$work/shim2/gopls" # a link to the link
-export GOPLS_GUARD_CGROUP_ROOT=$work/no-cgroup GOPLS_GUARD_RUNTIME_DIR=$work/run
-export XDG_CONFIG_HOME=$work/config GOPLS_GUARD_SYSCONFDIR=$work/no-etc
 export MARK=$work/mark ECHO_SERVER=$echo_server
 
 # The fake real gopls: records "its pid, its parent's pid, its arguments";
@@ -36,19 +34,6 @@ exit "${FAKE_STATUS:-0}"
 SH
 chmod +x "$work/real/gopls"
 
-passed=0
-failed=0
-check() { # check NAME COMMAND...
-        if "${@:2}"; then
-                echo "PASS $1"
-                passed=$((passed + 1))
-        else
-                echo "FAIL $1"
-                failed=$((failed + 1))
-        fi
-}
-has() { grep -qF -- "$2" "$1"; }
-frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1"; }
 session() {
         frame '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
         frame '{"jsonrpc":"2.0","id":2,"method":"shutdown"}'
@@ -160,5 +145,4 @@ check "...and nothing ran" test ! -s "$MARK"
 if [ "$failed" -gt 0 ]; then
         for f in "$work"/*.out "$work"/*.err; do echo "--- $f"; cat "$f"; done
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+it_done

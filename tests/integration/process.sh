@@ -9,30 +9,17 @@
 set -u
 guard=$1
 leaker=$2
-work=$(mktemp -d /tmp/process-test-XXXXXX)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+it_workdir process
 started=()
 cleanup() {
         for p in "${started[@]}"; do kill -KILL "$p" 2>/dev/null; done
         rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$work/no-cgroup" "$work/run" "$work/config" "$work/xdg"
-chmod 0700 "$work/run" "$work/xdg"
-export GOPLS_GUARD_CGROUP_ROOT=$work/no-cgroup GOPLS_GUARD_RUNTIME_DIR=$work/run
-export XDG_RUNTIME_DIR=$work/xdg XDG_CONFIG_HOME=$work/config GOPLS_GUARD_SYSCONFDIR=$work/no-etc
-
-passed=0
-failed=0
-check() { # check NAME COMMAND...
-        if "${@:2}"; then
-                echo "PASS $1"
-                passed=$((passed + 1))
-        else
-                echo "FAIL $1"
-                failed=$((failed + 1))
-        fi
-}
-has() { grep -qF -- "$2" "$1"; }
+it_fixture_roots
+mkdir -m 0700 "$work/xdg"
+export XDG_RUNTIME_DIR=$work/xdg
 # poll N CMD...: CMD every 0.1 s, at most N times, until it succeeds.
 poll() {
         local n=$1
@@ -168,5 +155,4 @@ finish 300
 check "noproc: guard exits 0 after the editor goes (got $rc)" test "$rc" = 0
 exec 5<&-
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+it_done

@@ -11,20 +11,8 @@
 set -u
 guard=$1
 guard_test=$2
-work=$(mktemp -d /tmp/roots-test-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-check() { # check NAME COMMAND...
-        if "${@:2}"; then
-                echo "PASS $1"
-                passed=$((passed + 1))
-        else
-                echo "FAIL $1"
-                failed=$((failed + 1))
-        fi
-}
-has() { grep -qF -- "$2" "$1"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+it_workdir roots
 lacks() { ! grep -qF -- "$2" "$1"; }
 
 # A fake /etc whose policy sets a ceiling, and a user file above it.
@@ -88,5 +76,4 @@ fi
 if [ "$failed" -gt 0 ]; then
         for f in "$work"/*.out "$work"/*.err; do echo "--- $f"; cat "$f"; done
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+it_done

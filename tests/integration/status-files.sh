@@ -9,25 +9,9 @@
 set -u
 guard=$1
 echo_server=$2
-work=$(mktemp -d /tmp/status-files-test-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/no-cgroup" "$work/config"
-mkdir -m 0700 "$work/run"
-export GOPLS_GUARD_CGROUP_ROOT=$work/no-cgroup GOPLS_GUARD_RUNTIME_DIR=$work/run
-export XDG_CONFIG_HOME=$work/config GOPLS_GUARD_SYSCONFDIR=$work/no-etc
-passed=0
-failed=0
-check() { # check NAME COMMAND...
-        if "${@:2}"; then
-                echo "PASS $1"
-                passed=$((passed + 1))
-        else
-                echo "FAIL $1"
-                failed=$((failed + 1))
-        fi
-}
-has() { grep -qF -- "$2" "$1"; }
-frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+it_workdir status-files
+it_fixture_roots
 session() {
         frame '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
         sleep "${1:-0}"
@@ -81,5 +65,4 @@ check "...and no status file was written there" test -z "$(find "$work/run" -nam
 if [ "$failed" -gt 0 ]; then
         for f in "$work"/*.out "$work"/*.err; do echo "--- $f"; cat "$f"; done
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+it_done
