@@ -315,12 +315,31 @@ int cg_is_marked(int fd)
         return strncmp(v, CG_MARK_VALUE " ", strlen(CG_MARK_VALUE) + 1) == 0;
 }
 
-/* A child NAME of DIR that exists already: ours (a dead guard's, marked)
- * or someone else's, which is left alone. */
+/* No process in the leaf and no cgroup below it (cgroup.stat has
+ * nr_descendants since 4.14).  Returns 1, 0, or a negative errno. */
+static int leaf_empty(int fd)
+{
+        _cleanup_free_ char *st = NULL;
+        uint64_t n;
+        int r = leaf_populated(fd);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        r = read_file_at(fd, "cgroup.stat", &st, 4096);
+        if (r >= 0)
+                r = cg_parse_kv(st, "nr_descendants", &n);
+        return r < 0 ? r : n == 0;
+}
+
+/* A child NAME of DIR that exists already: ours (a dead guard's, marked),
+ * or someone else's, which is left alone.  An unmarked one that is empty
+ * is what a guard killed between mkdir and marking leaves behind; nothing
+ * in it belongs to anyone, so it is marked and taken. */
 static int check_existing(struct cg_tree *t, int fd, const char *name, char why[CG_WHY_MAX])
 {
         int r = cg_is_marked(fd);
         if (r > 0)
+                return 0;
+        if (r == 0 && leaf_empty(fd) > 0 && cg_mark(fd) >= 0)
                 return 0;
         if (r == 0)
                 snprintf(why, CG_WHY_MAX,

@@ -245,6 +245,35 @@ static void test_foreign_server_left_alone(void)
         fd = open(path, O_RDONLY | O_DIRECTORY);
         CHECK_INT(cg_is_marked(fd), 0);
         close(fd);
+
+        /* Unmarked but empty (no process, no cgroup below): what a guard
+         * killed between creating server/ and marking it leaves.  Nothing in
+         * it is anyone's, so it is marked and taken rather than refused. */
+        fake_rm_rf(path);
+        fake_mkdir(dir, "server");
+        fake_write(dir, "server/cgroup.events", "populated 0\n");
+        fake_write(dir, "server/cgroup.stat", "nr_descendants 0\nnr_dying_descendants 0\n");
+        CHECK_INT(cg_open(dir, &t, why), 0);
+        /* Taken as a leftover: marked, then removed (which a fake directory
+         * holding files refuses, as cgroupfs would not). */
+        CHECK_INT(cg_setup(&t, &p, false, why, warn), -ENOTEMPTY);
+        CHECK_CONTAINS(why, "cannot remove the leftover leaf");
+        CHECK_INT(cg_teardown(&t, 0, why), 0);
+        cg_close(&t);
+        fd = open(path, O_RDONLY | O_DIRECTORY);
+        CHECK_INT(cg_is_marked(fd), 1);
+        close(fd);
+        fake_rm_rf(path);
+
+        /* ...but one with a cgroup below it is still someone else's. */
+        fake_mkdir(dir, "server");
+        fake_write(dir, "server/cgroup.events", "populated 0\n");
+        fake_write(dir, "server/cgroup.stat", "nr_descendants 1\nnr_dying_descendants 0\n");
+        CHECK_INT(cg_open(dir, &t, why), 0);
+        CHECK_INT(cg_setup(&t, &p, false, why, warn), -EEXIST);
+        CHECK_CONTAINS(why, "server exists and was not created by gopls-guard");
+        CHECK_INT(cg_teardown(&t, 0, why), 0);
+        cg_close(&t);
         fake_rm_rf(dir);
         free(dir);
 }
