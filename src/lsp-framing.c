@@ -1336,22 +1336,24 @@ static size_t utf8_valid(const unsigned char *s, const unsigned char *end)
         return need;
 }
 
-ssize_t lsp_json_string(struct lsp_json v, char *out)
+/* The contents of a JSON string, p..end (between the quotes), walked as
+ * lsp_json_string() decodes them: decoded into out when `out` is not NULL,
+ * else only checked, and either way the decoded length is returned (or
+ * -EBADMSG).  One walker for both, so that a check and the decoding after
+ * it can never disagree; always inlined, so each use is specialised. */
+static inline __attribute__((always_inline)) ssize_t contents_walk(const char *p, const char *end,
+                                                                   char *out)
 {
-        const char *p, *end;
         size_t o = 0;
 
-        if (!lsp_json_is_string(v))
-                return -EBADMSG;
-        p = v.p + 1;
-        end = v.end - 1;
         while (p < end) {
                 /* Runs of plain ASCII are the bulk of a document, and short
                  * (source text has an escape every line or so): they are
                  * copied eight bytes at a time as they are checked.  The
                  * store may go past the run, never past out's size: out
                  * holds as many bytes as the input, and o never overtakes
-                 * the input position. */
+                 * the input position (so out may be the input itself:
+                 * every byte is read before its place is written). */
                 const char *q;
                 uint64_t w, m;
                 while (end - p >= 8) {
@@ -1360,13 +1362,15 @@ ssize_t lsp_json_string(struct lsp_json v, char *out)
                             HAS_BYTE(w, '\\');
                         if (m)
                                 break;
-                        memcpy(out + o, &w, 8);
+                        if (out)
+                                memcpy(out + o, &w, 8);
                         o += 8;
                         p += 8;
                 }
                 q = plain_ascii_end(p, end);
                 if (q > p) {
-                        memmove(out + o, p, (size_t)(q - p));
+                        if (out)
+                                memmove(out + o, p, (size_t)(q - p));
                         o += (size_t)(q - p);
                         p = q;
                         continue;
@@ -1376,7 +1380,8 @@ ssize_t lsp_json_string(struct lsp_json v, char *out)
                         size_t n = utf8_valid((const unsigned char *)p, (const unsigned char *)end);
                         if (!n)
                                 return -EBADMSG;
-                        memmove(out + o, p, n);
+                        if (out)
+                                memmove(out + o, p, n);
                         o += n;
                         p += n;
                         continue;
@@ -1421,9 +1426,12 @@ ssize_t lsp_json_string(struct lsp_json v, char *out)
                         }
                         if (cp >= 0xD800 && cp <= 0xDFFF) {
                                 /* a lone surrogate: its generalised UTF-8 form */
-                                out[o++] = (char)(0xE0 | (cp >> 12));
-                                out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                                out[o++] = (char)(0x80 | (cp & 0x3F));
+                                if (out) {
+                                        out[o] = (char)(0xE0 | (cp >> 12));
+                                        out[o + 1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                                        out[o + 2] = (char)(0x80 | (cp & 0x3F));
+                                }
+                                o += 3;
                                 p += 2;
                                 continue;
                         }
@@ -1432,12 +1440,32 @@ ssize_t lsp_json_string(struct lsp_json v, char *out)
                         return -EBADMSG;
                 }
                 p += 2;
-                char u[4];
-                size_t ul = utf8_encode(cp, u);
-                memcpy(out + o, u, ul);
-                o += ul;
+                if (out) {
+                        char u[4];
+                        size_t ul = utf8_encode(cp, u);
+                        memcpy(out + o, u, ul);
+                        o += ul;
+                } else
+                        o += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
         }
         return (ssize_t)o;
+}
+
+ssize_t lsp_json_string(struct lsp_json v, char *out)
+{
+        if (!lsp_json_is_string(v))
+                return -EBADMSG;
+        return contents_walk(v.p + 1, v.end - 1, out);
+}
+
+ssize_t lsp_json_contents_check(const char *s, size_t n)
+{
+        return contents_walk(s, s + n, NULL);
+}
+
+ssize_t lsp_json_contents_decode(const char *s, size_t n, char *out)
+{
+        return contents_walk(s, s + n, out);
 }
 
 size_t lsp_json_escape(const char *s, size_t n, char *out)
