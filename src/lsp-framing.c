@@ -1155,31 +1155,6 @@ ssize_t lsp_peek_method(const struct lsp_peek *p, char *buf, size_t size)
 #define HAS_LESS(w, n) (((w) - ONES * (n)) & ~(w) & HIGHS)
 #define HAS_BYTE(w, b) HAS_LESS((w) ^ (ONES * (b)), 1)
 
-/* The first byte at or after p that is not plain printable ASCII other
- * than '"' and '\\' (what a JSON string may hold as is), or end. */
-static const char *plain_ascii_end(const char *p, const char *end)
-{
-        uint64_t w, m;
-
-        while (end - p >= 8) {
-                memcpy(&w, p, 8);
-                m = (w & HIGHS) | HAS_LESS(w, 0x20) | HAS_BYTE(w, '"') | HAS_BYTE(w, '\\');
-                if (m) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-                        /* the lowest flag is exact: it marks the first such byte */
-                        return p + __builtin_ctzll(m) / 8;
-#else
-                        break;
-#endif
-                }
-                p += 8;
-        }
-        while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 && *p != '\\' &&
-               *p != '"')
-                p++;
-        return p;
-}
-
 /* The first byte that lsp_json_escape() must look at: a control
  * character, '"', '\\', or 0xED (a surrogate form may start there). */
 static const unsigned char *escape_free_end(const unsigned char *p, const unsigned char *end)
@@ -1349,32 +1324,48 @@ static inline __attribute__((always_inline)) ssize_t contents_walk(const char *p
         while (p < end) {
                 /* Runs of plain ASCII are the bulk of a document, and short
                  * (source text has an escape every line or so): they are
-                 * copied eight bytes at a time as they are checked.  The
-                 * store may go past the run, never past out's size: out
-                 * holds as many bytes as the input, and o never overtakes
-                 * the input position (so out may be the input itself:
-                 * every byte is read before its place is written). */
-                const char *q;
+                 * checked, and copied, eight bytes at a time, and the word
+                 * that ends one says where the next escape or non-ASCII
+                 * byte is, which is then handled at once.  o never
+                 * overtakes the input position and nothing past the run is
+                 * stored, so out may be the input itself: every byte is
+                 * read before its place is written. */
                 uint64_t w, m;
                 while (end - p >= 8) {
                         memcpy(&w, p, 8);
                         m = (w & HIGHS) | HAS_LESS(w, 0x20) | HAS_BYTE(w, '"') |
                             HAS_BYTE(w, '\\');
-                        if (m)
-                                break;
+                        if (m) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                                /* the lowest flag is exact: the first such
+                                 * byte.  Only the bytes before it are
+                                 * stored: in place, the rest of the word is
+                                 * input still to be read. */
+                                size_t k = (size_t)__builtin_ctzll(m) / 8;
+                                if (out)
+                                        memmove(out + o, p, k);
+                                o += k;
+                                p += k;
+                                goto special;
+#else
+                                break; /* the loop below finds it */
+#endif
+                        }
                         if (out)
                                 memcpy(out + o, &w, 8);
                         o += 8;
                         p += 8;
                 }
-                q = plain_ascii_end(p, end);
-                if (q > p) {
+                while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 &&
+                       *p != '\\' && *p != '"') {
                         if (out)
-                                memmove(out + o, p, (size_t)(q - p));
-                        o += (size_t)(q - p);
-                        p = q;
-                        continue;
+                                out[o] = *p;
+                        o++;
+                        p++;
                 }
+                if (p == end)
+                        break;
+        special:;
                 unsigned char c = (unsigned char)*p;
                 if (c >= 0x80) {
                         size_t n = utf8_valid((const unsigned char *)p, (const unsigned char *)end);

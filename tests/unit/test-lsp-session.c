@@ -1438,6 +1438,38 @@ static void test_unedited_text_replayed_as_sent(void)
         done(s, &f);
 }
 
+/* Texts and URIs whose last run of plain characters fills whole 8-byte
+ * words ("abcdefgh", "file:///w/abc.go") are valid JSON strings: they are
+ * forwarded and recorded like any other, not dropped as malformed. */
+static void test_word_sized_strings_kept(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk(&f, true, 0);
+        const char *open = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":"
+                           "{\"textDocument\":{\"uri\":\"file:///w/abc.go\",\"languageId\":\"go\","
+                           "\"version\":1,\"text\":\"package main\\nabcdefgh\"}}}";
+        const char *change = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":"
+                             "{\"textDocument\":{\"uri\":\"file:///w/abc.go\",\"version\":2},"
+                             "\"contentChanges\":[{\"range\":{\"start\":{\"line\":1,"
+                             "\"character\":0},\"end\":{\"line\":1,\"character\":8}},"
+                             "\"text\":\"ijklmnop\"}]}}";
+
+        handshake(s, &f);
+        size_t sv0 = f.sv.n;
+        CHECK_INT(ED(s, open), 0);
+        CHECK_INT(ED(s, change), 0);
+        CHECK_INT(f.sv.n, sv0 + 2);
+        CHECK(!logged(&f, "dropped"));
+        size_t sv1 = f.sv.n;
+        restart(s, &f);
+        long k = find(&f.sv, sv1, "textDocument/didOpen");
+        CHECK(k >= 0);
+        if (k >= 0)
+                CHECK(strstr(f.sv.b[k], "\"version\":2,\"text\":\"package main\\nijklmnop\"") !=
+                      NULL);
+        done(s, &f);
+}
+
 int main(void)
 {
         RUN(test_hover_forwarded_byte_exact);
@@ -1471,5 +1503,6 @@ int main(void)
         RUN(test_can_restart);
         RUN(test_lone_surrogate_kept);
         RUN(test_unedited_text_replayed_as_sent);
+        RUN(test_word_sized_strings_kept);
         return check_summary();
 }
