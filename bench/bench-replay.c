@@ -1,7 +1,7 @@
 /* bench-replay — opening many documents through the guard, and replaying
  * them after a restart (not a test: it prints figures).
  *
- *   bench-replay [-d DOCS] [-s MB] [-r ROUNDS] GOPLS_GUARD LSP_ECHO
+ *   bench-replay [-d DOCS] [-s MB] [-r ROUNDS] GOPLS_GUARD LSP_ECHO [PLAIN_RELAY]
  *
  * One client opens DOCS documents (default 1000) totalling MB megabytes of
  * unsaved text (default 50; 1 MB = 10^6 bytes of decoded text) with
@@ -9,18 +9,23 @@
  * the server handles messages in order, so the answer means every
  * document reached it.  Two ways:
  *   direct   tests/helpers/lsp-echo on the bench's own pipes;
- *   guard    gopls-guard --policy P -- lsp-echo.
+ *   guard    gopls-guard --policy P -- lsp-echo;
+ *   pump     (with PLAIN_RELAY) bench/plain-relay -- lsp-echo, a byte pump
+ *            that parses nothing: the least any process in between costs,
+ *            the floor for the guard's open on this machine.
  * For the guard it then reads the guard's anonymous memory (RssAnon in
  * /proc/PID/status), SIGKILLs the server and sends a hover at once; the
  * hover is answered by the new server after the replayed initialize and
  * every replayed didOpen, so kill -> answer is the replay (less the
- * configured backoff of 10ms, which is subtracted; the spawn is included).
+ * configured backoff of 100ms, the policy's floor, which is subtracted;
+ * the spawn is included).
  *
  * The text is Go-like: tabs, quotes, backslashes and some non-ASCII (é,
  * an emoji), so JSON escapes and UTF-8 are exercised, with lines of 20 to
  * 60 bytes.  Every round uses the same documents.  The best of ROUNDS
  * (default 3) is reported for each time, as the least disturbed by other
- * load on the machine.
+ * load on the machine, and beside it the spread: "_spread" lines give the
+ * worst round as a percentage above the best.
  *
  * Ratios reported: open via guard / direct, replay / direct open, guard
  * RssAnon / text size.  Also the guard's own CPU time (user + system, from
@@ -46,6 +51,34 @@
 #include <unistd.h>
 
 static char tmpdir[] = "/tmp/bench-replay-XXXXXX";
+
+/* The policy's backoff_initial (its floor), subtracted from kill -> answer. */
+#define BACKOFF_NS (100u * 1000000u)
+
+/* Best and worst of the rounds of one figure. */
+struct range {
+        double best, worst;
+        bool any;
+};
+
+static void range_add(struct range *r, double v)
+{
+        if (!r->any || v < r->best)
+                r->best = v;
+        if (!r->any || v > r->worst)
+                r->worst = v;
+        r->any = true;
+}
+
+/* "BENCH name=best" and "BENCH name_spread=P" (worst over best, in %). */
+static void range_print(const char *name, const struct range *r)
+{
+        if (!r->any)
+                return;
+        printf("BENCH %s=%.1f\n", name, r->best);
+        printf("BENCH %s_spread_pct=%.0f\n", name,
+               r->best > 0 ? (r->worst / r->best - 1) * 100 : 0);
+}
 
 static uint64_t now_ns(void)
 {
@@ -323,13 +356,13 @@ int main(int argc, char **argv)
                 else
                         goto usage;
         }
-        if (argc - optind != 2 || !docs || !rounds || mb <= 0) {
+        if (argc - optind < 2 || argc - optind > 3 || !docs || !rounds || mb <= 0) {
         usage:
                 fprintf(stderr, "usage: bench-replay [-d DOCS] [-s MB] [-r ROUNDS] GOPLS_GUARD "
-                                "LSP_ECHO\n");
+                                "LSP_ECHO [PLAIN_RELAY]\n");
                 return 2;
         }
-        char *guard = argv[optind], *echo = argv[optind + 1];
+        char *guard = argv[optind], *echo = argv[optind + 1], *relay = argv[optind + 2];
         signal(SIGPIPE, SIG_IGN);
         if (!mkdtemp(tmpdir)) {
                 perror("bench-replay: mkdtemp");
@@ -340,7 +373,7 @@ int main(int argc, char **argv)
         FILE *pf = fopen(policy, "w");
         if (!pf)
                 return 1;
-        fputs("[restart]\nbackoff_initial = 10ms\n[lsp]\nnotify = no\n[log]\nlevel = warning\n"
+        fputs("[restart]\nbackoff_initial = 100ms\n[lsp]\nnotify = no\n[log]\nlevel = warning\n"
               "target = stderr\n",
               pf);
         fclose(pf);
@@ -358,44 +391,43 @@ int main(int argc, char **argv)
         struct buf hv = {0};
         frame(&hv, hover, sizeof(hover) - 1);
 
-        uint64_t best_direct = UINT64_MAX, best_guard = UINT64_MAX, best_replay = UINT64_MAX;
+        struct range direct = {0}, pumped = {0}, open = {0}, replay = {0}, cpu_open = {0}, cpu_replay = {0};
         long rss_open = -1, rss_replay = -1;
-        double cpu_open = -1, cpu_replay = -1;
         int status = 0;
 
         for (unsigned r = 0; r < rounds; r++) {
-                for (int mode = 0; mode < 2; mode++) {
+                /* mode 0 direct, 1 guard, 2 pump */
+                for (int mode = 0; mode < (relay ? 3 : 2); mode++) {
                         char *dargv[] = {echo, NULL};
                         char *gargv[] = {guard, "--policy", policy, "--", echo, NULL};
+                        char *pargv[] = {relay, "--", echo, NULL};
                         struct buf seen = {0};
                         int to, from;
-                        pid_t pid = spawn(mode ? gargv : dargv, mode == 1, &to, &from);
+                        pid_t pid = spawn(mode == 0 ? dargv : mode == 1 ? gargv : pargv,
+                                          mode == 1, &to, &from);
 
                         if (pid < 0 || pump(to, from, init.p, init.len, &seen, "\"id\":1,") < 0) {
                                 fprintf(stderr, "bench-replay: %s: no answer to initialize\n",
-                                        mode ? "guard" : "direct");
+                                        mode == 0 ? "direct" : mode == 1 ? "guard" : "pump");
                                 return 1;
                         }
                         double c0 = cpu_ms(pid);
                         uint64_t t0 = now_ns();
                         if (pump(to, from, opens.p, opens.len, &seen, "\"id\":\"opened\",") < 0) {
                                 fprintf(stderr, "bench-replay: %s: the open did not finish\n",
-                                        mode ? "guard" : "direct");
+                                        mode == 0 ? "direct" : mode == 1 ? "guard" : "pump");
                                 return 1;
                         }
                         uint64_t t = now_ns() - t0;
-                        if (mode == 0) {
-                                if (t < best_direct)
-                                        best_direct = t;
+                        if (mode != 1) {
+                                range_add(mode ? &pumped : &direct, (double)t / 1e6);
                                 finish(pid, to, from);
                                 free(seen.p);
                                 continue;
                         }
-                        if (t < best_guard)
-                                best_guard = t;
+                        range_add(&open, (double)t / 1e6);
                         double c1 = cpu_ms(pid);
-                        if (c1 - c0 < cpu_open || cpu_open < 0)
-                                cpu_open = c1 - c0;
+                        range_add(&cpu_open, c1 - c0);
                         long kib = rss_anon_kib(pid);
                         if (kib > rss_open)
                                 rss_open = kib;
@@ -410,12 +442,8 @@ int main(int argc, char **argv)
                                 fprintf(stderr, "bench-replay: no answer after the restart\n");
                                 status = 1;
                         } else {
-                                double c2 = cpu_ms(pid);
-                                if (c2 - c1 < cpu_replay || cpu_replay < 0)
-                                        cpu_replay = c2 - c1;
-                                t = now_ns() - t0 - 10 * 1000000u;
-                                if (t < best_replay)
-                                        best_replay = t;
+                                range_add(&cpu_replay, cpu_ms(pid) - c1);
+                                range_add(&replay, (double)(now_ns() - t0 - BACKOFF_NS) / 1e6);
                                 if (!memmem(seen.p, seen.len, "\"id\":\"replayed\",\"result\"",
                                             strlen("\"id\":\"replayed\",\"result\""))) {
                                         fprintf(stderr, "bench-replay: the hover was refused\n");
@@ -435,18 +463,19 @@ int main(int argc, char **argv)
                (double)opens.len / 1e6, rounds);
         printf("BENCH replay_docs=%u\n", docs);
         printf("BENCH replay_text_mb=%.1f\n", text_mb);
-        printf("BENCH open_direct_ms=%.1f\n", (double)best_direct / 1e6);
-        printf("BENCH open_guard_ms=%.1f\n", (double)best_guard / 1e6);
-        if (best_replay != UINT64_MAX)
-                printf("BENCH replay_ms=%.1f\n", (double)best_replay / 1e6);
-        printf("BENCH guard_cpu_open_ms=%.0f\n", cpu_open);
-        printf("BENCH guard_cpu_replay_ms=%.0f\n", cpu_replay);
+        range_print("open_direct_ms", &direct);
+        range_print("open_pump_ms", &pumped);
+        range_print("open_guard_ms", &open);
+        range_print("replay_ms", &replay);
+        range_print("guard_cpu_open_ms", &cpu_open);
+        range_print("guard_cpu_replay_ms", &cpu_replay);
         printf("BENCH guard_rss_anon_mb=%.1f\n", (double)rss_open * 1024 / 1e6);
         printf("BENCH guard_rss_anon_after_replay_mb=%.1f\n", (double)rss_replay * 1024 / 1e6);
-        printf("BENCH ratio_open_guard_direct=%.2f\n", (double)best_guard / (double)best_direct);
-        if (best_replay != UINT64_MAX)
-                printf("BENCH ratio_replay_direct=%.2f\n",
-                       (double)best_replay / (double)best_direct);
+        printf("BENCH ratio_open_guard_direct=%.2f\n", open.best / direct.best);
+        if (pumped.any)
+                printf("BENCH ratio_open_pump_direct=%.2f\n", pumped.best / direct.best);
+        if (replay.any)
+                printf("BENCH ratio_replay_direct=%.2f\n", replay.best / direct.best);
         printf("BENCH ratio_guard_memory_text=%.2f\n",
                (double)rss_open * 1024 / (double)text);
 

@@ -31,7 +31,8 @@ echo "== bench-proxy"
         "$build/bench/plain-relay" || status=1
 echo
 echo "== bench-replay (1000 documents, 50 MB of text: open direct / via the guard, replay)"
-"$build/bench/bench-replay" "$build/gopls-guard-test" "$build/tests/lsp-echo" || status=1
+"$build/bench/bench-replay" "$build/gopls-guard-test" "$build/tests/lsp-echo" \
+        "$build/bench/plain-relay" || status=1
 echo
 echo "== bench-restart (kill -> replacement running; native, degraded mode)"
 "$build/bench/bench-restart" "$build/gopls-guard-test" "$build/tests/leaker" 100 || status=1

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lsp-docsync.h"
+#include "lsp-framing.h"
 
 static size_t edit_starts(bool has_before, char before, const char *ins, size_t n, char after,
                           size_t s, size_t *out);
@@ -83,8 +84,35 @@ struct lsp_doc *lsp_doc_next(const struct lsp_doc *d)
         return d->next;
 }
 
+int lsp_doc_decode(struct lsp_doc *d)
+{
+        ssize_t n;
+        char *t;
+
+        if (!d->escaped)
+                return 0;
+        /* Checked when it came in, so this cannot fail. */
+        n = lsp_json_contents_decode(d->text, d->len, d->text);
+        if (n < 0)
+                return (int)n;
+        d->text[n] = '\0';
+        /* Escapes (tabs, newlines, quotes) make the JSON of source text
+         * longer than the text: give the slack back for large documents,
+         * which are kept for the whole session. */
+        if (d->cap - (size_t)n > 4096 && (t = realloc(d->text, (size_t)n + 1))) {
+                d->text = t;
+                d->cap = (size_t)n + 1;
+        }
+        d->len = (size_t)n;
+        d->escaped = false;
+        return 0;
+}
+
 size_t lsp_doc_line_count(const struct lsp_doc *d)
 {
+        /* Decoding, like the line index, changes nothing a reader of d can
+         * see but the form of the text, and cannot fail. */
+        (void)lsp_doc_decode((struct lsp_doc *)d);
         if (d->lines)
                 return d->nlines;
         return 1 + edit_starts(false, 0, d->text, d->len, '\0', 0, NULL);
@@ -180,8 +208,9 @@ static int ensure_lines(struct lsp_doc *d)
         return 0;
 }
 
-/* Takes `t` (len bytes and room for a NUL) as the whole text. */
-static void take_text(struct lsp_doc *d, char *t, size_t len)
+/* Takes `t` (len bytes and room for a NUL) as the whole text, in escaped
+ * form or not. */
+static void take_text(struct lsp_doc *d, char *t, size_t len, bool escaped)
 {
         t[len] = '\0';
         free(d->text);
@@ -189,12 +218,13 @@ static void take_text(struct lsp_doc *d, char *t, size_t len)
         d->text = t;
         d->len = len;
         d->cap = len + 1;
+        d->escaped = escaped;
         d->lines = NULL;
         d->nlines = d->lines_cap = 0;
 }
 
 /* Replaces the whole text with a copy.  All-or-nothing. */
-static int set_text(struct lsp_doc *d, const char *text, size_t len)
+static int set_text(struct lsp_doc *d, const char *text, size_t len, bool escaped)
 {
         char *t = malloc(len + 1);
 
@@ -202,7 +232,7 @@ static int set_text(struct lsp_doc *d, const char *text, size_t len)
                 return -ENOMEM;
         if (len)
                 memcpy(t, text, len);
-        take_text(d, t, len);
+        take_text(d, t, len, escaped);
         return 0;
 }
 
@@ -247,9 +277,12 @@ static size_t utf8_step(const unsigned char *s, size_t avail, unsigned *ret_unit
 
 size_t lsp_doc_offset(const struct lsp_doc *d, struct lsp_position pos)
 {
-        const unsigned char *t = (const unsigned char *)d->text;
+        const unsigned char *t;
         size_t ls, le, p;
         uint32_t units = 0;
+
+        (void)lsp_doc_decode((struct lsp_doc *)d); /* see lsp_doc_line_count() */
+        t = (const unsigned char *)d->text;
 
         /* The index is a cache of the text: building it changes nothing
          * a reader of d can see. */
@@ -381,22 +414,16 @@ int lsp_docs_open(struct lsp_docs *s, const char *uri, const char *language_id, 
         return lsp_docs_open_take(s, uri, language_id, version, t, len);
 }
 
-int lsp_docs_open_take(struct lsp_docs *s, const char *uri, const char *language_id,
-                       int64_t version, char *text, size_t len)
+/* Opens or replaces a document with `text` (taken, freed on errors),
+ * after the caller's checks. */
+static int open_doc(struct lsp_docs *s, const char *uri, const char *language_id,
+                    int64_t version, char *text, size_t len, bool escaped)
 {
         struct lsp_doc *d;
         uint64_t h;
         char *lang;
         int r;
 
-        if (!uri || !text) {
-                free(text);
-                return -EINVAL;
-        }
-        if (len > s->max_size) {
-                free(text);
-                return -EFBIG;
-        }
         lang = strdup(language_id ? language_id : "");
         if (!lang) {
                 free(text);
@@ -406,7 +433,7 @@ int lsp_docs_open_take(struct lsp_docs *s, const char *uri, const char *language
 
         d = find_hashed(s, uri, h);
         if (d) {
-                take_text(d, text, len);
+                take_text(d, text, len, escaped);
                 free(d->language_id);
                 d->language_id = lang;
                 d->version = version;
@@ -429,7 +456,7 @@ int lsp_docs_open_take(struct lsp_docs *s, const char *uri, const char *language
                 return -ENOMEM;
         }
         d->language_id = lang;
-        take_text(d, text, len);
+        take_text(d, text, len, escaped);
         d->version = version;
         d->hash = h;
 
@@ -445,32 +472,103 @@ int lsp_docs_open_take(struct lsp_docs *s, const char *uri, const char *language
         return 0;
 }
 
+int lsp_docs_open_escaped(struct lsp_docs *s, const char *uri, const char *language_id,
+                          int64_t version, const char *json, size_t len)
+{
+        ssize_t n;
+        char *t;
+
+        if (!uri || (!json && len))
+                return -EINVAL;
+        n = lsp_json_contents_check(json, len);
+        if (n < 0)
+                return (int)n;
+        if ((size_t)n > s->max_size)
+                return -EFBIG;
+        t = malloc(len + 1);
+        if (!t)
+                return -ENOMEM;
+        if (len)
+                memcpy(t, json, len);
+        return open_doc(s, uri, language_id, version, t, len, true);
+}
+
+int lsp_docs_open_take(struct lsp_docs *s, const char *uri, const char *language_id,
+                       int64_t version, char *text, size_t len)
+{
+        if (!uri || !text) {
+                free(text);
+                return -EINVAL;
+        }
+        if (len > s->max_size) {
+                free(text);
+                return -EFBIG;
+        }
+        return open_doc(s, uri, language_id, version, text, len, false);
+}
+/* Applies one change by range whose text is escaped: decoded into a
+ * buffer of its own first (it is small: what a keystroke or a paste
+ * inserts). */
+static int splice_escaped(struct lsp_doc *d, size_t max, size_t s, size_t e, const char *json,
+                          size_t len)
+{
+        char *t = malloc(len + 1);
+        ssize_t n;
+        int r;
+
+        if (!t)
+                return -ENOMEM;
+        n = lsp_json_contents_decode(json, len, t);
+        r = n < 0 ? (int)n : splice(d, max, s, e, t, (size_t)n);
+        free(t);
+        return r;
+}
+
 int lsp_docs_change(struct lsp_docs *s, const char *uri, int64_t version,
                     const struct lsp_change *changes, size_t n)
 {
-        struct lsp_doc *d = lsp_docs_find(s, uri);
+        struct lsp_doc *d;
         int r;
 
-        if (!d)
-                return -ENOENT;
-        for (size_t i = 0; i < n; i++)
+        /* Every text is checked before the first change is applied, and
+         * before the lookup: a message that is not valid is refused as a
+         * whole, whatever it refers to. */
+        for (size_t i = 0; i < n; i++) {
                 if (!changes[i].text && changes[i].len)
                         return -EINVAL;
+                if (changes[i].escaped &&
+                    lsp_json_contents_check(changes[i].text, changes[i].len) < 0)
+                        return -EBADMSG;
+        }
+        d = lsp_docs_find(s, uri);
+        if (!d)
+                return -ENOENT;
 
         for (size_t i = 0; i < n; i++) {
                 const struct lsp_change *c = &changes[i];
 
                 if (c->full) {
-                        r = c->len > s->max_size ? -EFBIG : set_text(d, c->text, c->len);
+                        /* An escaped text is never shorter than its
+                         * decoded form: only a long one needs decoding to
+                         * be measured. */
+                        size_t len = c->len;
+                        if (c->escaped && len > s->max_size)
+                                len = (size_t)lsp_json_contents_check(c->text, c->len);
+                        r = len > s->max_size ? -EFBIG
+                                              : set_text(d, c->text, c->len, c->escaped);
                 } else {
                         struct lsp_position a = c->range.start, b = c->range.end;
+                        size_t from, to;
+
                         if (pos_after(a, b)) {
                                 struct lsp_position t = a;
                                 a = b;
                                 b = t;
                         }
-                        r = splice(d, s->max_size, lsp_doc_offset(d, a), lsp_doc_offset(d, b),
-                                   c->text, c->len);
+                        from = lsp_doc_offset(d, a); /* decodes d */
+                        to = lsp_doc_offset(d, b);
+                        r = c->escaped ? splice_escaped(d, s->max_size, from, to, c->text, c->len)
+                                       : splice(d, s->max_size, from, to, c->text, c->len);
                 }
                 if (r < 0)
                         return r;

@@ -3,9 +3,21 @@
  * The guard records every textDocument/didOpen, didChange and didClose it
  * forwards, so that after a restart it can open the same documents, with
  * the same text and versions, in the new server.  This module is the pure
- * part: it takes already-decoded C values (the JSON side lives elsewhere)
- * and applies them exactly as the LSP specification says.  No I/O, no
+ * part: it takes C values (the JSON message side lives elsewhere) and
+ * applies them exactly as the LSP specification says.  No I/O, no
  * logging.
+ *
+ * Two forms of a text: decoded (UTF-8, what positions count in), or
+ * escaped: the contents of the JSON string exactly as the editor sent them
+ * (between the quotes, escapes not decoded).  Most documents are opened and
+ * never edited, and a replay sends JSON again, so a text is kept escaped
+ * as long as nothing needs its characters: copying it in and writing it
+ * out is then a memcpy each, and it takes no more room than the editor's
+ * own message did (source text grows by a few percent when escaped).  The
+ * first edit by range, or the first position asked for, decodes it in
+ * place, once, and from then on it stays decoded.  Escaped texts are
+ * checked when they come in (lsp_json_contents_check()), so decoding them
+ * later cannot fail.
  *
  * Text model (LSP 3.17, "Text Documents"):
  *   - text is UTF-8, stored as given (any bytes are kept; see below);
@@ -62,6 +74,8 @@ struct lsp_change {
         struct lsp_range range;
         const char *text; /* the replacement (need not be NUL-terminated) */
         size_t len;
+        bool escaped; /* text is JSON string contents as sent; checked by
+                         lsp_docs_change() */
 };
 
 /* An open document.  Read the public fields; change them only through the
@@ -73,6 +87,8 @@ struct lsp_doc {
         int64_t version;
         char *text; /* `len` bytes, followed by a NUL not counted in len */
         size_t len;
+        bool escaped; /* text holds JSON string contents, see above;
+                         lsp_doc_decode() makes it UTF-8 */
 
         /* private */
         size_t cap;
@@ -114,10 +130,21 @@ int lsp_docs_open(struct lsp_docs *s, const char *uri, const char *language_id, 
 int lsp_docs_open_take(struct lsp_docs *s, const char *uri, const char *language_id,
                        int64_t version, char *text, size_t len);
 
+/* lsp_docs_open() with the text in escaped form (see above): json[0..len)
+ * is the contents of the editor's JSON string, kept as is.  max_size
+ * applies to the decoded length.  Also returns -EBADMSG (not valid string
+ * contents, see lsp_json_string(); the store is unchanged). */
+int lsp_docs_open_escaped(struct lsp_docs *s, const char *uri, const char *language_id,
+                          int64_t version, const char *json, size_t len);
+
 /* textDocument/didChange: applies changes[0..n) in order (each one to the
- * result of the previous, as the spec says), then sets the version.
+ * result of the previous, as the spec says), then sets the version.  A
+ * whole-text change given escaped keeps the document escaped; a change by
+ * range decodes the document first.
  * Returns 0, -ENOENT (not open), -EINVAL (a change with text NULL and
- * len > 0), -EFBIG (a result over max_size), -ENOMEM.  Each change is
+ * len > 0), -EBADMSG (an escaped text that is not valid string contents;
+ * checked before anything is applied), -EFBIG (a result over max_size),
+ * -ENOMEM.  Each change is
  * all-or-nothing, but when change k fails, changes 0..k-1 stay applied and
  * the version is not updated: the document no longer matches the editor's
  * and the caller should treat it as lost (e.g. close it and ask the editor
@@ -139,7 +166,13 @@ size_t lsp_docs_count(const struct lsp_docs *s);
 struct lsp_doc *lsp_docs_first(const struct lsp_docs *s);
 struct lsp_doc *lsp_doc_next(const struct lsp_doc *d);
 
-/* Number of lines by the rules above ("" has 1, "a\n" has 2). */
+/* Makes an escaped document's text decoded UTF-8, in place (d->text and
+ * d->len change; nothing is allocated).  Returns 0, also when it is
+ * decoded already. */
+int lsp_doc_decode(struct lsp_doc *d);
+
+/* Number of lines by the rules above ("" has 1, "a\n" has 2).  Like
+ * lsp_doc_offset(), it decodes an escaped document first. */
 size_t lsp_doc_line_count(const struct lsp_doc *d);
 
 /* The byte offset in d->text that a position designates, by the rules

@@ -1155,31 +1155,6 @@ ssize_t lsp_peek_method(const struct lsp_peek *p, char *buf, size_t size)
 #define HAS_LESS(w, n) (((w) - ONES * (n)) & ~(w) & HIGHS)
 #define HAS_BYTE(w, b) HAS_LESS((w) ^ (ONES * (b)), 1)
 
-/* The first byte at or after p that is not plain printable ASCII other
- * than '"' and '\\' (what a JSON string may hold as is), or end. */
-static const char *plain_ascii_end(const char *p, const char *end)
-{
-        uint64_t w, m;
-
-        while (end - p >= 8) {
-                memcpy(&w, p, 8);
-                m = (w & HIGHS) | HAS_LESS(w, 0x20) | HAS_BYTE(w, '"') | HAS_BYTE(w, '\\');
-                if (m) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-                        /* the lowest flag is exact: it marks the first such byte */
-                        return p + __builtin_ctzll(m) / 8;
-#else
-                        break;
-#endif
-                }
-                p += 8;
-        }
-        while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 && *p != '\\' &&
-               *p != '"')
-                p++;
-        return p;
-}
-
 /* The first byte that lsp_json_escape() must look at: a control
  * character, '"', '\\', or 0xED (a surrogate form may start there). */
 static const unsigned char *escape_free_end(const unsigned char *p, const unsigned char *end)
@@ -1336,49 +1311,68 @@ static size_t utf8_valid(const unsigned char *s, const unsigned char *end)
         return need;
 }
 
-ssize_t lsp_json_string(struct lsp_json v, char *out)
+/* The contents of a JSON string, p..end (between the quotes), walked as
+ * lsp_json_string() decodes them: decoded into out when `out` is not NULL,
+ * else only checked, and either way the decoded length is returned (or
+ * -EBADMSG).  One walker for both, so that a check and the decoding after
+ * it can never disagree; always inlined, so each use is specialised. */
+static inline __attribute__((always_inline)) ssize_t contents_walk(const char *p, const char *end,
+                                                                   char *out)
 {
-        const char *p, *end;
         size_t o = 0;
 
-        if (!lsp_json_is_string(v))
-                return -EBADMSG;
-        p = v.p + 1;
-        end = v.end - 1;
         while (p < end) {
                 /* Runs of plain ASCII are the bulk of a document, and short
                  * (source text has an escape every line or so): they are
-                 * copied eight bytes at a time as they are checked.  The
-                 * store may go past the run, never past out's size: out
-                 * holds as many bytes as the input, and o never overtakes
-                 * the input position. */
-                const char *q;
+                 * checked, and copied, eight bytes at a time, and the word
+                 * that ends one says where the next escape or non-ASCII
+                 * byte is, which is then handled at once.  o never
+                 * overtakes the input position and nothing past the run is
+                 * stored, so out may be the input itself: every byte is
+                 * read before its place is written. */
                 uint64_t w, m;
                 while (end - p >= 8) {
                         memcpy(&w, p, 8);
                         m = (w & HIGHS) | HAS_LESS(w, 0x20) | HAS_BYTE(w, '"') |
                             HAS_BYTE(w, '\\');
-                        if (m)
-                                break;
-                        memcpy(out + o, &w, 8);
+                        if (m) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                                /* the lowest flag is exact: the first such
+                                 * byte.  Only the bytes before it are
+                                 * stored: in place, the rest of the word is
+                                 * input still to be read. */
+                                size_t k = (size_t)__builtin_ctzll(m) / 8;
+                                if (out)
+                                        memmove(out + o, p, k);
+                                o += k;
+                                p += k;
+                                goto special;
+#else
+                                break; /* the loop below finds it */
+#endif
+                        }
+                        if (out)
+                                memcpy(out + o, &w, 8);
                         o += 8;
                         p += 8;
                 }
-                if (p == end)
-                        break; /* the run went up to the closing quote */
-                q = plain_ascii_end(p, end);
-                if (q > p) {
-                        memmove(out + o, p, (size_t)(q - p));
-                        o += (size_t)(q - p);
-                        p = q;
-                        continue;
+                while (p < end && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x80 &&
+                       *p != '\\' && *p != '"') {
+                        if (out)
+                                out[o] = *p;
+                        o++;
+                        p++;
                 }
+                if (p == end)
+                        break;
+        special:;
                 unsigned char c = (unsigned char)*p;
                 if (c >= 0x80) {
                         size_t n = utf8_valid((const unsigned char *)p, (const unsigned char *)end);
                         if (!n)
                                 return -EBADMSG;
-                        memmove(out + o, p, n);
+                        if (out)
+                                memmove(out + o, p, n);
                         o += n;
                         p += n;
                         continue;
@@ -1423,9 +1417,12 @@ ssize_t lsp_json_string(struct lsp_json v, char *out)
                         }
                         if (cp >= 0xD800 && cp <= 0xDFFF) {
                                 /* a lone surrogate: its generalised UTF-8 form */
-                                out[o++] = (char)(0xE0 | (cp >> 12));
-                                out[o++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                                out[o++] = (char)(0x80 | (cp & 0x3F));
+                                if (out) {
+                                        out[o] = (char)(0xE0 | (cp >> 12));
+                                        out[o + 1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                                        out[o + 2] = (char)(0x80 | (cp & 0x3F));
+                                }
+                                o += 3;
                                 p += 2;
                                 continue;
                         }
@@ -1434,12 +1431,32 @@ ssize_t lsp_json_string(struct lsp_json v, char *out)
                         return -EBADMSG;
                 }
                 p += 2;
-                char u[4];
-                size_t ul = utf8_encode(cp, u);
-                memcpy(out + o, u, ul);
-                o += ul;
+                if (out) {
+                        char u[4];
+                        size_t ul = utf8_encode(cp, u);
+                        memcpy(out + o, u, ul);
+                        o += ul;
+                } else
+                        o += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
         }
         return (ssize_t)o;
+}
+
+ssize_t lsp_json_string(struct lsp_json v, char *out)
+{
+        if (!lsp_json_is_string(v))
+                return -EBADMSG;
+        return contents_walk(v.p + 1, v.end - 1, out);
+}
+
+ssize_t lsp_json_contents_check(const char *s, size_t n)
+{
+        return contents_walk(s, s + n, NULL);
+}
+
+ssize_t lsp_json_contents_decode(const char *s, size_t n, char *out)
+{
+        return contents_walk(s, s + n, out);
 }
 
 size_t lsp_json_escape(const char *s, size_t n, char *out)

@@ -307,6 +307,19 @@ bool lsp_json_is_object(struct lsp_json v);
  * raw bytes that are not UTF-8. */
 ssize_t lsp_json_string(struct lsp_json v, char *out);
 
+/* The contents of a JSON string as sent (the bytes between its quotes,
+ * s[0..n), escapes not decoded), checked by the rules of lsp_json_string()
+ * without writing anything.  Returns the length it decodes to, or
+ * -EBADMSG.  Lets a caller keep the text as the editor sent it and decode
+ * it only when needed. */
+ssize_t lsp_json_contents_check(const char *s, size_t n);
+
+/* Decodes string contents s[0..n) into out exactly as lsp_json_string()
+ * does.  out may be s itself: decoding in place is safe (the result is
+ * never longer, and no byte is written before it has been read).  Returns
+ * the length or -EBADMSG (out then holds a partial result). */
+ssize_t lsp_json_contents_decode(const char *s, size_t n, char *out);
+
 /* JSON string contents (without quotes) for s[0..n): '"', '\\' and
  * control characters escaped, 3-byte surrogate forms written as "\udXXX",
  * all else as is.  Returns the length; writes it to out unless out is

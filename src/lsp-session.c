@@ -667,9 +667,8 @@ static int doc_params(const char *body, size_t len, struct lsp_json *params,
 static int record_did_open(struct lsp_session *s, const char *body, size_t len)
 {
         struct lsp_json params, td[TD__COUNT];
-        char *uri = NULL, *lang = NULL, *text = NULL;
+        char *uri = NULL, *lang = NULL;
         int64_t version = 0;
-        ssize_t n;
         int r;
 
         r = doc_params(body, len, &params, td, &uri);
@@ -681,15 +680,13 @@ static int record_did_open(struct lsp_session *s, const char *body, size_t len)
         if (td[TD_VERSION].p)
                 (void)lsp_json_int(td[TD_VERSION], &version);
         r = -EBADMSG;
-        if (!td[TD_TEXT].p)
+        if (!td[TD_TEXT].p || !lsp_json_is_string(td[TD_TEXT]))
                 goto out;
-        n = string_dup(td[TD_TEXT], &text);
-        if (n < 0) {
-                r = (int)n;
-                goto out;
-        }
-        /* The text is decoded straight into the buffer the store keeps. */
-        r = lsp_docs_open_take(&s->docs, uri, lang, version, text, (size_t)n);
+        /* Kept as the editor escaped it (checked, copied once): decoded
+         * only if an edit by range ever needs its characters, and
+         * replayed as is. */
+        r = lsp_docs_open_escaped(&s->docs, uri, lang, version, td[TD_TEXT].p + 1,
+                                  (size_t)(td[TD_TEXT].end - td[TD_TEXT].p - 2));
         if (r == -EFBIG) {
                 (void)lsp_docs_close(&s->docs, uri);
                 slog(s, LOG_WARNING,
@@ -708,8 +705,8 @@ static int record_did_change(struct lsp_session *s, const char *body, size_t len
         struct lsp_json params, td[TD__COUNT], changes, ch, v;
         struct lsp_change *c = NULL;
         const char *cur = NULL;
-        char *uri = NULL, *texts = NULL;
-        size_t n = 0, cap = 0, used = 0;
+        char *uri = NULL;
+        size_t n = 0, cap = 0;
         int64_t version = 0;
         int r, k;
 
@@ -721,21 +718,12 @@ static int record_did_change(struct lsp_session *s, const char *body, size_t len
                 goto out;
         if (td[TD_VERSION].p)
                 (void)lsp_json_int(td[TD_VERSION], &version);
-        /* Every text decodes into one scratch buffer: together they are
-         * shorter than the body. */
-        texts = malloc(len);
-        r = -ENOMEM;
-        if (!texts)
-                goto out;
         while ((k = lsp_json_next(changes, &cur, &ch)) == 1) {
                 struct lsp_json range;
-                ssize_t tl;
 
                 r = -EBADMSG;
-                if (!lsp_json_is_object(ch) || lsp_json_member(ch, "text", &v) != 1)
-                        goto out;
-                tl = lsp_json_string(v, texts + used);
-                if (tl < 0)
+                if (!lsp_json_is_object(ch) || lsp_json_member(ch, "text", &v) != 1 ||
+                    !lsp_json_is_string(v))
                         goto out;
                 if (n == cap) {
                         struct lsp_change *nc;
@@ -747,8 +735,11 @@ static int record_did_change(struct lsp_session *s, const char *body, size_t len
                                 goto out;
                         c = nc;
                 }
-                c[n] = (struct lsp_change){.text = texts + used, .len = (size_t)tl};
-                used += (size_t)tl;
+                /* The texts go to the store as sent: it checks them all
+                 * before applying any, and decodes only what it splices. */
+                c[n] = (struct lsp_change){.text = v.p + 1,
+                                           .len = (size_t)(v.end - v.p - 2),
+                                           .escaped = true};
                 c[n].full = lsp_json_member(ch, "range", &range) != 1 ||
                             !lsp_json_is_object(range);
                 if (!c[n].full) {
@@ -764,7 +755,7 @@ static int record_did_change(struct lsp_session *s, const char *body, size_t len
         r = lsp_docs_change(&s->docs, uri, version, c, n);
         if (r == -ENOENT)
                 slog(s, LOG_INFO, "didChange for %s, which is not open; forwarded as is", uri);
-        else if (r < 0 && r != -ENOMEM) {
+        else if (r < 0 && r != -ENOMEM && r != -EBADMSG) {
                 /* Partly applied: the recorded text no longer matches the
                  * editor's, so it must not be replayed. */
                 (void)lsp_docs_close(&s->docs, uri);
@@ -773,10 +764,9 @@ static int record_did_change(struct lsp_session *s, const char *body, size_t len
                      "restart",
                      uri, strerror(-r));
         }
-        r = r == -ENOMEM ? r : 0;
+        r = r == -ENOMEM || r == -EBADMSG ? r : 0;
 out:
         free(c);
-        free(texts);
         free(uri);
         return r;
 }
@@ -1614,7 +1604,7 @@ static int replay_did_open(struct lsp_session *s, const struct lsp_doc *d)
         /* Source text grows by a few percent when escaped (tabs, line
          * breaks, quotes): room for an eighth more lets the text be
          * escaped in one pass; more escapes than that cost a second. */
-        size_t guess = d->len + d->len / 8 + 64, tl, n;
+        size_t guess = d->escaped ? d->len : d->len + d->len / 8 + 64, tl, n;
         char *m = malloc(head + guess + sizeof(z)), *o = m;
 
         if (!m)
@@ -1626,7 +1616,12 @@ static int replay_did_open(struct lsp_session *s, const struct lsp_doc *d)
         o = mempcpy(o, c, sizeof(c) - 1);
         o = mempcpy(o, ver, (size_t)vl);
         o = mempcpy(o, t, sizeof(t) - 1);
-        tl = lsp_json_escape_max(d->text, d->len, o, guess);
+        if (d->escaped) {
+                /* still as the editor sent it: valid JSON string contents */
+                memcpy(o, d->text, d->len);
+                tl = d->len;
+        } else
+                tl = lsp_json_escape_max(d->text, d->len, o, guess);
         if (tl > guess) {
                 char *bigger = realloc(m, head + tl + sizeof(z));
 

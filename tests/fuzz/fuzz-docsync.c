@@ -10,9 +10,12 @@
  *
  * Input: byte 0 picks max_size (default, 1, 7, 64, 1000); then operations
  * until the input ends, each one byte (mod 6) and its arguments:
- *   0 open   uri, version, language, text
+ *   0 open   uri, version, language, text; (byte / 6) odd: the text is
+ *            given escaped (lsp_docs_open_escaped), as the JSON string
+ *            lsp_json_escape() makes of it
  *   1, 5 change  uri, version, 1-4 changes: kind byte (bit 0 full, bits
- *            1-3 all set = text NULL with len > 0), two positions, text
+ *            1-3 all set = text NULL with len > 0, bit 4 escaped), two
+ *            positions, text
  *   2 close  uri
  *   3 query  uri and four positions: lsp_doc_offset() against the model
  *   4 bad calls: open with a NULL uri or a NULL text
@@ -23,10 +26,17 @@
  * Positions are small, edge values (0xFFFF, 0x10000, UINT32_MAX), random,
  * or around the document's last line.
  *
+ * An escaped text is kept as given until a position is needed; the model
+ * holds the decoded text.  Raw input bytes that are not UTF-8 stay raw when
+ * escaped, which no JSON string may hold: such texts must be refused
+ * (-EBADMSG, nothing applied), all others behave as if given decoded.
+ *
  * After every operation: return codes as the header documents them, the
- * open set and its order, every document's text, length, version,
- * language; for the document touched, its line count, every line's start
- * and end offsets. */
+ * open set and its order, every document's text (decoded, for one kept
+ * escaped), length, version, language; for the document touched, its
+ * line count, every line's start and end offsets (on a decoded copy while
+ * it is kept escaped, so that its own decoding is left to the next edit
+ * or query). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -35,6 +45,7 @@
 
 #include "fuzz-input.h"
 #include "lsp-docsync.h"
+#include "lsp-framing.h"
 
 #define NURI 20
 #define MAX_CHANGES 4
@@ -222,6 +233,21 @@ static void gen_text(struct fz *f, struct text *t)
         }
 }
 
+/* t as JSON string contents; *valid: whether it is a valid JSON string's
+ * contents (t was UTF-8, lone surrogates in their 3-byte form allowed). */
+static struct text escape_text(const struct text *t, bool *valid)
+{
+        struct text e;
+
+        e.len = lsp_json_escape(t->p, t->len, NULL);
+        e.p = malloc(e.len + 1);
+        if (!e.p)
+                abort();
+        lsp_json_escape(t->p, t->len, e.p);
+        *valid = lsp_json_contents_check(e.p, e.len) >= 0;
+        return e;
+}
+
 static uint32_t gen_u32_edge(uint8_t b)
 {
         static const uint32_t edge[8] = {0, 1, 2, 3, 0xFFFF, 0x10000, UINT32_MAX - 1, UINT32_MAX};
@@ -303,10 +329,35 @@ static void check_store(const struct lsp_docs *s, const struct model *mo, int to
                 FZ_CHECK(!strcmp(d->language_id, m->lang ? m->lang : ""), "language");
                 FZ_CHECK(d->version == m->version, "%s version %lld, model %lld", uris[i],
                          (long long)d->version, (long long)m->version);
+                FZ_CHECK(d->text[d->len] == '\0', "text not NUL-terminated");
+                if (d->escaped) {
+                        /* compared, and its lines checked, on a decoded
+                         * copy: the document itself stays as it is */
+                        struct lsp_docs copy;
+                        char *t = malloc(d->len + 1);
+                        ssize_t n;
+
+                        if (!t)
+                                abort();
+                        n = lsp_json_contents_decode(d->text, d->len, t);
+                        FZ_CHECK(n >= 0, "%s: kept escaped text does not decode", uris[i]);
+                        FZ_CHECK((size_t)n == m->len && (!m->len || !memcmp(t, m->text, m->len)),
+                                 "%s escaped text differs from the model (%zd vs %zu bytes)",
+                                 uris[i], n, m->len);
+                        if (i == touched) {
+                                lsp_docs_init(&copy, 0);
+                                FZ_CHECK(lsp_docs_open(&copy, uris[i], NULL, 0, t, (size_t)n) ==
+                                             0,
+                                         "copy");
+                                check_lines(lsp_docs_find(&copy, uris[i]), m);
+                                lsp_docs_done(&copy);
+                        }
+                        free(t);
+                        continue;
+                }
                 FZ_CHECK(d->len == m->len && (!m->len || !memcmp(d->text, m->text, m->len)),
                          "%s text differs from the model (%zu vs %zu bytes)", uris[i], d->len,
                          m->len);
-                FZ_CHECK(d->text[d->len] == '\0', "text not NUL-terminated");
                 if (i == touched)
                         check_lines(d, m);
         }
@@ -331,17 +382,25 @@ static void check_store(const struct lsp_docs *s, const struct model *mo, int to
 /* ---------------------------------------------------------------------- */
 /* operations                                                               */
 
-static void op_open(struct lsp_docs *s, struct model *mo, struct fz *f, int u)
+static void op_open(struct lsp_docs *s, struct model *mo, struct fz *f, int u, bool esc)
 {
         struct mdoc *m = &mo->d[u];
         int64_t v = gen_version(f);
         const char *lang = langs[fz_u8(f) % 3];
         struct text t;
+        bool valid = true;
         int r, want;
 
         gen_text(f, &t);
-        r = lsp_docs_open(s, uris[u], lang, v, t.p, t.len);
-        if (t.len > mo->max) {
+        if (esc) {
+                struct text e = escape_text(&t, &valid);
+                r = lsp_docs_open_escaped(s, uris[u], lang, v, e.p, e.len);
+                free(e.p);
+        } else
+                r = lsp_docs_open(s, uris[u], lang, v, t.p, t.len);
+        if (!valid) {
+                want = -EBADMSG;
+        } else if (t.len > mo->max) {
                 want = -EFBIG;
         } else {
                 want = m->open ? 1 : 0;
@@ -360,11 +419,12 @@ static void op_change(struct lsp_docs *s, struct model *mo, struct fz *f, int u)
 {
         struct mdoc *m = &mo->d[u];
         struct lsp_change ch[MAX_CHANGES];
-        struct text t[MAX_CHANGES];
+        struct text t[MAX_CHANGES], e[MAX_CHANGES];
+        struct lsp_change sent[MAX_CHANGES];
         int64_t v = gen_version(f);
         size_t n = 1 + fz_u8(f) % MAX_CHANGES;
-        bool null_text = false;
-        int r, want = 0;
+
+        int r, want = 0, first_bad = 0;
 
         /* Positions are drawn against the model as it was before the call:
            edits in one call see each other's results, the fuzzer does not
@@ -378,18 +438,31 @@ static void op_change(struct lsp_docs *s, struct model *mo, struct fz *f, int u)
                 gen_text(f, &t[i]);
                 ch[i].text = t[i].p;
                 ch[i].len = t[i].len;
+                sent[i] = ch[i];
+                e[i].p = NULL;
                 if ((kind & 0x0e) == 0x0e && t[i].len) {
-                        ch[i].text = NULL;
-                        null_text = true;
+                        ch[i].text = sent[i].text = NULL;
+                        if (!first_bad)
+                                first_bad = -EINVAL;
+                } else if (kind & 0x10) {
+                        bool valid;
+
+                        e[i] = escape_text(&t[i], &valid);
+                        sent[i].text = e[i].p;
+                        sent[i].len = e[i].len;
+                        sent[i].escaped = true;
+                        if (!valid && !first_bad)
+                                first_bad = -EBADMSG;
                 }
         }
-        r = lsp_docs_change(s, uris[u], v, ch, n);
+        r = lsp_docs_change(s, uris[u], v, sent, n);
 
-        if (!m->open) {
-                FZ_CHECK(r == -ENOENT || (null_text && r == -EINVAL),
-                         "change of a closed document: %d", r);
-        } else if (null_text) {
-                FZ_CHECK(r == -EINVAL, "change with a NULL text: %d", r);
+        if (first_bad) {
+                /* every text is checked first, whatever the document */
+                FZ_CHECK(r == first_bad, "change with a %s text: %d",
+                         first_bad == -EINVAL ? "NULL" : "malformed escaped", r);
+        } else if (!m->open) {
+                FZ_CHECK(r == -ENOENT, "change of a closed document: %d", r);
         } else {
                 for (size_t i = 0; i < n && want == 0; i++) {
                         if (ch[i].full) {
@@ -423,8 +496,10 @@ static void op_change(struct lsp_docs *s, struct model *mo, struct fz *f, int u)
                         m->version = v;
                 FZ_CHECK(r == want, "change %s: %d, expected %d", uris[u], r, want);
         }
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 free(t[i].p);
+                free(e[i].p);
+        }
 }
 
 static void op_close(struct lsp_docs *s, struct model *mo, int u)
@@ -499,7 +574,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
                 switch (op % 6) {
                 case 0:
-                        op_open(&s, &mo, &f, u);
+                        op_open(&s, &mo, &f, u, (op / 6) & 1);
                         break;
                 case 1:
                 case 5:

@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "lsp-docsync.h"
+#include "lsp-framing.h"
 
 #define URI "file:///w/main.go"
 #define EMOJI "\xf0\x9f\x98\x80"                     /* U+1F600: 4 bytes, 2 UTF-16 units */
@@ -557,6 +558,145 @@ static void test_large_document(void)
         free(t);
 }
 
+/* A text kept as the editor escaped it and then edited by range ends up
+ * exactly like the same text opened decoded and given the same edits:
+ * escapes of every kind (short ones, \u of 1-3 bytes, a surrogate pair,
+ * a lone surrogate, an escaped '/'), positions counted on the decoded
+ * characters. */
+static void test_escaped_then_edited_matches_decoded(void)
+{
+        /* "a\tb\"c\\d/é€😀\ud800x\nline2\r\nz" */
+        static const char json[] = "a\\tb\\\"c\\\\d\\/\\u00e9\\u20ac\\ud83d\\ude00\\ud800x\\n"
+                                   "line2\\r\\nz";
+        static const char text[] = "a\tb\"c\\d/" E_ACUTE "\xe2\x82\xac" EMOJI "\xed\xa0\x80"
+                                   "x\nline2\r\nz";
+        const struct lsp_change edits[] = {
+            /* after the emoji (2 units) and the lone surrogate (1 unit) */
+            {.range = {{0, 12}, {0, 13}}, .text = "Y", .len = 1},
+            {.range = {{1, 2}, {2, 0}}, .text = "\\n\\u00e9", .len = 8, .escaped = true},
+            {.range = {{0, 0}, {0, 1}}, .text = "\\/", .len = 2, .escaped = true},
+        };
+        struct lsp_docs e, d;
+        struct lsp_doc *de, *dd;
+
+        lsp_docs_init(&e, 0);
+        lsp_docs_init(&d, 0);
+        CHECK_INT(lsp_docs_open_escaped(&e, URI, "go", 1, json, sizeof(json) - 1), 0);
+        CHECK_INT(lsp_docs_open(&d, URI, "go", 1, text, sizeof(text) - 1), 0);
+        de = lsp_docs_find(&e, URI);
+        dd = lsp_docs_find(&d, URI);
+        if (!de || !dd)
+                return;
+        /* kept as sent until something needs its characters */
+        CHECK(de->escaped);
+        CHECK_INT(de->len, sizeof(json) - 1);
+        CHECK(memcmp(de->text, json, de->len) == 0);
+
+        for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+                struct lsp_change plain = edits[i];
+                char buf[16];
+
+                if (plain.escaped) {
+                        ssize_t n = lsp_json_contents_decode(plain.text, plain.len, buf);
+                        CHECK(n >= 0);
+                        plain = (struct lsp_change){.range = plain.range, .text = buf,
+                                                    .len = (size_t)n};
+                }
+                CHECK_INT(lsp_docs_change(&e, URI, 2 + (int64_t)i, &edits[i], 1), 0);
+                CHECK_INT(lsp_docs_change(&d, URI, 2 + (int64_t)i, &plain, 1), 0);
+                CHECK(!de->escaped);
+                CHECK_INT(de->len, dd->len);
+                CHECK(de->len == dd->len && memcmp(de->text, dd->text, de->len) == 0);
+                CHECK_INT(de->text[de->len], 0);
+                check_index(de);
+        }
+        /* the lone surrogate replaced by Y; "ne2\r\n" by "\n" "é"; 'a' by '/' */
+        CHECK_STR(de->text, "/\tb\"c\\d/" E_ACUTE "\xe2\x82\xac" EMOJI "Yx\nli\n" E_ACUTE "z");
+        lsp_docs_done(&e);
+        lsp_docs_done(&d);
+}
+
+/* Asking for a position or the line count decodes an escaped text first;
+ * a whole-text change given escaped keeps it escaped, one given decoded
+ * does not. */
+static void test_escaped_queries_and_full_changes(void)
+{
+        static const char json[] = "x\\ny\\r\\n\\u00e9\\u00e9z";
+        struct lsp_change full_esc = {.full = true, .text = "q\\tr", .len = 4, .escaped = true};
+        struct lsp_change full = {.full = true, .text = "q\tr", .len = 3};
+        struct lsp_docs s;
+        struct lsp_doc *d;
+
+        lsp_docs_init(&s, 0);
+        CHECK_INT(lsp_docs_open_escaped(&s, URI, NULL, 1, json, sizeof(json) - 1), 0);
+        d = lsp_docs_find(&s, URI);
+        if (!d)
+                return;
+        CHECK_INT(lsp_doc_line_count(d), 3);
+        CHECK(!d->escaped);
+        CHECK_INT(lsp_doc_offset(d, (struct lsp_position){2, 2}), 9); /* after "éé" */
+        CHECK_INT(lsp_docs_change(&s, URI, 2, &full_esc, 1), 0);
+        CHECK(d->escaped);
+        CHECK_INT(d->len, 4);
+        CHECK(memcmp(d->text, "q\\tr", 4) == 0);
+        CHECK_INT(lsp_doc_offset(d, (struct lsp_position){0, 2}), 2);
+        CHECK(!d->escaped);
+        CHECK_STR(d->text, "q\tr");
+        CHECK_INT(lsp_docs_change(&s, URI, 3, &full_esc, 1), 0);
+        CHECK_INT(lsp_docs_change(&s, URI, 4, &full, 1), 0);
+        CHECK(!d->escaped);
+        CHECK_STR(d->text, "q\tr");
+        CHECK_INT(lsp_doc_decode(d), 0); /* decoded already: nothing to do */
+        CHECK_STR(d->text, "q\tr");
+        lsp_docs_done(&s);
+}
+
+/* Malformed escaped texts are refused as a whole, before anything is
+ * applied; the size limit counts decoded bytes. */
+static void test_escaped_refused(void)
+{
+        static const char *const bad[] = {
+            "a\\",       /* a lone backslash at the end */
+            "a\\x",      /* no such escape */
+            "\\u12G4",   /* not hex */
+            "\\u12",     /* cut short */
+            "a\"b",      /* a raw quote */
+            "a\nb",      /* a raw control character */
+            "\xc3",      /* truncated UTF-8 */
+            "\xed\xa0\x80", /* a raw surrogate: only the escape may carry one */
+        };
+        struct lsp_change ok = {.range = {{0, 0}, {0, 1}}, .text = "Z", .len = 1};
+        struct lsp_docs s;
+        struct lsp_doc *d;
+
+        lsp_docs_init(&s, 4);
+        CHECK_INT(lsp_docs_open_escaped(&s, URI, NULL, 1, "ab", 2), 0);
+        d = lsp_docs_find(&s, URI);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                struct lsp_change two[2] = {
+                    ok, {.range = {{0, 0}, {0, 0}}, .text = bad[i], .len = strlen(bad[i]),
+                         .escaped = true}};
+                CHECK_INT(lsp_docs_open_escaped(&s, "other", NULL, 1, bad[i], strlen(bad[i])),
+                          -EBADMSG);
+                CHECK_INT(lsp_docs_change(&s, URI, 9, two, 2), -EBADMSG);
+                CHECK_INT(lsp_docs_change(&s, "not open", 9, two, 2), -EBADMSG);
+        }
+        CHECK(lsp_docs_find(&s, "other") == NULL);
+        CHECK_INT(lsp_docs_count(&s), 1);
+        CHECK(d && d->escaped && d->len == 2 && memcmp(d->text, "ab", 2) == 0 && d->version == 1);
+
+        /* 8 bytes of JSON, 4 of text: fits; 5 of text does not */
+        CHECK_INT(lsp_docs_open_escaped(&s, URI, NULL, 2, "\\t\\t\\t\\t", 8), 1);
+        CHECK_INT(lsp_docs_open_escaped(&s, URI, NULL, 3, "\\t\\t\\t\\t\\t", 10), -EFBIG);
+        struct lsp_change big = {.full = true, .text = "\\n\\n\\n\\n\\n", .len = 10,
+                                 .escaped = true};
+        CHECK_INT(lsp_docs_change(&s, URI, 4, &big, 1), -EFBIG);
+        big.len = 8;
+        CHECK_INT(lsp_docs_change(&s, URI, 4, &big, 1), 0);
+        CHECK_INT(lsp_doc_line_count(d), 5);
+        lsp_docs_done(&s);
+}
+
 int main(void)
 {
         RUN(test_edit_table);
@@ -571,5 +711,8 @@ int main(void)
         RUN(test_size_limit);
         RUN(test_random_edits_match_naive_model);
         RUN(test_large_document);
+        RUN(test_escaped_then_edited_matches_decoded);
+        RUN(test_escaped_queries_and_full_changes);
+        RUN(test_escaped_refused);
         return check_summary();
 }

@@ -838,6 +838,12 @@ static void test_json_string_codec(void)
             {"\"\\ud800\\u0041\"", "\xed\xa0\x80" "A", 4},
             {"\"\\ude00\\ud83d\"", "\xed\xb8\x80\xed\xa0\xbd", 6},
             {"\"raw \xc3\xa9\"", "raw \xc3\xa9", 6},
+            /* a last run of plain bytes that fills whole 8-byte words,
+             * after an escape, a non-ASCII character or nothing */
+            {"\"abcdefgh\"", "abcdefgh", 8},
+            {"\"abcdefghabcdefgh\"", "abcdefghabcdefgh", 16},
+            {"\"a\\nabcdefgh\"", "a\nabcdefgh", 10},
+            {"\"xxxxxx\xc3\xa9" "12345678\"", "xxxxxx\xc3\xa9" "12345678", 16},
             {"\"\\x\"", NULL, 0},
             {"\"\\u12\"", NULL, 0},
             {"\"tab\there\"", NULL, 0},       /* raw control character */
@@ -849,7 +855,17 @@ static void test_json_string_codec(void)
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 char out[64];
                 ssize_t n = lsp_json_string(J(cases[i].json), out);
+                size_t jl = strlen(cases[i].json);
 
+                /* the contents alone: checked to the same length, and
+                 * decoded in place to the same bytes */
+                if (jl >= 2 && cases[i].json[0] == '"') {
+                        char in[64];
+                        memcpy(in, cases[i].json + 1, jl - 2);
+                        CHECK_INT(lsp_json_contents_check(in, jl - 2), n);
+                        CHECK_INT(lsp_json_contents_decode(in, jl - 2, in), n);
+                        CHECK(n < 0 || !memcmp(in, cases[i].bytes, (size_t)n));
+                }
                 if (!cases[i].bytes) {
                         CHECK_INT(n, -EBADMSG);
                         continue;

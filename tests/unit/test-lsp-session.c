@@ -1394,6 +1394,82 @@ static void test_exactly_once_random(void)
 #undef RND
 }
 
+/* A document the editor opened and never edited is replayed with its text
+ * exactly as the editor escaped it (escaped '/', \u escapes in either
+ * case, a surrogate pair), and one whose text is not a valid JSON string
+ * is dropped, never forwarded or recorded. */
+static void test_unedited_text_replayed_as_sent(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk(&f, true, 0);
+        const char *text = "\"a\\/b\\u00E9\\u00e9\\ud83d\\ude00\\t\\\"q\\\"\\\\\"";
+        char open[512], bad[512];
+        snprintf(open, sizeof(open),
+                 "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":"
+                 "{\"textDocument\":{\"uri\":\"" URI_A "\",\"languageId\":\"go\","
+                 "\"version\":7,\"text\":%s}}}",
+                 text);
+        snprintf(bad, sizeof(bad),
+                 "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":"
+                 "{\"textDocument\":{\"uri\":\"" URI_B "\",\"languageId\":\"go\","
+                 "\"version\":1,\"text\":\"a\\qb\"}}}");
+
+        handshake(s, &f);
+        size_t sv0 = f.sv.n;
+        CHECK_INT(ED(s, open), 0);
+        CHECK_INT(ED(s, bad), -EBADMSG);
+        CHECK_INT(f.sv.n, sv0 + 1);
+        CHECK_STR(f.sv.b[sv0], open);
+        struct lsp_session_stats st;
+        session_stats(s, &st);
+        CHECK_INT(st.open_documents, 1);
+
+        size_t sv1 = f.sv.n;
+        restart(s, &f);
+        long k = find(&f.sv, sv1, "textDocument/didOpen");
+        CHECK(k >= 0);
+        if (k >= 0) {
+                char want[256];
+                snprintf(want, sizeof(want), "\"version\":7,\"text\":%s}", text);
+                CHECK(strstr(f.sv.b[k], want) != NULL);
+                CHECK(strstr(f.sv.b[k], URI_B) == NULL);
+        }
+        CHECK_INT(find(&f.sv, (size_t)k + 1, "textDocument/didOpen"), -1);
+        done(s, &f);
+}
+
+/* Texts and URIs whose last run of plain characters fills whole 8-byte
+ * words ("abcdefgh", "file:///w/abc.go") are valid JSON strings: they are
+ * forwarded and recorded like any other, not dropped as malformed. */
+static void test_word_sized_strings_kept(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk(&f, true, 0);
+        const char *open = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":"
+                           "{\"textDocument\":{\"uri\":\"file:///w/abc.go\",\"languageId\":\"go\","
+                           "\"version\":1,\"text\":\"package main\\nabcdefgh\"}}}";
+        const char *change = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":"
+                             "{\"textDocument\":{\"uri\":\"file:///w/abc.go\",\"version\":2},"
+                             "\"contentChanges\":[{\"range\":{\"start\":{\"line\":1,"
+                             "\"character\":0},\"end\":{\"line\":1,\"character\":8}},"
+                             "\"text\":\"ijklmnop\"}]}}";
+
+        handshake(s, &f);
+        size_t sv0 = f.sv.n;
+        CHECK_INT(ED(s, open), 0);
+        CHECK_INT(ED(s, change), 0);
+        CHECK_INT(f.sv.n, sv0 + 2);
+        CHECK(!logged(&f, "dropped"));
+        size_t sv1 = f.sv.n;
+        restart(s, &f);
+        long k = find(&f.sv, sv1, "textDocument/didOpen");
+        CHECK(k >= 0);
+        if (k >= 0)
+                CHECK(strstr(f.sv.b[k], "\"version\":2,\"text\":\"package main\\nijklmnop\"") !=
+                      NULL);
+        done(s, &f);
+}
+
 int main(void)
 {
         RUN(test_hover_forwarded_byte_exact);
@@ -1426,5 +1502,7 @@ int main(void)
         RUN(test_fail_pending_answers_initialize);
         RUN(test_can_restart);
         RUN(test_lone_surrogate_kept);
+        RUN(test_unedited_text_replayed_as_sent);
+        RUN(test_word_sized_strings_kept);
         return check_summary();
 }
