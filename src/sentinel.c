@@ -238,8 +238,8 @@ static void close_all_but(const int keep[3])
 slow:; /* before 5.9: one by one, up to the limit */
         struct rlimit rl;
         unsigned long max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
-                                    ? (unsigned long)rl.rlim_cur
-                                    : 65536;
+                                ? (unsigned long)rl.rlim_cur
+                                : 65536;
         for (unsigned long fd = 3; fd < max && fd < (1UL << 20); fd++)
                 if ((int)fd != keep[0] && (int)fd != keep[1] && (int)fd != keep[2])
                         (void)close((int)fd);
@@ -259,8 +259,8 @@ static void sort3(int a[3])
 __attribute__((noreturn)) static void sentinel_main(const struct sentinel_spec *spec, int rfd,
                                                     int devnull)
 {
-        static const int ignored[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGTSTP,
-                                      SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2};
+        static const int ignored[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGPIPE,
+                                      SIGTSTP, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2};
         sigset_t none;
         pid_t pgid = 0;
 

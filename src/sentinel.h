@@ -63,10 +63,10 @@
 #define SENTINEL_MARKER_MAX 64
 
 struct sentinel_spec {
-        int kill_fd;        /* O_WRONLY server/cgroup.kill, or -1 */
-        int procs_fd;       /* O_RDONLY server/cgroup.procs (before 5.14), or -1 */
+        int kill_fd;           /* O_WRONLY server/cgroup.kill, or -1 */
+        int procs_fd;          /* O_RDONLY server/cgroup.procs (before 5.14), or -1 */
         const char *proc_root; /* degraded mode: where to look for the marker, or NULL */
-        const char *marker; /* "GOPLS_GUARD_TREE=TOKEN" (an environ entry), or NULL */
+        const char *marker;    /* "GOPLS_GUARD_TREE=TOKEN" (an environ entry), or NULL */
 };
 
 struct sentinel {

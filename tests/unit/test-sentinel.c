@@ -22,16 +22,16 @@ static void test_match_table(void)
                 bool found;
         } cases[] = {
 #define C(s, f) {s, sizeof s - 1, f}
-                C("A=1\0" M "\0B=2\0", true),
-                C(M "\0", true),
-                C("A=1\0" M, true),               /* the last entry without its NUL */
-                C(M "3\0", false),                /* a longer value */
-                C("GOPLS_GUARD_TREE=ab1\0", false), /* a shorter one */
-                C("X" M "\0", false),             /* not at an entry's start */
-                C("A=" M "\0", false),
-                C("GOPLS_GUARD_TREE=ab13\0" M "\0", true),
-                C("", false),
-                C("\0\0\0", false),
+            C("A=1\0" M "\0B=2\0", true),
+            C(M "\0", true),
+            C("A=1\0" M, true),                 /* the last entry without its NUL */
+            C(M "3\0", false),                  /* a longer value */
+            C("GOPLS_GUARD_TREE=ab1\0", false), /* a shorter one */
+            C("X" M "\0", false),               /* not at an entry's start */
+            C("A=" M "\0", false),
+            C("GOPLS_GUARD_TREE=ab13\0" M "\0", true),
+            C("", false),
+            C("\0\0\0", false),
 #undef C
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -115,15 +115,15 @@ static void test_guard_gone(void)
         struct sentinel s;
         sentinel_make_marker(marker);
         const struct sentinel_spec spec = {
-                .kill_fd = -1, .procs_fd = -1, .proc_root = "/proc", .marker = marker};
+            .kill_fd = -1, .procs_fd = -1, .proc_root = "/proc", .marker = marker};
         if (access("/bin/sleep", X_OK) < 0 || access("/proc/self/environ", R_OK) < 0) {
                 fprintf(stderr, "skip: no /bin/sleep or /proc\n");
                 return;
         }
         CHECK_INT(sentinel_start(&spec, &s), 0);
-        pid_t group = start_sleeper(NULL, false); /* the "server": found by its group */
+        pid_t group = start_sleeper(NULL, false);    /* the "server": found by its group */
         pid_t escaped = start_sleeper(marker, true); /* a double-forked go list */
-        pid_t other = start_sleeper(NULL, true);  /* not the server's */
+        pid_t other = start_sleeper(NULL, true);     /* not the server's */
         pid_t stranger = start_sleeper("GOPLS_GUARD_TREE=someone-else", true);
         wait_exec(group);
         wait_exec(escaped);
@@ -149,7 +149,7 @@ static void test_quit_kills_nothing(void)
         struct sentinel s;
         sentinel_make_marker(marker);
         const struct sentinel_spec spec = {
-                .kill_fd = -1, .procs_fd = -1, .proc_root = "/proc", .marker = marker};
+            .kill_fd = -1, .procs_fd = -1, .proc_root = "/proc", .marker = marker};
         if (access("/bin/sleep", X_OK) < 0)
                 return;
         CHECK_INT(sentinel_start(&spec, &s), 0);
