@@ -561,6 +561,24 @@ int cg_server_procs_fd(const struct cg_tree *t)
         return fd < 0 ? -errno : fd;
 }
 
+int cg_server_kill_fds(const struct cg_tree *t, int *ret_kill_fd, int *ret_procs_fd)
+{
+        int fd = openat(t->server_fd, "cgroup.kill", O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+                *ret_kill_fd = fd;
+                *ret_procs_fd = -1;
+                return 0;
+        }
+        if (errno != ENOENT)
+                return -errno;
+        fd = openat(t->server_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret_kill_fd = -1;
+        *ret_procs_fd = fd;
+        return 0;
+}
+
 int cg_server_dir_fd(const struct cg_tree *t)
 {
         int fd = openat(t->server_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

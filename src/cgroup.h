@@ -105,6 +105,11 @@ int cg_setup(struct cg_tree *t, const struct policy *p, bool self_inside, char w
  * (O_DIRECTORY, for clone3's CLONE_INTO_CGROUP). */
 int cg_server_procs_fd(const struct cg_tree *t);
 int cg_server_dir_fd(const struct cg_tree *t);
+/* What a process outliving the guard needs to empty server/ (sentinel.h):
+ * an O_WRONLY fd of server/cgroup.kill, or before 5.14 (no such file) an
+ * O_RDONLY fd of server/cgroup.procs; the other is -1.  0 or a negative
+ * errno. */
+int cg_server_kill_fds(const struct cg_tree *t, int *ret_kill_fd, int *ret_procs_fd);
 
 /* Read counters from server/. */
 int cg_read_memory_events(const struct cg_tree *t, struct cg_memory_events *ret);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "procfs.h"
 #include "relay.h"
+#include "sentinel.h"
 #include "server.h"
 #include "status.h"
 #include "supervisor.h"
@@ -69,6 +70,10 @@ struct guard {
         struct cg_sample last;
         usec_t last_exit_usec, last_spawn_usec, started_usec;
         char *status_path;
+
+        /* Ends what the guard started if the guard dies (sentinel.h). */
+        struct sentinel sentinel;
+        char marker[SENTINEL_MARKER_MAX]; /* in every server's environment */
 };
 
 static void act(struct guard *g, struct sv_action a);
@@ -222,8 +227,10 @@ static void kill_server_tree(struct guard *g, pid_t pid)
                 (void)kill(pid, SIGKILL);
         }
         if (!g->have_cgroup)
-                (void)proc_kill_descendants(g->o->proc_root, getpid(), 50);
+                (void)proc_kill_descendants(g->o->proc_root, getpid(), g->sentinel.pid, 50);
 }
+
+static void start_sentinel(struct guard *g);
 
 /* Reap what was reparented to the guard (it is a child subreaper) and has
  * ended.  The server itself is left to its pidfd source, which reaps it
@@ -238,6 +245,14 @@ static void reap_orphans(struct guard *g)
                 if (g->child_src && si.si_pid == g->srv.pid)
                         return;
                 (void)waitid(P_PID, (id_t)si.si_pid, &si, WEXITED | WNOHANG);
+                if (sentinel_is(&g->sentinel, si.si_pid)) {
+                        /* Only SIGKILL ends it early (it ignores the rest). */
+                        log_warning("The guard's sentinel process (pid %d) ended unexpectedly; "
+                                    "starting a new one.",
+                                    (int)si.si_pid);
+                        sentinel_forget(&g->sentinel);
+                        start_sentinel(g);
+                }
         }
 }
 
@@ -260,7 +275,7 @@ static int on_reap_later(sd_event_source *s, void *userdata)
 static void poll_proc(struct guard *g)
 {
         struct proc_tree t;
-        int r = proc_descendants(g->o->proc_root, getpid(), &t);
+        int r = proc_descendants(g->o->proc_root, getpid(), g->sentinel.pid, &t);
         if (r < 0) {
                 if (!g->poll_failed)
                         log_warning_errno(r, "Cannot read the server's memory from %s: %m; "
@@ -341,6 +356,38 @@ static void tell_editor_degraded(struct guard *g)
                                      "the kernel. See the guard's log for why.");
 }
 
+/* Fork the sentinel for the guard's current mode: in cgroup mode it empties
+ * server/ should the guard die, in degraded mode it kills the server's
+ * process group and every process carrying the guard's marker.  Without
+ * one the guard still serves: it says what is then not guaranteed. */
+static void start_sentinel(struct guard *g)
+{
+        struct sentinel_spec spec = {.kill_fd = -1, .procs_fd = -1};
+        int r = 0;
+
+        if (g->have_cgroup)
+                r = cg_server_kill_fds(&g->cg, &spec.kill_fd, &spec.procs_fd);
+        else {
+                spec.proc_root = g->o->proc_root;
+                spec.marker = g->marker;
+        }
+        if (r >= 0)
+                r = sentinel_start(&spec, &g->sentinel);
+        if (spec.kill_fd >= 0)
+                close(spec.kill_fd);
+        if (spec.procs_fd >= 0)
+                close(spec.procs_fd);
+        if (r < 0) {
+                log_warning_errno(r, "No sentinel process (%s: %m): should the guard be "
+                                     "killed, what the server started may outlive it.",
+                                  g->have_cgroup ? "for server/cgroup.kill" : "degraded mode");
+                return;
+        }
+        if (g->running)
+                (void)sentinel_tell_server(&g->sentinel, g->srv.pid);
+        log_debug("Sentinel process started (pid %d).", (int)g->sentinel.pid);
+}
+
 /* Give the cgroup up: nothing of it stays behind (server/ and
  * supervisor/ are removed), and the guard goes on degraded or exits. */
 static void drop_cgroup(struct guard *g)
@@ -352,10 +399,14 @@ static void drop_cgroup(struct guard *g)
         if (g->peak_fd >= 0)
                 close(g->peak_fd);
         g->peak_fd = -1;
+        /* The sentinel lives in supervisor/ too, which could not go with it
+         * there; and the one for degraded mode watches differently. */
+        sentinel_stop(&g->sentinel);
         if (cg_teardown(&g->cg, 5 * USEC_PER_SEC, why) < 0)
                 log_warning("%s", why);
         cg_close(&g->cg);
         g->have_cgroup = false;
+        start_sentinel(g);
 }
 
 static int spawn(struct guard *g);
@@ -457,6 +508,11 @@ static int spawn(struct guard *g)
         }
         g->running = true;
         g->killed_at_limit = false;
+        if (g->sentinel.pid > 0 && (r = sentinel_tell_server(&g->sentinel, g->srv.pid)) < 0)
+                log_warning_errno(r, "Cannot tell the sentinel process about %s (pid %d): %m; "
+                                     "should the guard be killed, its process group may "
+                                     "outlive it.",
+                                  g->o->argv[0], (int)g->srv.pid);
         sv_spawned(&g->sv, now_usec());
         /* Nothing limits a server without a cgroup between two polls: the
          * first one comes at once, not after a whole interval. */
@@ -535,6 +591,8 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                 (void)kill(-pid, SIGKILL);
                 kill_server_tree(g, 0);
         }
+        /* That group is gone: its number may be reused by anyone now. */
+        (void)sentinel_tell_server(&g->sentinel, 0);
         struct sv_exit e = ec_classify(&end);
         if (e.oom && !g->have_cgroup)
                 g->oom_kills++;
@@ -827,7 +885,7 @@ static int build_env(struct guard *g)
         size_t n = p->server.n_env;
         bool user_set = false;
 
-        g->env = calloc(n + 2, sizeof *g->env);
+        g->env = calloc(n + 3, sizeof *g->env);
         if (!g->env)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
@@ -847,6 +905,12 @@ static int build_env(struct guard *g)
                 format_size_human(limit, sz, sizeof sz);
                 log_debug("GOMEMLIMIT=%s (%u%% of memory.high).", sz, p->server.go_memlimit);
         }
+        /* Last, so that no policy env can replace the guard's own marker:
+         * it is how the sentinel recognises the server's processes. */
+        char **slot = g->env + n + (g->env[n] ? 1 : 0);
+        *slot = strdup(g->marker);
+        if (!*slot)
+                return -ENOMEM;
         return 0;
 }
 
@@ -899,6 +963,9 @@ static void teardown(struct guard *g)
         g->watching = false;
         if (g->peak_fd >= 0)
                 close(g->peak_fd);
+        /* Nothing is left for it to kill; and it must be out of
+         * supervisor/ before that goes. */
+        sentinel_stop(&g->sentinel);
         if (g->have_cgroup) {
                 if (cg_teardown(&g->cg, 5 * USEC_PER_SEC, why) < 0)
                         log_warning("%s", why);
@@ -926,7 +993,8 @@ static void teardown(struct guard *g)
 int guard_run(const struct guard_options *o)
 {
         struct guard g = {.o = o, .p = o->policy, .srv = {.pidfd = -1, .stdin_fd = -1, .stdout_fd = -1},
-                          .cg = {.dir_fd = -1, .server_fd = -1}, .peak_fd = -1};
+                          .cg = {.dir_fd = -1, .server_fd = -1}, .peak_fd = -1,
+                          .sentinel = SENTINEL_NONE};
         char why[CG_WHY_MAX] = "";
         sigset_t mask;
         int r, code = 1;
@@ -948,6 +1016,10 @@ int guard_run(const struct guard_options *o)
         } else {
                 log_degraded(why);
         }
+        /* After find_cgroup(): the guard is in its own place (supervisor/
+         * when it lives in the subtree), and the sentinel with it. */
+        sentinel_make_marker(g.marker);
+        start_sentinel(&g);
 
         if (build_env(&g) < 0) {
                 log_error_errno(ENOMEM, "Out of memory");

@@ -122,7 +122,7 @@ static int scan(const char *proc_root, pid_t root, struct pp **ret, size_t *ret_
 
 /* Breadth-first from `root` over the children lists, found by binary
  * search in the ppid-sorted array; calls `visit` for each descendant. */
-static int walk(const struct pp *all, size_t n, pid_t root,
+static int walk(const struct pp *all, size_t n, pid_t root, pid_t skip,
                 void (*visit)(const struct pp *e, void *userdata), void *userdata)
 {
         pid_t *queue = malloc((n + 1) * sizeof *queue);
@@ -141,6 +141,8 @@ static int walk(const struct pp *all, size_t n, pid_t root,
                                 hi = mid;
                 }
                 for (size_t i = lo; i < n && all[i].ppid == p && tail <= n; i++) {
+                        if (skip > 0 && all[i].pid == skip)
+                                continue;
                         queue[tail++] = all[i].pid;
                         visit(&all[i], userdata);
                 }
@@ -175,7 +177,7 @@ int proc_tree_rss(const char *proc_root, pid_t root, uint64_t *ret_bytes, unsign
                 return -ESRCH;
         }
         struct rss_acc a = {.proc_root = proc_root, .bytes = rss_of(proc_root, root), .count = 1};
-        r = walk(all, n, root, add_rss, &a);
+        r = walk(all, n, root, 0, add_rss, &a);
         free(all);
         if (r < 0)
                 return r;
@@ -200,7 +202,7 @@ static void add_entry(const struct pp *e, void *userdata)
         a->t->rss += rss_of(a->proc_root, e->pid);
 }
 
-int proc_descendants(const char *proc_root, pid_t root, struct proc_tree *ret)
+int proc_descendants(const char *proc_root, pid_t root, pid_t skip, struct proc_tree *ret)
 {
         struct pp *all = NULL;
         size_t n = 0;
@@ -214,7 +216,7 @@ int proc_descendants(const char *proc_root, pid_t root, struct proc_tree *ret)
                 return -ENOMEM;
         }
         struct list_acc a = {.proc_root = proc_root, .t = &t};
-        r = walk(all, n, root, add_entry, &a);
+        r = walk(all, n, root, skip, add_entry, &a);
         free(all);
         if (r < 0) {
                 free(t.procs);
@@ -250,12 +252,12 @@ static bool kill_one(const char *proc_root, const struct proc_entry *e)
         return done;
 }
 
-int proc_kill_descendants(const char *proc_root, pid_t root, unsigned rounds)
+int proc_kill_descendants(const char *proc_root, pid_t root, pid_t skip, unsigned rounds)
 {
         int signalled = 0;
         for (unsigned round = 0; round < rounds; round++) {
                 struct proc_tree t;
-                int r = proc_descendants(proc_root, root, &t);
+                int r = proc_descendants(proc_root, root, skip, &t);
                 if (r < 0)
                         return signalled ? signalled : r;
                 size_t n = t.n;

@@ -6,7 +6,8 @@
  * The guard is a child subreaper (PR_SET_CHILD_SUBREAPER), so a process the
  * server double-forks away (a daemonizing `go list`, anything that calls
  * setsid) is reparented to the guard, not to init: "the server's tree" is
- * then every descendant of the guard, which these functions walk.
+ * then every descendant of the guard but its sentinel (sentinel.h), which
+ * these functions walk.
  *
  * `proc_root` is "/proc" outside tests. */
 #pragma once
@@ -37,17 +38,19 @@ struct proc_tree {
 int proc_tree_rss(const char *proc_root, pid_t root, uint64_t *ret_bytes, unsigned *ret_count);
 
 /* Every live descendant of `root` (not `root` itself) with its resident
- * memory.  0 or a negative errno (PROC cannot be listed); an empty tree is
- * not an error.  Free with proc_tree_free(). */
-int proc_descendants(const char *proc_root, pid_t root, struct proc_tree *ret);
+ * memory, except `skip` and its own descendants (0: none; the guard's
+ * sentinel, which is the guard's and not the server's, sentinel.h).  0 or
+ * a negative errno (PROC cannot be listed); an empty tree is not an error.
+ * Free with proc_tree_free(). */
+int proc_descendants(const char *proc_root, pid_t root, pid_t skip, struct proc_tree *ret);
 void proc_tree_free(struct proc_tree *t);
 
-/* SIGKILL every live descendant of `root`, in rounds until none is left
- * (a process forking meanwhile is caught by the next round), at most
- * `rounds` rounds 10 ms apart.  Each one is signalled through a pidfd
- * after checking its start time again, so a pid reused in between is never
- * hit.  Returns how many were signalled, or a negative errno. */
-int proc_kill_descendants(const char *proc_root, pid_t root, unsigned rounds);
+/* SIGKILL every live descendant of `root` but `skip`'s subtree, in rounds
+ * until none is left (a process forking meanwhile is caught by the next
+ * round), at most `rounds` rounds 10 ms apart.  Each one is signalled
+ * through a pidfd after checking its start time again, so a pid reused in
+ * between is never hit.  Returns how many were signalled, or a negative errno. */
+int proc_kill_descendants(const char *proc_root, pid_t root, pid_t skip, unsigned rounds);
 
 /* Parse a /proc/PID/stat line; the command name may contain spaces and
  * parentheses, so the last ')' ends it.  -EINVAL if malformed. */

@@ -12,6 +12,9 @@
  *                     the grandchild leaves our process group (setsid), reports
  *                     "orphan PID", leaks MIB MiB (paced by --rate) and sleeps
  *                     (a double-forked go list that a plain parent loses track of)
+ *   --keep-child      fork a child that stays in our process group and pauses,
+ *                     without PR_SET_PDEATHSIG (a go list that outlives a killed
+ *                     gopls), and report "kept PID"
  *   --exit N          exit with status N (after the steps above)
  *   --fork N          try to fork N children that pause and die with us
  *                     (PR_SET_PDEATHSIG); report "forked K errno E" to the mark
@@ -55,6 +58,7 @@ struct options {
         long child_leak_mib; /* -1: not asked */
         long orphan_mib;  /* -1: not asked */
         bool list_fds;
+        bool keep_child;
         double rate;      /* MiB per second, 0: unpaced */
         bool first_only;
         enum { END_DEFAULT, END_ECHO, END_SPIN, END_SLEEP } end;
@@ -68,6 +72,7 @@ static uint64_t monotonic_usec(void) {
 
 static void usage(void) {
         fputs("usage: leaker [--mark FILE [--first-only]] [--list-fds] [--child-leak MIB] [--orphan MIB]\n"
+              "              [--keep-child]\n"
               "              [--exit N] [--fork N] [--leak MIB [--rate MIB_PER_S]]\n"
               "              [--echo | --spin | --sleep]\n",
               stderr);
@@ -105,6 +110,8 @@ static void parse(int argc, char **argv, struct options *o) {
                         o->orphan_mib = parse_long(a, argv[++i], 0, 1L << 20);
                 else if (strcmp(a, "--list-fds") == 0)
                         o->list_fds = true;
+                else if (strcmp(a, "--keep-child") == 0)
+                        o->keep_child = true;
                 else if (strcmp(a, "--rate") == 0 && has_arg) {
                         char *end;
                         o->rate = strtod(argv[++i], &end);
@@ -295,6 +302,19 @@ static void do_orphan(const struct options *o) {
                 ;
 }
 
+static void do_keep_child(const struct options *o) {
+        pid_t pid = fork();
+        if (pid < 0) {
+                fprintf(stderr, "leaker: fork: %s\n", strerror(errno));
+                exit(1);
+        }
+        if (pid == 0)
+                hold();
+        char line[64];
+        snprintf(line, sizeof line, "kept %ld\n", (long)pid);
+        report(o, line);
+}
+
 static _Noreturn void do_echo(void) {
         char buf[65536];
         for (;;) {
@@ -349,6 +369,8 @@ int main(int argc, char **argv) {
                 do_child_leak(&o);
         if (o.orphan_mib >= 0)
                 do_orphan(&o);
+        if (o.keep_child)
+                do_keep_child(&o);
         if (o.exit_status >= 0)
                 exit((int)o.exit_status);
         if (o.fork_count >= 0)

@@ -95,7 +95,7 @@ static void test_descendants_include_orphans(void)
         add_proc_state(root, 104, 50, 'Z', 0); /* an exited one, not reaped yet */
         add_proc(root, 200, 1, 1000);  /* unrelated */
 
-        CHECK_INT(proc_descendants(root, 50, &t), 0);
+        CHECK_INT(proc_descendants(root, 50, 0, &t), 0);
         CHECK_INT(t.n, 4);
         CHECK_U64(t.rss, (10 + 20 + 300 + 4) * page);
         bool seen_orphan = false;
@@ -109,13 +109,22 @@ static void test_descendants_include_orphans(void)
         CHECK(seen_orphan);
         proc_tree_free(&t);
 
+        /* The guard's sentinel (here 102) and what is below it are not the
+         * server's: neither counted nor killed. */
+        CHECK_INT(proc_descendants(root, 50, 102, &t), 0);
+        CHECK_INT(t.n, 2);
+        CHECK_U64(t.rss, (10 + 20) * page);
+        for (size_t i = 0; i < t.n; i++)
+                CHECK(t.procs[i].pid == 100 || t.procs[i].pid == 101);
+        proc_tree_free(&t);
+
         /* No descendants is an empty tree, not an error. */
-        CHECK_INT(proc_descendants(root, 200, &t), 0);
+        CHECK_INT(proc_descendants(root, 200, 0, &t), 0);
         CHECK_INT(t.n, 0);
         proc_tree_free(&t);
         char missing[1100];
         snprintf(missing, sizeof missing, "%s/missing", root);
-        CHECK_INT(proc_descendants(missing, 50, &t), -ENOENT);
+        CHECK_INT(proc_descendants(missing, 50, 0, &t), -ENOENT);
         fake_rm_rf(root);
         free(root);
 }
@@ -152,18 +161,18 @@ static void test_kill_descendants_real(void)
                 return;
 
         struct proc_tree t;
-        CHECK_INT(proc_descendants("/proc", getpid(), &t), 0);
+        CHECK_INT(proc_descendants("/proc", getpid(), 0, &t), 0);
         bool found = false;
         for (size_t i = 0; i < t.n; i++)
                 found = found || t.procs[i].pid == orphan;
         CHECK(found);
         proc_tree_free(&t);
 
-        CHECK(proc_kill_descendants("/proc", getpid(), 100) >= 1);
+        CHECK(proc_kill_descendants("/proc", getpid(), 0, 100) >= 1);
         int st = 0;
         CHECK_INT(waitpid(orphan, &st, 0), orphan); /* ours to reap: we are its subreaper */
         CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-        CHECK_INT(proc_descendants("/proc", getpid(), &t), 0);
+        CHECK_INT(proc_descendants("/proc", getpid(), 0, &t), 0);
         CHECK_INT(t.n, 0);
         proc_tree_free(&t);
         (void)prctl(PR_SET_CHILD_SUBREAPER, 0);

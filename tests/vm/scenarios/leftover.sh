@@ -1,7 +1,9 @@
 # vmtest: mem=512 smp=1 timeout=240
 # leftover — a second guard on the same cgroup is refused instead of killing
-# the first one's server; and what a SIGKILLed guard leaves in DIR/server
-# (a stray process, the leaf itself) is cleaned up by the next guard.
+# the first one's server; a SIGKILLed guard's sentinel empties DIR/server;
+# and what is still left there (the leaf itself, a process that got in
+# afterwards, as when the sentinel died with the guard) is cleaned up by
+# the next guard.
 . /lib/vmtest/lib.sh
 cg_setup
 write_policy <<'INI'
@@ -35,12 +37,18 @@ echo "$stray" >"$GUARD_DIR/server/cgroup.procs" || fail "cannot move the stray p
 kill -KILL "$GUARD_PID"
 wait_exit "$GUARD_PID" 100 || fail "SIGKILLed guard still there"
 guard_eof
-# PR_SET_PDEATHSIG takes the server down with the guard.
+# PR_SET_PDEATHSIG takes the server down with the guard, and the guard's
+# sentinel everything else in server/.
 poll 100 pid_dead "$first_server" || fail "the server outlived its SIGKILLed guard"
+poll 50 pid_dead "$stray" || fail "the stray process in server/ outlived its SIGKILLed guard by 5 s"
 [ -d "$GUARD_DIR/server" ] || fail "expected the dead guard's leaf to be left behind"
-pid_alive "$stray" || fail "the stray process died too early (the test proves nothing)"
 
-# 3. The next guard on DIR kills the stray process and starts clean.
+# 3. A process in the leftover leaf when the next guard comes (as if the
+# sentinel had died with the guard): the next guard kills it and starts clean.
+sleep 1000 &
+stray=$!
+echo "$stray" >"$GUARD_DIR/server/cgroup.procs" || fail "cannot move the second stray process into server/"
+pid_alive "$stray" || fail "the second stray process died too early (the test proves nothing)"
 rm -f "$MARK"
 guard_start --mark "$MARK" --sleep
 poll 600 mark_has_starts 1 || fail "the next guard's server did not start: $(cat "$GUARD_LOG")"
@@ -51,4 +59,4 @@ guard_term
 guard_wait 300
 [ "$GUARD_EXIT" -eq 0 ] || fail "guard exited $GUARD_EXIT after SIGTERM"
 [ ! -e "$GUARD_DIR/server" ] || fail "server/ left behind"
-pass "second guard refused (exit 3); leftover leaf and stray process cleaned by the next guard"
+pass "second guard refused (exit 3); server/ emptied by the SIGKILLed guard's sentinel; leftover leaf and a later stray process cleaned by the next guard"
