@@ -19,7 +19,8 @@ set -u
 guard=$1
 leaker=$2
 ROUNDS=${ROUNDS:-100}
-work=$(mktemp -d /tmp/guard-sigkill-XXXXXX)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+it_workdir guard-sigkill
 recorded=() # "PID:STARTTIME" of every process of every round
 cleanup() {
         local e
@@ -30,26 +31,14 @@ cleanup() {
         rm -rf "$work"
 }
 trap cleanup EXIT
-mkdir -p "$work/no-cgroup" "$work/run" "$work/config" "$work/xdg"
-chmod 0700 "$work/run" "$work/xdg"
-export GOPLS_GUARD_CGROUP_ROOT=$work/no-cgroup GOPLS_GUARD_RUNTIME_DIR=$work/run
-export XDG_RUNTIME_DIR=$work/xdg XDG_CONFIG_HOME=$work/config GOPLS_GUARD_SYSCONFDIR=$work/no-etc
+it_fixture_roots
+mkdir -m 0700 "$work/xdg"
+export XDG_RUNTIME_DIR=$work/xdg
 printf '[restart]\non = never\n[log]\ntarget = stderr\n' >"$work/p.ini"
 # Every guard's stdin: a fifo held open here, so that none sees its editor go.
 mkfifo "$work/in"
 exec 3<>"$work/in"
 
-# poll N CMD...: CMD every 0.1 s, at most N times, until it succeeds.
-poll() {
-        local n=$1
-        shift
-        while [ "$n" -gt 0 ]; do
-                "$@" && return 0
-                n=$((n - 1))
-                sleep 0.1
-        done
-        return 1
-}
 # stat_of PID: its state and start time (fields 3 and 22 of /proc/PID/stat;
 # the name before them may hold spaces) in $_state and $_start, without a
 # fork (this runs hundreds of times a round).

@@ -9,6 +9,7 @@
 #   check NAME CMD... one PASS or FAIL line, counted
 #   has FILE TEXT     FILE holds TEXT (fixed string)
 #   frame JSON        JSON with its Content-Length header
+#   poll N CMD...     CMD every 0.1 s, at most N times, until it succeeds
 #   it_done           the closing "N passed, N failed" line; fails on any FAIL
 
 it_workdir() {
@@ -36,6 +37,17 @@ check() {
 }
 has() { grep -qF -- "$2" "$1"; }
 frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1"; }
+
+poll() {
+        local n=$1
+        shift
+        while [ "$n" -gt 0 ]; do
+                "$@" && return 0
+                n=$((n - 1))
+                sleep 0.1
+        done
+        return 1
+}
 
 it_done() {
         echo "$passed passed, $failed failed"

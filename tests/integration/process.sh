@@ -20,17 +20,6 @@ trap cleanup EXIT
 it_fixture_roots
 mkdir -m 0700 "$work/xdg"
 export XDG_RUNTIME_DIR=$work/xdg
-# poll N CMD...: CMD every 0.1 s, at most N times, until it succeeds.
-poll() {
-        local n=$1
-        shift
-        while [ "$n" -gt 0 ]; do
-                "$@" && return 0
-                n=$((n - 1))
-                sleep 0.1
-        done
-        return 1
-}
 alive() { [ -e "/proc/$1" ] && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" != Z ]; }
 gone() { [ ! -e "/proc/$1" ]; } # reaped, not even a zombie
 marked() { grep -q "^$2" "$1" 2>/dev/null; }
