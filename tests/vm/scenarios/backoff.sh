@@ -23,14 +23,18 @@ starts=$(mark_starts)
 [ "$GUARD_EXIT" -eq 4 ] || fail "guard exited $GUARD_EXIT, expected 4 (gave up)"
 
 # The delays the guard chose, as it logged them ("Restarting ... in 793ms",
-# "in 1.6s"): each at least 1.6x the one before (factor 2, +-10% jitter).
-# Seconds are shown to a tenth: 50 ms less is a lower bound of the delay.
-delays=$(sed -n 's/.*Restarting .* in \([0-9.]*\)\(ms\|s\) (restart.*/\1 \2/p' "$GUARD_LOG" |
-        awk '{ printf "%d\n", $2 == "s" ? $1 * 1000 - 50 : $1 }')
+# "in 1.6s"; seconds are cut to a tenth, so "1.4s" is 1400..1499 ms).  Delay
+# k is backoff_initial * factor^k with +-10% jitter: each logged interval must
+# meet that band.  The gaps below use the lower end.
+bounds=$(sed -n 's/.*Restarting .* in \([0-9.]*\)\(ms\|s\) (restart.*/\1 \2/p' "$GUARD_LOG" |
+        awk '{ if ($2 == "s") printf "%d %d\n", $1 * 1000 + 0.5, $1 * 1000 + 99.5
+               else printf "%d %d\n", $1, $1 }')
+delays=$(printf '%s\n' "$bounds" | awk 'NF { print $1 }')
 n=$(printf '%s\n' "$delays" | grep -c .)
 [ "$n" -eq 4 ] || fail "expected 4 logged restart delays, got $n: $(printf '%s ' $delays)"
-printf '%s\n' "$delays" | awk 'NR > 1 && $1 * 10 < prev * 16 { bad = 1 } { prev = $1 } END { exit bad }' ||
-        fail "logged delays do not grow by the factor: $(printf '%sms ' $delays)"
+printf '%s\n' "$bounds" | awk 'BEGIN { nom = 400 } NF {
+        if ($2 + 1 < nom * 0.9 || $1 - 1 > nom * 1.1) bad = 1; nom *= 2 } END { exit bad }' ||
+        fail "logged delays are not 400ms x 2^k +-10%: $(printf '%sms ' $delays)"
 
 # What the kernel saw: no restart came before its delay.  Gaps are only
 # bounded below (exec under TCG on a loaded host may take long; never early).
