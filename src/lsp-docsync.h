@@ -54,6 +54,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "text-arena.h"
+
 /* Largest document kept by default; matches the framing's message limit
  * (a larger document could not have been sent in one didOpen). */
 #define LSP_DOC_MAX_DEFAULT ((size_t)64 << 20)
@@ -92,6 +94,8 @@ struct lsp_doc {
 
         /* private */
         size_t cap;
+        struct text_chunk *chunk; /* where text lives: an arena chunk, or
+                                     NULL for malloc() */
         size_t *lines; /* byte offset of each line's first byte; lines[0] == 0 */
         size_t nlines, lines_cap;
         uint64_t hash;
@@ -105,6 +109,7 @@ struct lsp_docs {
         size_t nbuckets, count;
         struct lsp_doc *first, *last;
         size_t max_size;
+        struct text_arena arena; /* escaped texts as opened (text-arena.h) */
 };
 
 /* An empty store whose documents may grow to max_size bytes
