@@ -538,16 +538,25 @@ static int open_doc(struct lsp_docs *s, const char *uri, const char *language_id
 int lsp_docs_open_escaped(struct lsp_docs *s, const char *uri, const char *language_id,
                           int64_t version, const char *json, size_t len)
 {
-        struct text_chunk *tc;
         ssize_t n;
-        char *t;
 
         if (!uri || (!json && len))
                 return -EINVAL;
         n = lsp_json_contents_check(json, len);
         if (n < 0)
                 return (int)n;
-        if ((size_t)n > s->max_size)
+        return lsp_docs_open_checked(s, uri, language_id, version, json, len, (size_t)n);
+}
+
+int lsp_docs_open_checked(struct lsp_docs *s, const char *uri, const char *language_id,
+                          int64_t version, const char *json, size_t len, size_t decoded_len)
+{
+        struct text_chunk *tc;
+        char *t;
+
+        if (!uri || (!json && len))
+                return -EINVAL;
+        if (decoded_len > s->max_size)
                 return -EFBIG;
         t = text_alloc(&s->arena, len, &tc);
         if (!t)

@@ -142,6 +142,13 @@ int lsp_docs_open_take(struct lsp_docs *s, const char *uri, const char *language
 int lsp_docs_open_escaped(struct lsp_docs *s, const char *uri, const char *language_id,
                           int64_t version, const char *json, size_t len);
 
+/* lsp_docs_open_escaped() for contents the caller has checked already:
+ * decoded_len is what lsp_json_contents_check(json, len) returned (e.g.
+ * through lsp_json_members_nested(), which checks as it parses).  Same
+ * returns, without -EBADMSG. */
+int lsp_docs_open_checked(struct lsp_docs *s, const char *uri, const char *language_id,
+                          int64_t version, const char *json, size_t len, size_t decoded_len);
+
 /* textDocument/didChange: applies changes[0..n) in order (each one to the
  * result of the previous, as the spec says), then sets the version.  A
  * whole-text change given escaped keeps the document escaped; a change by
