@@ -30,6 +30,9 @@ struct relay_events {
          * gives up. */
         void (*replay_timed_out)(void *userdata);
         uint64_t replay_timeout_usec;
+        /* Optional: messages from the server were handed to the session
+         * (daemon mode waits there for the answer to its own shutdown). */
+        void (*server_read)(void *userdata);
         void *userdata;
 };
 
@@ -37,6 +40,12 @@ struct relay_events {
  * file, /dev/null) is read whole at once, then counts as closed. */
 int relay_new(sd_event *e, const struct lsp_session_config *cfg, const struct relay_events *ev,
               struct relay **ret);
+/* The same for an editor on other descriptors (daemon mode: an accepted
+ * connection, as two fds, e.g. the socket and a dup of it, since one fd
+ * cannot be watched twice).  The relay makes them non-blocking and uses
+ * them until relay_free(), but does not close them. */
+int relay_new_fds(sd_event *e, const struct lsp_session_config *cfg, const struct relay_events *ev,
+                  int in_fd, int out_fd, struct relay **ret);
 void relay_free(struct relay *r);
 
 /* A new server generation: the relay takes ownership of both fds (made
