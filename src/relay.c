@@ -84,7 +84,8 @@ static void editor_write_failed(struct relay *r, int err)
         if (r->stdout_broken)
                 return;
         r->stdout_broken = true;
-        log_info("The editor stopped reading (%s); stopping the server.", strerror(-err));
+        if (!r->ev.shared)
+                log_info("The editor stopped reading (%s); stopping the server.", strerror(-err));
         lsp_outq_done(&r->to_editor);
         lsp_outq_init(&r->to_editor, 0);
         report_done(r);
@@ -206,7 +207,7 @@ static int on_stdin(sd_event_source *s, int fd, uint32_t revents, void *userdata
                         log_debug_errno(e, "Reading from the editor failed: %m");
                 r->stdin_closed = true;
                 r->stdin_src = sd_event_source_disable_unref(s);
-                if (!session_exit_requested(r->session))
+                if (!session_exit_requested(r->session) && !r->ev.shared)
                         log_info("The editor closed its end; stopping the server.");
                 report_done(r);
                 return 0;
@@ -420,6 +421,11 @@ void relay_end_server_input(struct relay *r)
         if (e != 0)
                 close_server_input(r);
         update_io(r);
+}
+
+bool relay_server_eof(const struct relay *r)
+{
+        return r->srv_out >= 0 && !r->srv_out_src;
 }
 
 bool relay_editor_closed(const struct relay *r)

@@ -33,6 +33,9 @@ struct relay_events {
         /* Optional: messages from the server were handed to the session
          * (daemon mode waits there for the answer to its own shutdown). */
         void (*server_read)(void *userdata);
+        /* The server serves other editors too: an editor's end stops
+         * nothing, and the caller says what it does about it. */
+        bool shared;
         void *userdata;
 };
 
@@ -59,6 +62,10 @@ void relay_detach_server(struct relay *r);
 /* Send what is queued for the server, then close its stdin (its cue to
  * end); at once if nothing is queued. */
 void relay_end_server_input(struct relay *r);
+
+/* Whether the server side has sent EOF (its end of a connection closed)
+ * while still attached. */
+bool relay_server_eof(const struct relay *r);
 
 /* Whether the editor's stdin has ended (EOF, or non-pollable input read). */
 bool relay_editor_closed(const struct relay *r);

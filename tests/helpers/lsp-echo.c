@@ -24,6 +24,13 @@
  *   --stall-first METHOD  the first start never answers METHOD requests,
  *                         so they are in flight when it dies
  *
+ * Daemon mode, as gopls's (`gopls serve -listen=unix;PATH
+ * -listen.timeout=0`): `lsp-echo serve -listen=unix;PATH [...]` listens on
+ * PATH and serves each connection as above in a child process of its own
+ * (killed with the daemon, as gopls's sessions die with gopls); there
+ *   echo/daemon    answers the daemon's pid, so a test sees which server
+ *                  (and that only one) answered
+ *
  * No JSON library: only the top level of the body is walked (keys, and
  * where each value starts and ends), which is exact for any valid JSON and
  * cheap for large strings (memchr() to the closing quote).  It never sends
@@ -35,7 +42,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "json-top.h"
@@ -312,15 +323,56 @@ static unsigned count_start(const char *path)
         return n;
 }
 
+static pid_t daemon_pid;
+
+/* Accept connections on PATH forever; returns in a child, with the
+ * connection as its stdin and stdout. */
+static void serve_socket(const char *path)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0 || strlen(path) >= sizeof sa.sun_path)
+                die("cannot make a socket");
+        strcpy(sa.sun_path, path);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 16) < 0)
+                die("cannot listen on the socket");
+        daemon_pid = getpid();
+        signal(SIGCHLD, SIG_IGN); /* no zombies */
+        for (;;) {
+                int c = accept(fd, NULL, NULL);
+                if (c < 0)
+                        continue;
+                pid_t pid = fork();
+                if (pid == 0) {
+                        (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+                        if (getppid() != daemon_pid)
+                                _exit(1);
+                        close(fd);
+                        if (dup2(c, STDIN_FILENO) < 0 || dup2(c, STDOUT_FILENO) < 0)
+                                _exit(1);
+                        close(c);
+                        return;
+                }
+                close(c);
+        }
+}
+
 int main(int argc, char **argv)
 {
         bool shut_down = false, silent_later = false;
-        const char *body, *state = NULL, *stall = NULL;
+        const char *body, *state = NULL, *stall = NULL, *listen_path = NULL;
         unsigned start = 1, silent_init = 0;
         size_t len;
 
         for (int i = 1; i < argc; i++) {
-                if (!strcmp(argv[i], "--state") && i + 1 < argc)
+                if (i == 1 && !strcmp(argv[i], "serve"))
+                        continue;
+                if (!strncmp(argv[i], "-listen=unix;", 13))
+                        listen_path = argv[i] + 13;
+                else if (!strncmp(argv[i], "-listen.timeout=", 16))
+                        continue;
+                else if (!strcmp(argv[i], "--state") && i + 1 < argc)
                         state = argv[++i];
                 else if (!strcmp(argv[i], "--silent-init") && i + 1 < argc) {
                         char *e;
@@ -334,6 +386,8 @@ int main(int argc, char **argv)
         }
         if (state)
                 start = count_start(state);
+        if (listen_path)
+                serve_socket(listen_path);
         bool mute_init = silent_init && (start == silent_init ||
                                          (silent_later && start > silent_init));
 
@@ -362,6 +416,10 @@ int main(int argc, char **argv)
                                 respond(&m.id, m.params.p, m.params.len, NULL, 0, NULL, 0);
                         else
                                 respond_text(&m.id, "null");
+                } else if (method_is(&m.method, "echo/daemon")) {
+                        char pid[32];
+                        snprintf(pid, sizeof pid, "%d", (int)daemon_pid);
+                        respond_text(&m.id, pid);
                 } else if (method_is(&m.method, "bench/crash")) {
                         abort();
                 } else if (method_is(&m.method, "bench/big")) {
