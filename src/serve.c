@@ -62,6 +62,7 @@ struct serve {
 
         struct conn *conns;
         unsigned nconns, next_id;
+        bool finishing; /* the guard ends: no timers any more */
 };
 
 /* ---- paths ----------------------------------------------------------- */
@@ -148,7 +149,7 @@ static void conn_free(struct conn *c)
         sv->nconns--;
         log_info("Editor connection %u closed; %u left.", c->id, sv->nconns);
         free(c);
-        if (sv->nconns == 0)
+        if (sv->nconns == 0 && !sv->finishing)
                 arm_idle(sv);
 }
 
@@ -541,6 +542,7 @@ static void front_finish(void *userdata, uint64_t timeout_usec)
 {
         struct serve *sv = userdata;
 
+        sv->finishing = true;
         while (sv->conns) {
                 struct conn *c = sv->conns;
                 relay_detach_server(c->relay);

@@ -30,6 +30,8 @@
  * (killed with the daemon, as gopls's sessions die with gopls); there
  *   echo/daemon    answers the daemon's pid, so a test sees which server
  *                  (and that only one) answered
+ * and, as with gopls (os.Exit(1) in its exit handler), an `exit` without
+ * `shutdown` on any connection ends the whole daemon.
  *
  * No JSON library: only the top level of the body is walked (keys, and
  * where each value starts and ends), which is exact for any valid JSON and
@@ -398,8 +400,11 @@ int main(int argc, char **argv)
                         die("a message body is not a JSON object");
                 if (!m.method.p)
                         continue; /* a response: we send no requests */
-                if (method_is(&m.method, "exit"))
+                if (method_is(&m.method, "exit")) {
+                        if (!shut_down && daemon_pid)
+                                kill(daemon_pid, SIGTERM);
                         return shut_down ? 0 : 1;
+                }
                 if (!m.id.p)
                         continue; /* other notifications */
                 if (stall && start == 1 && method_is(&m.method, stall))
