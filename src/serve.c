@@ -71,10 +71,12 @@ int serve_socket_dir(const char *override, bool create, char **ret, char why[512
 {
         struct status_places pl = status_places_default;
 
-        if (!override && geteuid() == 0)
-                /* The system's sockets: %t of the system manager. */
-                return status_dir_at(&pl, "/run/gopls-guard", 0, create, ret, why);
         pl.xdg = getenv("XDG_RUNTIME_DIR");
+        if (!override && geteuid() == 0 && !(pl.xdg && *pl.xdg))
+                /* The system's sockets: %t of the system manager (root in
+                 * a session of its own has XDG_RUNTIME_DIR, as %t of its
+                 * user manager). */
+                return status_dir_at(&pl, "/run/gopls-guard", 0, create, ret, why);
         return status_dir_at(&pl, override, geteuid(), create, ret, why);
 }
 

@@ -2,7 +2,7 @@
  *
  * The guard listens on RUNTIME/gopls-guard/ESC.sock (ESC: escape.h;
  * RUNTIME: the user's runtime directory as status.h chooses it, /run for
- * root), or on the socket systemd passes (LISTEN_FDS, one listening
+ * root outside a session), or on the socket systemd passes (LISTEN_FDS, one listening
  * AF_UNIX stream socket).  A socket it made itself is created 0600 in the
  * 0700 directory (bind() never follows a link) and removed when it ends;
  * one from systemd is left to systemd.
@@ -45,7 +45,8 @@ struct serve_options {
 int serve_run(const struct serve_options *o);
 
 /* The socket directory of this user: `override` (tests) as it is, else
- * /run/gopls-guard for root, else the status directory (status.h).
+ * /run/gopls-guard for root without XDG_RUNTIME_DIR (the system units),
+ * else the status directory (status.h: $XDG_RUNTIME_DIR/gopls-guard).
  * Created when `create`.  Returns 0 with a malloc'd path, or a negative
  * errno with `why` filled. */
 int serve_socket_dir(const char *override, bool create, char **ret, char why[512]);
