@@ -27,6 +27,8 @@ static void usage(FILE *f)
               "  gopls-guard [--policy FILE]... [--workspace DIR] [--cgroup DIR] [-- COMMAND [ARG...]]\n"
               "  gopls-guard check-policy [--policy FILE]...\n"
               "  gopls-guard status [--json] [WORKSPACE]\n"
+              "  gopls-guard serve --workspace DIR [--policy FILE]...   # daemon mode, on a socket\n"
+              "  gopls-guard connect DIR          # stdio bridge to the guard serving DIR\n"
               "\n"
               "Runs a language server (gopls unless COMMAND or [server] command says otherwise)\n"
               "in its own cgroup v2 leaf with the policy's memory, cpu and pids limits, relays\n"
