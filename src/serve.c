@@ -628,10 +628,9 @@ static int listen_at(const char *path, int *ret_fd, dev_t *ret_dev, ino_t *ret_i
         return 0;
 }
 
-/* COMMAND serve -listen=unix;PRIVATE -listen.timeout=0 [ARGS]: gopls's
- * daemon (both 0.5.0 and 0.16.1), which never exits for lack of clients
- * with a zero timeout.  A leading "serve" in ARGS is not repeated. */
-static char **shared_argv(char *const *argv, const char *priv)
+/* gopls's daemon (both 0.5.0 and 0.16.1), which never exits for lack of
+ * clients with a zero timeout. */
+char **serve_shared_argv(char *const *argv, const char *priv)
 {
         size_t n = 0;
         while (argv[n])
@@ -652,6 +651,14 @@ static char **shared_argv(char *const *argv, const char *priv)
         for (; i < n; i++)
                 a[k++] = argv[i];
         return a;
+}
+
+void serve_shared_argv_free(char **argv)
+{
+        if (argv) {
+                free(argv[2]);
+                free(argv);
+        }
 }
 
 int serve_run(const struct serve_options *o)
@@ -726,7 +733,7 @@ int serve_run(const struct serve_options *o)
                 goto out;
         }
         (void)unlink(sv.priv_path);
-        argv = shared_argv(o->server_argv, sv.priv_path);
+        argv = serve_shared_argv(o->server_argv, sv.priv_path);
         if (!argv) {
                 log_error_errno(ENOMEM, "Out of memory");
                 goto out;
@@ -767,9 +774,6 @@ out:
                 (void)unlink(sv.priv_path);
                 free(sv.priv_path);
         }
-        if (argv) {
-                free(argv[2]);
-                free(argv);
-        }
+        serve_shared_argv_free(argv);
         return code;
 }

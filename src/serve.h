@@ -51,6 +51,13 @@ int serve_run(const struct serve_options *o);
  * errno with `why` filled. */
 int serve_socket_dir(const char *override, bool create, char **ret, char why[512]);
 
+/* The shared server's command line for the stdio one `argv`:
+ *     COMMAND serve -listen=unix;PRIV -listen.timeout=0 [ARGS]
+ * (a leading "serve" in ARGS is not repeated).  The strings of `argv` are
+ * borrowed; free with serve_shared_argv_free().  NULL on -ENOMEM. */
+char **serve_shared_argv(char *const *argv, const char *priv);
+void serve_shared_argv_free(char **argv);
+
 /* DIR/ESC.sock for `workspace` (absolute).  -ENAMETOOLONG when it does
  * not fit a sockaddr_un. */
 int serve_socket_path(const char *dir, const char *workspace, char **ret);
