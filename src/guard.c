@@ -376,13 +376,19 @@ static void log_degraded(const char *why)
                     why);
 }
 
+#define DEGRADED_NOTICE                                                                            \
+        "gopls-guard found no usable cgroup and runs degraded: the language server's memory is "   \
+        "only polled, not limited by the kernel. See the guard's log for why."
+
 static void tell_editor_degraded(struct guard *g)
 {
         if (g->p->lsp.notify)
-                editors_show_message(g, 2,
-                                     "gopls-guard found no usable cgroup and runs degraded: the "
-                                     "language server's memory is only polled, not limited by "
-                                     "the kernel. See the guard's log for why.");
+                editors_show_message(g, 2, DEGRADED_NOTICE);
+}
+
+const char *guard_degraded_notice(const struct guard *g)
+{
+        return !g->have_cgroup && g->p->lsp.notify ? DEGRADED_NOTICE : NULL;
 }
 
 /* Fork the sentinel for the guard's current mode: in cgroup mode it empties

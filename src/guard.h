@@ -46,6 +46,9 @@ struct guard_front {
  * ([lsp] replay_timeout: the server is stopped as a failed start). */
 void guard_request_stop(struct guard *g);
 void guard_replay_timed_out(struct guard *g);
+/* What a new editor should be told about the guard's state: the degraded
+ * mode notice ([lsp] notify), or NULL. */
+const char *guard_degraded_notice(const struct guard *g);
 
 struct guard_options {
         const struct policy *policy;

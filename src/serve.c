@@ -321,6 +321,10 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         sv->conns = c;
         sv->nconns++;
         (void)sd_event_source_set_enabled(sv->idle_timer, SD_EVENT_OFF);
+        /* Told at start to the editors then connected, i.e. none. */
+        const char *notice = guard_degraded_notice(sv->guard);
+        if (notice)
+                session_show_message(relay_session(c->relay), 2, notice);
         if (sv->server_up) {
                 r = conn_attach(c);
                 if (r < 0)

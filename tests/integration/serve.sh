@@ -94,6 +94,8 @@ send a '{"jsonrpc":"2.0","id":2,"method":"echo/daemon"}'
 send b '{"jsonrpc":"2.0","id":2,"method":"echo/daemon"}'
 check "a's request answered" poll 50 answered a '"id":2,"result":'
 check "b's request answered" poll 50 answered b '"id":2,"result":'
+check "a is told the guard runs degraded" answered a 'runs degraded'
+check "b is told the guard runs degraded" answered b 'runs degraded'
 d1=$(daemon_of a 2)
 check "one server for both editors (a: $d1, b: $(daemon_of b 2))" test -n "$d1" -a "$d1" = "$(daemon_of b 2)"
 check "the status file names that server (server_pid $(status_field server_pid))" \
