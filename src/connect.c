@@ -88,14 +88,14 @@ static int pump(int sock)
 
         for (;;) {
                 short sock_events =
-                        (short)((!down.eof && down.end < sizeof down.data ? POLLIN : 0) |
-                                (up.end > up.start ? POLLOUT : 0));
+                    (short)((!down.eof && down.end < sizeof down.data ? POLLIN : 0) |
+                            (up.end > up.start ? POLLOUT : 0));
                 struct pollfd p[3] = {
-                        {.fd = up.eof || up.end == sizeof up.data ? -1 : STDIN_FILENO,
-                         .events = POLLIN},
-                        /* Nothing wanted: not polled, or a hung-up socket would spin. */
-                        {.fd = sock_events ? sock : -1, .events = sock_events},
-                        {.fd = down.end > down.start ? STDOUT_FILENO : -1, .events = POLLOUT},
+                    {.fd = up.eof || up.end == sizeof up.data ? -1 : STDIN_FILENO,
+                     .events = POLLIN},
+                    /* Nothing wanted: not polled, or a hung-up socket would spin. */
+                    {.fd = sock_events ? sock : -1, .events = sock_events},
+                    {.fd = down.end > down.start ? STDOUT_FILENO : -1, .events = POLLOUT},
                 };
                 if (poll(p, 3, -1) < 0) {
                         if (errno == EINTR)
@@ -133,8 +133,7 @@ static int pump(int sock)
 int connect_run(const char *dir, const struct guard_roots *roots)
 {
         char real[PATH_MAX], why[512];
-        _cleanup_free_ char *esc = NULL, *user_dir = NULL, *user_sock = NULL,
-                            *system_sock = NULL;
+        _cleanup_free_ char *esc = NULL, *user_dir = NULL, *user_sock = NULL, *system_sock = NULL;
         int fd = -1, r, err = 0;
         const char *err_path = NULL;
 

@@ -14,6 +14,7 @@
 /* Exit status when no guard serves DIR (after saying how to start one). */
 #define CONNECT_EXIT_NO_GUARD 2
 
-/* roots->runtime_dir (tests) replaces the user's directory.  Returns the exit code: 0 once either side ended, CONNECT_EXIT_NO_GUARD
- * with the message on stderr, 1 for an I/O failure (said on stderr). */
+/* roots->runtime_dir (tests) replaces the user's directory.  Returns the exit code: 0 once either
+ * side ended, CONNECT_EXIT_NO_GUARD with the message on stderr, 1 for an I/O failure (said on
+ * stderr). */
 int connect_run(const char *dir, const struct guard_roots *roots);

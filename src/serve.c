@@ -293,15 +293,15 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         c->fd = cfd;
         c->fd2 = fcntl(cfd, F_DUPFD_CLOEXEC, 3);
         c->id = ++sv->next_id;
-        const struct lsp_session_config scfg = {.replay = sv->p->lsp.replay,
-                                                .shared_server = true};
+        const struct lsp_session_config scfg = {.replay = sv->p->lsp.replay, .shared_server = true};
         const struct relay_events rev = {.editor_done = on_editor_done,
                                          .replay_timed_out = on_conn_replay_timed_out,
                                          .replay_timeout_usec = sv->p->lsp.replay_timeout,
                                          .server_read = on_server_read,
                                          .shared = true,
                                          .userdata = c};
-        int r = c->fd2 < 0 ? -errno : relay_new_fds(sv->event, &scfg, &rev, c->fd, c->fd2, &c->relay);
+        int r =
+            c->fd2 < 0 ? -errno : relay_new_fds(sv->event, &scfg, &rev, c->fd, c->fd2, &c->relay);
         if (r < 0) {
                 log_warning_errno(r, "Cannot take an editor connection: %m");
                 if (c->fd2 >= 0)
@@ -359,8 +359,9 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
                 }
         }
         if (pending) {
-                log_debug_errno(last, "The server's socket %s does not take connections yet "
-                                      "(%m); trying again.",
+                log_debug_errno(last,
+                                "The server's socket %s does not take connections yet "
+                                "(%m); trying again.",
                                 sv->priv_path);
                 arm_retry(sv, false);
         } else
@@ -419,8 +420,8 @@ static int front_attach(void *userdata, int stdin_fd, int stdout_fd)
         close_server_pipes(sv);
         sv->srv_in = stdin_fd;
         sv->srv_out = stdout_fd;
-        int r = sd_event_add_io(sv->event, &sv->srv_out_src, stdout_fd, EPOLLIN, on_server_stdout,
-                                sv);
+        int r =
+            sd_event_add_io(sv->event, &sv->srv_out_src, stdout_fd, EPOLLIN, on_server_stdout, sv);
         if (r < 0)
                 return r;
         sv->server_up = true;
@@ -523,8 +524,8 @@ static int front_start(void *userdata, sd_event *e, struct guard *g)
         if (r >= 0)
                 r = sd_event_source_set_enabled(sv->reap_src, SD_EVENT_OFF);
         if (r >= 0)
-                r = sd_event_add_time_relative(e, &sv->retry_timer, CLOCK_MONOTONIC, 0, 1,
-                                               on_retry, sv);
+                r = sd_event_add_time_relative(e, &sv->retry_timer, CLOCK_MONOTONIC, 0, 1, on_retry,
+                                               sv);
         if (r >= 0)
                 r = sd_event_source_set_enabled(sv->retry_timer, SD_EVENT_OFF);
         if (r >= 0)
@@ -532,9 +533,8 @@ static int front_start(void *userdata, sd_event *e, struct guard *g)
                                                sv->p->serve.idle_timeout, USEC_PER_SEC, on_idle,
                                                sv);
         if (r >= 0)
-                r = sd_event_source_set_enabled(sv->idle_timer, sv->p->serve.idle_timeout
-                                                                        ? SD_EVENT_ONESHOT
-                                                                        : SD_EVENT_OFF);
+                r = sd_event_source_set_enabled(
+                    sv->idle_timer, sv->p->serve.idle_timeout ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch the socket %s: %m",
                                        sv->sock_path ? sv->sock_path : "from systemd");
@@ -575,9 +575,10 @@ static int take_activated(int *ret_fd)
         if (n == 0)
                 return 0;
         if (n > 1)
-                return log_error_errno(EINVAL, "systemd passed %d sockets (LISTEN_FDS); "
-                                               "gopls-guard@.socket must have one "
-                                               "ListenStream=",
+                return log_error_errno(EINVAL,
+                                       "systemd passed %d sockets (LISTEN_FDS); "
+                                       "gopls-guard@.socket must have one "
+                                       "ListenStream=",
                                        n);
         int fd = SD_LISTEN_FDS_START;
         if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0)
@@ -667,7 +668,11 @@ void serve_shared_argv_free(char **argv)
 
 int serve_run(const struct serve_options *o)
 {
-        struct serve sv = {.o = o, .p = o->policy, .listen_fd = -1, .srv_in = -1, .srv_out = -1,
+        struct serve sv = {.o = o,
+                           .p = o->policy,
+                           .listen_fd = -1,
+                           .srv_in = -1,
+                           .srv_out = -1,
                            .retry_delay = CONNECT_RETRY_FIRST_USEC};
         _cleanup_free_ char *dir = NULL;
         char why[512] = "";
@@ -743,23 +748,23 @@ int serve_run(const struct serve_options *o)
                 goto out;
         }
         const struct guard_front front = {
-                .start = front_start,
-                .attach = front_attach,
-                .detach = front_detach,
-                .end_input = front_end_input,
-                .fail_pending = front_fail_pending,
-                .show_message = front_show_message,
-                .finish = front_finish,
-                .userdata = &sv,
+            .start = front_start,
+            .attach = front_attach,
+            .detach = front_detach,
+            .end_input = front_end_input,
+            .fail_pending = front_fail_pending,
+            .show_message = front_show_message,
+            .finish = front_finish,
+            .userdata = &sv,
         };
         struct guard_options go = {
-                .policy = o->policy,
-                .argv = argv,
-                .workspace = o->workspace,
-                .cgroup = o->cgroup,
-                .proc_root = o->roots->proc,
-                .roots = o->roots,
-                .front = &front,
+            .policy = o->policy,
+            .argv = argv,
+            .workspace = o->workspace,
+            .cgroup = o->cgroup,
+            .proc_root = o->roots->proc,
+            .roots = o->roots,
+            .front = &front,
         };
         code = guard_run(&go);
 out:

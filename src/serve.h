@@ -31,9 +31,9 @@
 
 struct serve_options {
         const struct policy *policy;
-        const char *workspace;   /* absolute, resolved (realpath) */
+        const char *workspace;    /* absolute, resolved (realpath) */
         char *const *server_argv; /* the server command line as in stdio mode */
-        const char *cgroup;      /* --cgroup, may be NULL */
+        const char *cgroup;       /* --cgroup, may be NULL */
         const struct guard_roots *roots;
 };
 
