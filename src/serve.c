@@ -679,6 +679,17 @@ int serve_run(const struct serve_options *o)
         char **argv = NULL;
         int r, code = 1;
 
+        if (!o->policy->serve.share) {
+                /* One guard per connection needs a cgroup subtree per
+                 * connection; not built yet, so say so rather than serve
+                 * without the limits the policy asks for. */
+                const struct policy_origin *po = &o->policy->origin[PK_SERVE_SHARE];
+                log_error("%s:%u: [serve] share = no (one server per connection) is not "
+                          "supported by this version of gopls-guard serve; use share = yes, "
+                          "or run gopls-guard -- COMMAND per editor.",
+                          po->file ? po->file : "(default)", po->line);
+                return 2;
+        }
         r = take_activated(&sv.listen_fd);
         if (r < 0)
                 return SERVE_EXIT_SOCKET;
@@ -687,6 +698,7 @@ int serve_run(const struct serve_options *o)
         if (r < 0) {
                 log_error("Cannot use the runtime directory for the sockets: %s",
                           why[0] ? why : strerror(-r));
+                code = SERVE_EXIT_SOCKET;
                 goto out;
         }
         if (!sv.activated) {
@@ -722,18 +734,6 @@ int serve_run(const struct serve_options *o)
                 }
         }
 
-        if (!o->policy->serve.share) {
-                /* One guard per connection needs a cgroup subtree per
-                 * connection; not built yet, so say so rather than serve
-                 * without the limits the policy asks for. */
-                const struct policy_origin *po = &o->policy->origin[PK_SERVE_SHARE];
-                log_error("%s:%u: [serve] share = no (one server per connection) is not "
-                          "supported by this version of gopls-guard serve; use share = yes, "
-                          "or run gopls-guard -- COMMAND per editor.",
-                          po->file ? po->file : "(default)", po->line);
-                code = 2;
-                goto out;
-        }
         if (asprintf(&sv.priv_path, "%s/server-%d.sock", dir, (int)getpid()) < 0 ||
             strlen(sv.priv_path) >= sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
                 log_error("The server's socket path %s/server-%d.sock is too long for a unix "

@@ -76,6 +76,23 @@ if [ -n "$esc" ]; then
 fi
 check "and the serve alternative" has "$work/none.err" "gopls-guard serve --workspace $ws"
 
+# 1b. What serve refuses: share = no (not built), with its file:line, and a
+#     runtime directory others can enter; exit 2, no socket.
+policy shareno "[serve]
+share = no"
+timeout 20 "$guard" serve --workspace "$ws" --policy "$work/shareno.ini" 2>"$work/shareno.err"
+rc=$?
+check "share = no: exit 2 (got $rc)" test "$rc" -eq 2
+check "share = no: the error names the file and line" has "$work/shareno.err" "$work/shareno.ini:9: [serve] share = no"
+mkdir -m 0755 "$work/open-run"
+policy openrun ""
+GOPLS_GUARD_RUNTIME_DIR=$work/open-run timeout 20 "$guard" serve --workspace "$ws" \
+        --policy "$work/openrun.ini" 2>"$work/openrun.err"
+rc=$?
+check "a runtime directory others can enter: exit 2 (got $rc)" test "$rc" -eq 2
+check "and it says why" has "$work/openrun.err" "can be entered by other users"
+check "and no socket there" test -z "$(find "$work/open-run" -name '*.sock')"
+
 # 2. serve: the socket, 0600, in the private runtime directory.
 serve shared ""
 check "the socket appears" poll 50 test -S "$sock"
