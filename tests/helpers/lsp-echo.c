@@ -9,6 +9,8 @@
  *   bench/big      params {"bytes":N}: a JSON string of N bytes (letters,
  *                  no escapes; N up to 1 GiB)
  *   bench/crash    no answer: it dies of SIGABRT, as a crashing server would
+ *   bench/leak     no answer: it allocates and touches 1 MiB after 1 MiB
+ *                  until the kernel stops it (a server outgrowing memory.max)
  *   other request  null
  * Notifications and responses (to requests it never sends) are ignored.
  * End of stdin ends it with status 0.  Messages that do not frame, or whose
@@ -425,6 +427,12 @@ int main(int argc, char **argv)
                         char pid[32];
                         snprintf(pid, sizeof pid, "%d", (int)daemon_pid);
                         respond_text(&m.id, pid);
+                } else if (method_is(&m.method, "bench/leak")) {
+                        for (;;) {
+                                char *p = malloc(1 << 20);
+                                if (p)
+                                        memset(p, 1, 1 << 20);
+                        }
                 } else if (method_is(&m.method, "bench/crash")) {
                         abort();
                 } else if (method_is(&m.method, "bench/big")) {
