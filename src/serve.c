@@ -2,16 +2,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "escape.h"
 #include "guard.h"
 #include "log.h"
@@ -633,6 +637,296 @@ static int listen_at(const char *path, int *ret_fd, dev_t *ret_dev, ino_t *ret_i
         return 0;
 }
 
+/* ---- share = no: a guard of its own per connection ------------------- */
+
+/* One connection's guard, a child process with the connection as stdio. */
+struct solo_child {
+        struct solo *sl;
+        struct solo_child *next;
+        pid_t pid;
+        sd_event_source *src;
+        char *cg_dir; /* DIR/conn-N, made for it, or NULL (degraded) */
+};
+
+struct solo {
+        struct serve *sv;
+        sd_event *event;
+        struct cg_tree cg;
+        bool have_cgroup;
+        unsigned next_id, nchildren;
+        bool stopping;
+        struct solo_child *children;
+        sd_event_source *listen_src, *idle_timer;
+};
+
+/* The subtree the per-connection guards work in, in DESIGN.md's order
+ * (--cgroup / [cgroup] path, then the guard's own cgroup when delegated);
+ * laid out as in stdio mode, so that this process is in supervisor/ and
+ * each child's DIR/conn-N/ gets the controllers.  1 with sl->cg set up, 0
+ * for none (why says it). */
+static int solo_find_cgroup(struct solo *sl, char why[CG_WHY_MAX])
+{
+        const struct serve_options *o = sl->sv->o;
+        const char *want = o->cgroup ? o->cgroup : o->policy->cgroup.path;
+        _cleanup_free_ char *mount = NULL, *own = NULL;
+        char dir[PATH_MAX], own_dir[PATH_MAX] = "", warn[CG_WHY_MAX];
+        int r;
+
+        r = cg_find_mount(o->roots->cgroup_mount, &mount);
+        if (r >= 0 && cg_pid_cgroup(o->roots->proc, 0, &own) >= 0)
+                snprintf(own_dir, sizeof own_dir, "%s%s", mount, strcmp(own, "/") ? own : "");
+        if (want) {
+                if (want[0] == '/' || !mount)
+                        snprintf(dir, sizeof dir, "%s", want);
+                else
+                        snprintf(dir, sizeof dir, "%s/%s", mount, want);
+        } else if (mount && own && strcmp(own, "/") != 0 &&
+                   cg_is_delegated(own_dir, geteuid(), why) > 0) {
+                snprintf(dir, sizeof dir, "%s", own_dir);
+        } else {
+                if (!why[0])
+                        snprintf(why, CG_WHY_MAX, "%s",
+                                 mount ? "the guard's own cgroup is not delegated to it"
+                                       : "no cgroup v2 hierarchy with the memory controller");
+                return 0;
+        }
+        r = cg_open(dir, &sl->cg, why);
+        if (r < 0)
+                return 0;
+        r = cg_setup(&sl->cg, o->policy, strcmp(dir, own_dir) == 0, why, warn);
+        if (r < 0) {
+                char ignored[CG_WHY_MAX];
+                (void)cg_teardown(&sl->cg, USEC_PER_SEC, ignored);
+                cg_close(&sl->cg);
+                return 0;
+        }
+        if (warn[0])
+                log_warning("%s", warn);
+        return 1;
+}
+
+static void solo_arm_idle(struct solo *sl)
+{
+        if (sl->nchildren == 0 && !sl->stopping && sl->sv->p->serve.idle_timeout &&
+            (sd_event_source_set_time_relative(sl->idle_timer, sl->sv->p->serve.idle_timeout) < 0 ||
+             sd_event_source_set_enabled(sl->idle_timer, SD_EVENT_ONESHOT) < 0))
+                log_warning("Cannot arm the idle timer ([serve] idle_timeout is not enforced).");
+}
+
+static void solo_reaped(struct solo *sl, struct solo_child *c)
+{
+        for (struct solo_child **pp = &sl->children; *pp; pp = &(*pp)->next)
+                if (*pp == c) {
+                        *pp = c->next;
+                        break;
+                }
+        c->src = sd_event_source_disable_unref(c->src);
+        /* Its guard removed server/ in it; the directory is ours. */
+        if (c->cg_dir && rmdir(c->cg_dir) < 0 && errno != ENOENT)
+                log_warning_errno(errno, "Cannot remove %s: %m", c->cg_dir);
+        free(c->cg_dir);
+        free(c);
+        sl->nchildren--;
+        if (sl->stopping && sl->nchildren == 0)
+                sd_event_exit(sl->event, 0);
+        solo_arm_idle(sl);
+}
+
+static int on_solo_child(sd_event_source *s, const siginfo_t *si, void *userdata)
+{
+        struct solo_child *c = userdata;
+        (void)s;
+        log_info("The guard of an editor connection (pid %d) ended with %s %d.", (int)si->si_pid,
+                 si->si_code == CLD_EXITED ? "status" : "signal", si->si_status);
+        solo_reaped(c->sl, c);
+        return 0;
+}
+
+/* In the child: the connection becomes stdio, and a guard serves it as it
+ * would an editor that started it.  Never returns. */
+__attribute__((noreturn)) static void solo_child_run(struct solo *sl, int cfd, const char *cg_dir)
+{
+        const struct serve_options *o = sl->sv->o;
+
+        close(sl->sv->listen_fd);
+        if (dup2(cfd, STDIN_FILENO) < 0 || dup2(cfd, STDOUT_FILENO) < 0)
+                _exit(1);
+        if (cfd > STDOUT_FILENO)
+                close(cfd);
+        /* The unit's main process speaks for the service, not each guard. */
+        unsetenv("NOTIFY_SOCKET");
+        const struct guard_options go = {
+            .policy = o->policy,
+            .argv = o->server_argv,
+            .workspace = o->workspace,
+            .cgroup = cg_dir,
+            .proc_root = o->roots->proc,
+            .roots = o->roots,
+        };
+        _exit(guard_run(&go));
+}
+
+static int on_solo_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        struct solo *sl = userdata;
+        _cleanup_free_ char *cg_dir = NULL;
+        (void)s;
+        (void)revents;
+
+        int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+        if (cfd < 0)
+                return 0;
+        unsigned id = ++sl->next_id;
+        if (sl->have_cgroup) {
+                char name[32];
+                snprintf(name, sizeof name, "conn-%u", id);
+                if (asprintf(&cg_dir, "%s/%s", sl->cg.path, name) < 0 ||
+                    (mkdirat(sl->cg.dir_fd, name, 0755) < 0 && errno != EEXIST)) {
+                        log_warning_errno(errno,
+                                          "Cannot create %s/%s for an editor connection "
+                                          "(%m); refusing it.",
+                                          sl->cg.path, name);
+                        close(cfd);
+                        return 0;
+                }
+        }
+        struct solo_child *c = calloc(1, sizeof *c);
+        if (!c) {
+                close(cfd);
+                return 0;
+        }
+        pid_t pid = fork();
+        if (pid == 0)
+                solo_child_run(sl, cfd, cg_dir);
+        close(cfd);
+        if (pid < 0) {
+                log_warning_errno(errno, "Cannot start a guard for an editor connection: %m");
+                if (cg_dir)
+                        (void)rmdir(cg_dir);
+                free(c);
+                return 0;
+        }
+        c->sl = sl;
+        c->pid = pid;
+        c->cg_dir = cg_dir;
+        cg_dir = NULL;
+        c->next = sl->children;
+        sl->children = c;
+        sl->nchildren++;
+        (void)sd_event_source_set_enabled(sl->idle_timer, SD_EVENT_OFF);
+        if (sd_event_add_child(sl->event, &c->src, pid, WEXITED, on_solo_child, c) < 0)
+                log_warning("Cannot watch the guard of editor connection %u (pid %d).", id,
+                            (int)pid);
+        log_info("Editor connection %u: its own guard and server (pid %d%s%s).", id, (int)pid,
+                 c->cg_dir ? ", in " : "", c->cg_dir ? c->cg_dir : "");
+        return 0;
+}
+
+static int on_solo_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct solo *sl = userdata;
+        (void)s;
+        log_info("Received %s; stopping every connection's guard.", strsignal((int)si->ssi_signo));
+        (void)sd_notify(false, "STOPPING=1");
+        sl->stopping = true;
+        (void)sd_event_source_set_enabled(sl->listen_src, SD_EVENT_OFF);
+        (void)sd_event_source_set_enabled(sl->idle_timer, SD_EVENT_OFF);
+        for (struct solo_child *c = sl->children; c; c = c->next)
+                (void)kill(c->pid, SIGTERM);
+        if (sl->nchildren == 0)
+                sd_event_exit(sl->event, 0);
+        return 0;
+}
+
+static int on_solo_idle(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct solo *sl = userdata;
+        char d[32];
+        (void)s;
+        (void)usec;
+        if (sl->nchildren > 0)
+                return 0;
+        format_duration(sl->sv->p->serve.idle_timeout, d, sizeof d);
+        log_info("No editor connected for [serve] idle_timeout = %s; exiting.", d);
+        sd_event_exit(sl->event, 0);
+        return 0;
+}
+
+/* share = no: accept, and fork a guard per connection. */
+static int solo_run(struct serve *sv)
+{
+        struct solo sl = {.sv = sv, .cg = {.dir_fd = -1, .server_fd = -1}};
+        char why[CG_WHY_MAX] = "";
+        sigset_t mask;
+        int r, code = 1;
+
+        if (solo_find_cgroup(&sl, why) > 0) {
+                sl.have_cgroup = true;
+                log_info("Each editor connection gets its own server in %s/conn-N/server.",
+                         sl.cg.path);
+        } else if (sv->p->cgroup.require) {
+                log_error("No usable cgroup: %s. [cgroup] require = yes, so nothing is served.",
+                          why);
+                return 3;
+        } else
+                log_warning("No usable cgroup: %s. Each connection's guard runs degraded.", why);
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGQUIT);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        r = sd_event_new(&sl.event);
+        if (r >= 0)
+                r = sd_event_add_signal(sl.event, NULL, SIGTERM, on_solo_signal, &sl);
+        if (r >= 0)
+                r = sd_event_add_signal(sl.event, NULL, SIGINT, on_solo_signal, &sl);
+        if (r >= 0)
+                r = sd_event_add_signal(sl.event, NULL, SIGHUP, on_solo_signal, &sl);
+        if (r >= 0)
+                r = sd_event_add_signal(sl.event, NULL, SIGQUIT, on_solo_signal, &sl);
+        if (r >= 0)
+                r = sd_event_add_io(sl.event, &sl.listen_src, sv->listen_fd, EPOLLIN,
+                                    on_solo_accept, &sl);
+        if (r >= 0)
+                r = sd_event_add_time_relative(sl.event, &sl.idle_timer, CLOCK_MONOTONIC,
+                                               sv->p->serve.idle_timeout, USEC_PER_SEC,
+                                               on_solo_idle, &sl);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(
+                    sl.idle_timer, sv->p->serve.idle_timeout ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+        if (r < 0) {
+                log_error_errno(r, "Cannot set up the event loop: %m");
+                goto out;
+        }
+        log_info("Serving %s on %s%s, one server per connection ([serve] share = no).",
+                 sv->o->workspace, sv->sock_path ? sv->sock_path : "the socket from systemd",
+                 sv->activated ? " (socket activation)" : "");
+        (void)sd_notify(false, "READY=1");
+        r = sd_event_loop(sl.event);
+        code = r < 0 ? 1 : r;
+out:
+        sl.listen_src = sd_event_source_disable_unref(sl.listen_src);
+        sl.idle_timer = sd_event_source_disable_unref(sl.idle_timer);
+        /* Only on a failure of the loop itself: no guard outlives this one. */
+        while (sl.children) {
+                struct solo_child *c = sl.children;
+                (void)kill(c->pid, SIGKILL);
+                (void)waitpid(c->pid, NULL, 0);
+                solo_reaped(&sl, c);
+        }
+        if (sl.have_cgroup) {
+                if (cg_teardown(&sl.cg, 5 * USEC_PER_SEC, why) < 0)
+                        log_warning("%s", why);
+                cg_close(&sl.cg);
+        }
+        sd_event_unref(sl.event);
+        return code;
+}
+
 /* gopls's daemon (both 0.5.0 and 0.16.1), which never exits for lack of
  * clients with a zero timeout. */
 char **serve_shared_argv(char *const *argv, const char *priv)
@@ -679,17 +973,6 @@ int serve_run(const struct serve_options *o)
         char **argv = NULL;
         int r, code = 1;
 
-        if (!o->policy->serve.share) {
-                /* One guard per connection needs a cgroup subtree per
-                 * connection; not built yet, so say so rather than serve
-                 * without the limits the policy asks for. */
-                const struct policy_origin *po = &o->policy->origin[PK_SERVE_SHARE];
-                log_error("%s:%u: [serve] share = no (one server per connection) is not "
-                          "supported by this version of gopls-guard serve; use share = yes, "
-                          "or run gopls-guard -- COMMAND per editor.",
-                          po->file ? po->file : "(default)", po->line);
-                return 2;
-        }
         r = take_activated(&sv.listen_fd);
         if (r < 0)
                 return SERVE_EXIT_SOCKET;
@@ -734,6 +1017,10 @@ int serve_run(const struct serve_options *o)
                 }
         }
 
+        if (!o->policy->serve.share) {
+                code = solo_run(&sv);
+                goto out;
+        }
         if (asprintf(&sv.priv_path, "%s/server-%d.sock", dir, (int)getpid()) < 0 ||
             strlen(sv.priv_path) >= sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
                 log_error("The server's socket path %s/server-%d.sock is too long for a unix "

@@ -19,8 +19,11 @@
  * would end the whole daemon); its leaving closes its documents and shuts
  * down only its own session (session_leave()).
  *
- * [serve] share = no (one server per connection) is refused for now with
- * exit 2: it needs a cgroup subtree per connection, which is not built.
+ * With [serve] share = no each connection gets a guard of its own, a child
+ * process running guard_run() on the connection as its stdio, with its
+ * server in DIR/conn-N/server of the guard's cgroup DIR (laid out as in
+ * stdio mode, so that the children can enable controllers there), or
+ * degraded without one.
  *
  * With no connection for [serve] idle_timeout (0: never) the guard stops
  * its server(s) and exits 0; socket activation brings it back. */

@@ -76,14 +76,7 @@ if [ -n "$esc" ]; then
 fi
 check "and the serve alternative" has "$work/none.err" "gopls-guard serve --workspace $ws"
 
-# 1b. What serve refuses: share = no (not built), with its file:line, and a
-#     runtime directory others can enter; exit 2, no socket.
-policy shareno "[serve]
-share = no"
-timeout 20 "$guard" serve --workspace "$ws" --policy "$work/shareno.ini" 2>"$work/shareno.err"
-rc=$?
-check "share = no: exit 2 (got $rc)" test "$rc" -eq 2
-check "share = no: the error names the file and line" has "$work/shareno.err" "$work/shareno.ini:9: [serve] share = no"
+# 1b. A runtime directory others can enter is refused: exit 2, no socket.
 mkdir -m 0755 "$work/open-run"
 policy openrun ""
 GOPLS_GUARD_RUNTIME_DIR=$work/open-run timeout 20 "$guard" serve --workspace "$ws" \
@@ -199,6 +192,44 @@ check "after: answered" poll 50 answered e '"id":1,"result":{"capabilities"'
 close_editor e
 kill -TERM "$serve_pid"
 wait "$serve_pid"
+
+# 9b. [serve] share = no: a guard and a server of its own per connection.
+serve solo "[serve]
+share = no
+idle_timeout = 0"
+check "share = no: listens" poll 50 test -S "$sock"
+editor g
+editor h
+send g "$INIT"
+send h "$INIT"
+check "share = no: g initialized" poll 50 answered g '"id":1,"result":{"capabilities"'
+check "share = no: h initialized" poll 50 answered h '"id":1,"result":{"capabilities"'
+live_status() { # the status files of guards that run (a SIGKILLed one left its own above)
+        local f
+        for f in "$run"/[0-9]*.json; do
+                [ -e "$f" ] && alive "$(basename "$f" .json)" && echo "$f"
+        done
+}
+guards() { live_status | wc -l; }
+two_guards() { [ "$(guards)" -eq 2 ]; }
+check "share = no: two guards, each with its status file" poll 50 two_guards
+servers=$(live_status | xargs cat 2>/dev/null | grep -o '"server_pid":[0-9]*' | sed 's/.*://' | sort -u)
+check "share = no: two different servers ($(echo $servers))" test "$(echo "$servers" | wc -w)" -eq 2
+check "share = no: the log says so" has "$work/solo.err" "one server per connection"
+send g '{"jsonrpc":"2.0","method":"exit"}'
+check "share = no: g's guard ends with its editor" poll 50 gone "${ed_pid[g]}"
+close_editor g
+send h '{"jsonrpc":"2.0","id":2,"method":"bench/echo","params":[2]}'
+check "share = no: h carries on" poll 50 answered h '"id":2,"result":[2]'
+kill -TERM "$serve_pid"
+wait "$serve_pid"
+rc=$?
+check "share = no: SIGTERM, exit 0 (got $rc)" test "$rc" -eq 0
+check "share = no: no guard left (status files)" test "$(guards)" -eq 0
+for p in $servers; do check "share = no: server $p gone" gone "$p"; done
+check "share = no: no socket left" test ! -e "$sock"
+check "share = no: h's connect ended" poll 50 gone "${ed_pid[h]}"
+close_editor h
 
 # 10. Socket activation: the listening socket comes from LISTEN_FDS.
 if command -v systemd-socket-activate >/dev/null; then
