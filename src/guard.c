@@ -20,6 +20,7 @@
 #include "log.h"
 #include "procfs.h"
 #include "relay.h"
+#include "scope.h"
 #include "sentinel.h"
 #include "server.h"
 #include "status.h"
@@ -811,6 +812,55 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 /* ---- set-up and tear-down ------------------------------------------ */
 
+/* Ask systemd for a transient scope (scope.h) when scope_decide() says
+ * so.  Returns 1 with the guard moved into it (`own` and `own_dir` read
+ * again), 0 when not asked or refused (`no_scope` says why, for the
+ * caller's one line). */
+static int ask_for_scope(struct guard *g, const char *mount, char **own, char *own_dir,
+                         size_t own_dir_len, char no_scope[SCOPE_WHY_MAX])
+{
+        const char *bus = g->o->roots->scope_bus;
+        const char *rt = getenv("XDG_RUNTIME_DIR");
+        struct scope_situation s = {
+                .have_v2_memory = mount != NULL,
+                .root = geteuid() == 0,
+                .bus_given = bus && *bus,
+                .bus_forbidden = bus && !*bus,
+                .systemd_booted = sd_booted() > 0,
+                .have_runtime_dir = rt && *rt,
+        };
+        const char *reason;
+        enum scope_decision d = scope_decide(&s, &reason);
+
+        if (d != SCOPE_ASK_USER && d != SCOPE_ASK_SYSTEM) {
+                if (reason)
+                        snprintf(no_scope, SCOPE_WHY_MAX, "%s", reason);
+                return 0;
+        }
+        char desc[512], unit[64];
+        snprintf(desc, sizeof desc, "gopls-guard for %s",
+                 g->o->workspace ? g->o->workspace : "(current directory)");
+        struct scope_request req = {
+                .system = d == SCOPE_ASK_SYSTEM,
+                .bus_address = s.bus_given ? bus : NULL,
+                .slice = g->p->cgroup.slice,
+                .description = desc,
+        };
+        scope_unit_name((int)getpid(), unit, sizeof unit);
+        int r = scope_start(&req, no_scope);
+        if (r < 0)
+                return 0;
+        free(*own);
+        *own = NULL;
+        own_dir[0] = '\0';
+        if (cg_pid_cgroup(g->o->proc_root, 0, own) >= 0)
+                snprintf(own_dir, own_dir_len, "%s%s", mount, strcmp(*own, "/") ? *own : "");
+        log_info("%s started the transient scope %s for the guard; its cgroup is now %s.",
+                 req.system ? "The system manager" : "The user manager", unit,
+                 own_dir[0] ? own_dir : "unknown");
+        return 1;
+}
+
 /* The cgroup to work in, per DESIGN.md's order.  Returns 1 with `g->cg`
  * set up, 0 for "none" (with `why`), negative errno for failures that
  * `why` explains. */
@@ -847,16 +897,28 @@ static int find_cgroup(struct guard *g, char why[CG_WHY_MAX])
                                  "(the memory controller is on cgroup v1 or absent)");
                         return 0;
                 }
-                char missing[CG_WHY_MAX];
+                char missing[CG_WHY_MAX], no_scope[SCOPE_WHY_MAX] = "";
                 snprintf(missing, sizeof missing, "%s",
                          own ? "it is the root cgroup" : "its cgroup is unknown");
-                if (!own || strcmp(own, "/") == 0 ||
-                    cg_is_delegated(own_dir, geteuid(), missing) <= 0) {
+                bool delegated = own && strcmp(own, "/") != 0 &&
+                                 cg_is_delegated(own_dir, geteuid(), missing) > 0;
+                if (!delegated &&
+                    ask_for_scope(g, mount, &own, own_dir, sizeof own_dir, no_scope) > 0) {
+                        snprintf(missing, sizeof missing, "%s",
+                                 own ? "it is the root cgroup" : "its cgroup is unknown");
+                        delegated = own && strcmp(own, "/") != 0 &&
+                                    cg_is_delegated(own_dir, geteuid(), missing) > 0;
+                        if (!delegated)
+                                snprintf(no_scope, sizeof no_scope,
+                                         "the transient scope did not give a delegated cgroup");
+                }
+                if (!delegated) {
                         snprintf(why, CG_WHY_MAX,
-                                 "the guard's own cgroup %s is not delegated to it (%s); run it "
-                                 "with --cgroup DIR, from a unit with Delegate=yes, or under "
+                                 "the guard's own cgroup %s is not delegated to it (%s)%s%s; run "
+                                 "it with --cgroup DIR, from a unit with Delegate=yes, or under "
                                  "systemd-run --user --scope -p Delegate=yes",
-                                 own_dir[0] ? own_dir : "(unknown)", missing);
+                                 own_dir[0] ? own_dir : "(unknown)", missing,
+                                 no_scope[0] ? ", and no transient scope: " : "", no_scope);
                         return 0;
                 }
                 snprintf(dir, sizeof dir, "%s", own_dir);

@@ -65,6 +65,11 @@ static struct guard_roots roots_get(void)
                 r.proc = e;
         if ((e = getenv("GOPLS_GUARD_RUNTIME_DIR")) && *e)
                 r.runtime_dir = e;
+        /* A fixture cgroup mount must never lead to a real scope. */
+        if ((e = getenv("GOPLS_GUARD_SCOPE_BUS")))
+                r.scope_bus = e;
+        else if (r.cgroup_mount)
+                r.scope_bus = "";
 #endif
         return r;
 }
