@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "events.h"
 #include "exit-class.h"
 #include "log.h"
 #include "procfs.h"
@@ -78,6 +79,40 @@ struct guard {
 };
 
 static void act(struct guard *g, struct sv_action a);
+
+/* The journal fields of one event (events.h) from the guard's state: the
+ * server `pid` it is about, how it ended (`e`, may be NULL), the restart
+ * `delay`.  Empty when they do not fit (the message still goes out). */
+static void event_fields_of(struct guard *g, enum guard_event kind, pid_t pid,
+                            const struct sv_exit *e, usec_t delay, char *buf, size_t len)
+{
+        struct event_info ev = {
+                .kind = kind,
+                .workspace = g->o->workspace,
+                .server_pid = (int)pid,
+                .generation = g->sv.generation,
+                .restarts = g->sv.total_restarts,
+                .memory_current = g->last.memory_current,
+                .memory_peak = g->peak,
+                .memory_high = g->p->memory.high,
+                .memory_max = g->p->memory.max,
+                .degraded = !g->have_cgroup,
+                .exit_status = e && !e->signal ? e->status : -1,
+                .signal = e ? e->signal : 0,
+                .delay_usec = delay,
+        };
+        if (event_fields(&ev, buf, len) < 0)
+                buf[0] = '\0';
+}
+
+/* Log an event with its journal fields; a macro so that CODE_LINE names
+ * the place that decided. */
+#define log_event(g, kind, level, pid, e, delay, ...)                                              \
+        do {                                                                                       \
+                char ef_[2048];                                                                    \
+                event_fields_of(g, kind, pid, e, delay, ef_, sizeof ef_);                          \
+                log_fields(level, ef_[0] ? ef_ : NULL, __VA_ARGS__);                               \
+        } while (0)
 
 /* ---- status and sampling ------------------------------------------- */
 
@@ -520,9 +555,10 @@ static int spawn(struct guard *g)
         if (!g->have_cgroup && g->sample_timer)
                 (void)sd_event_source_set_time_relative(g->sample_timer, 0);
 
-        log_info("Started %s (pid %d, generation %u)%s%s.", g->o->argv[0], (int)g->srv.pid,
-                 g->sv.generation, g->have_cgroup ? " in " : " without a cgroup",
-                 g->have_cgroup ? g->cg.path : "");
+        log_event(g, GE_START, LOG_INFO, g->srv.pid, NULL, 0,
+                  "Started %s (pid %d, generation %u)%s%s.", g->o->argv[0], (int)g->srv.pid,
+                  g->sv.generation, g->have_cgroup ? " in " : " without a cgroup",
+                  g->have_cgroup ? g->cg.path : "");
         if (g->sv.generation == 1)
                 (void)sd_notify(false, "READY=1");
         write_status(g);
@@ -630,30 +666,28 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                 char max[32], peak[32];
                 format_size_human(g->p->memory.max, max, sizeof max);
                 format_size_human(g->peak, peak, sizeof peak);
-                char fields[256];
-                snprintf(fields, sizeof fields,
-                         "GOPLS_GUARD_EVENT=oom-kill\nGOPLS_GUARD_SERVER_PID=%d\n"
-                         "GOPLS_GUARD_MEMORY_PEAK=%" PRIu64 "\nGOPLS_GUARD_RESTARTS=%u",
-                         (int)pid, g->peak, g->sv.total_restarts);
-                log_fields(LOG_WARNING, fields,
-                           "%s (pid %d) was OOM-killed at memory.max=%s (peak %s)%s; "
-                           "restarts so far: %u.",
-                           g->o->argv[0], (int)pid, max, peak,
-                           g->have_cgroup ? "" : " by the guard (degraded mode)",
-                           restarts_before);
+                log_event(g, GE_OOM_KILL, LOG_WARNING, pid, &e, 0,
+                          "%s (pid %d) was OOM-killed at memory.max=%s (peak %s)%s; "
+                          "restarts so far: %u.",
+                          g->o->argv[0], (int)pid, max, peak,
+                          g->have_cgroup ? "" : " by the guard (degraded mode)",
+                          restarts_before);
         } else if (before == SV_STOPPING) {
-                log_info("%s (pid %d) %s.", g->o->argv[0], (int)pid, how);
+                log_event(g, GE_STOP, LOG_INFO, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
+                          (int)pid, how);
         } else {
-                log_notice("%s (pid %d) %s.", g->o->argv[0], (int)pid, how);
+                log_event(g, GE_CRASH, LOG_NOTICE, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
+                          (int)pid, how);
         }
 
         if (a.kind == SV_ACT_WAIT) {
                 char d[32];
                 format_duration_human(a.delay, d, sizeof d);
                 tell_editor_restart(g, &e, a.delay);
-                log_notice("Restarting %s in %s (restart %u; at most %u within %s).",
-                           g->o->argv[0], d, g->sv.total_restarts, g->sv.max_restarts,
-                           (format_duration(g->sv.window, how, sizeof how), how));
+                log_event(g, GE_RESTART, LOG_NOTICE, pid, &e, a.delay,
+                          "Restarting %s in %s (restart %u; at most %u within %s).",
+                          g->o->argv[0], d, g->sv.total_restarts, g->sv.max_restarts,
+                          (format_duration(g->sv.window, how, sizeof how), how));
         } else if (a.kind == SV_ACT_EXIT && a.gave_up) {
                 char w[32];
                 format_duration(g->sv.window, w, sizeof w);
@@ -666,8 +700,9 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                 session_fail_pending(session, msg);
                 if (g->p->lsp.notify)
                         session_show_message(session, 1, msg);
-                log_error("Giving up: %s ended %u times within %s ([restart] max_restarts = %u). "
-                          "%s",
+                log_event(g, GE_GIVE_UP, LOG_ERR, pid, &e, 0,
+                          "Giving up: %s ended %u times within %s ([restart] max_restarts = "
+                          "%u). %s",
                           g->o->argv[0], g->sv.max_restarts + 1, w, g->sv.max_restarts,
                           e.oom ? "It keeps running out of memory: raise [memory] max, or "
                                   "make the workspace smaller."
@@ -741,7 +776,8 @@ static void act(struct guard *g, struct sv_action a)
                                          "gopls-guard gave up: it could not start %s (%s); "
                                          "its log says more.",
                                          g->o->argv[0], strerror(-r));
-                                log_error("Giving up: %s could not be started.", g->o->argv[0]);
+                                log_event(g, GE_GIVE_UP, LOG_ERR, 0, &e, 0,
+                                          "Giving up: %s could not be started.", g->o->argv[0]);
                                 session_fail_pending(relay_session(g->relay), msg);
                                 if (g->p->lsp.notify)
                                         session_show_message(relay_session(g->relay), 1, msg);
