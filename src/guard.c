@@ -19,6 +19,7 @@
 #include "events.h"
 #include "exit-class.h"
 #include "log.h"
+#include "notify.h"
 #include "procfs.h"
 #include "relay.h"
 #include "scope.h"
@@ -72,6 +73,7 @@ struct guard {
         struct cg_sample last;
         usec_t last_exit_usec, last_spawn_usec, started_usec;
         char *status_path;
+        struct notifier notify; /* sd_notify: READY, STATUS, WATCHDOG, STOPPING */
 
         /* Ends what the guard started if the guard dies (sentinel.h). */
         struct sentinel sentinel;
@@ -341,20 +343,24 @@ static void poll_proc(struct guard *g)
         }
 }
 
+/* STATUS= for the service manager (systemctl status shows it). */
+static void send_status(struct guard *g)
+{
+        char cur[32], max[32], line[NOTIFY_STATUS_MAX];
+        format_size_human(g->last.memory_current, cur, sizeof cur);
+        format_size_human(g->p->memory.max, max, sizeof max);
+        notify_status_line(line, sizeof line, sv_state_name(g->sv.state), g->sv.generation, cur,
+                           max, !g->have_cgroup);
+        notify_status(&g->notify, line);
+}
+
 static void sample(struct guard *g)
 {
         if (g->have_cgroup)
                 read_cgroup(g, "sample");
         else if (g->running)
                 poll_proc(g);
-        if (log_to_journal() || getenv("NOTIFY_SOCKET")) {
-                char cur[32], max[32];
-                format_size_human(g->last.memory_current, cur, sizeof cur);
-                format_size_human(g->p->memory.max, max, sizeof max);
-                (void)sd_notifyf(false, "STATUS=%s (generation %u): %s of %s%s",
-                                 sv_state_name(g->sv.state), g->sv.generation, cur, max,
-                                 g->have_cgroup ? "" : ", degraded");
-        }
+        send_status(g);
         write_status(g);
 }
 
@@ -559,8 +565,9 @@ static int spawn(struct guard *g)
                   "Started %s (pid %d, generation %u)%s%s.", g->o->argv[0], (int)g->srv.pid,
                   g->sv.generation, g->have_cgroup ? " in " : " without a cgroup",
                   g->have_cgroup ? g->cg.path : "");
-        if (g->sv.generation == 1)
-                (void)sd_notify(false, "READY=1");
+        /* Serving from here on: the first start makes the unit active. */
+        notify_ready(&g->notify);
+        send_status(g);
         write_status(g);
         return 0;
 }
@@ -712,6 +719,7 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                            policy_restart_on_name(g->p->restart.on), a.exit_code);
         }
         act(g, a);
+        send_status(g);
         write_status(g);
         return 0;
 }
@@ -829,6 +837,7 @@ static void act(struct guard *g, struct sv_action a)
                          "gopls-guard: %s ended and is not restarted (exit status %d).",
                          g->o->argv[0], code);
                 session_fail_pending(session, msg);
+                notify_stopping(&g->notify);
                 sd_event_exit(g->event, code);
                 break;
         }
@@ -841,7 +850,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         (void)s;
         log_info("Received %s; stopping the server.", strsignal((int)si->ssi_signo));
         g->stop_by_signal = true;
-        (void)sd_notify(false, "STOPPING=1");
+        notify_stopping(&g->notify);
         act(g, sv_stop(&g->sv, now_usec()));
         return 0;
 }
@@ -1015,6 +1024,7 @@ static int build_env(struct guard *g)
 static void on_editor_done(void *userdata)
 {
         struct guard *g = userdata;
+        notify_stopping(&g->notify);
         act(g, sv_stop(&g->sv, now_usec()));
 }
 
@@ -1074,6 +1084,7 @@ static void teardown(struct guard *g)
         g->term_timer = sd_event_source_disable_unref(g->term_timer);
         g->oom_check = sd_event_source_disable_unref(g->oom_check);
         g->reap_later = sd_event_source_disable_unref(g->reap_later);
+        notify_done(&g->notify);
         if (g->status_path) {
                 (void)unlink(g->status_path);
                 free(g->status_path);
@@ -1153,6 +1164,10 @@ int guard_run(const struct guard_options *o)
                 log_error_errno(r, "Cannot watch signals: %m");
                 goto out;
         }
+        r = notify_start(&g.notify, g.event);
+        if (r < 0)
+                log_warning_errno(r, "Cannot arm the watchdog pings that the service manager asks "
+                                     "for (WATCHDOG_USEC): %m; it may take the guard for hung.");
         if (g.have_cgroup) {
                 char leaf[PATH_MAX];
                 snprintf(leaf, sizeof leaf, "%s/server", g.cg.path);
