@@ -498,7 +498,8 @@ static void list_other(struct listing *l, const char *parent, const char *name, 
 
 /* RUN/gopls-guard, for root: root's own status files (when it is not the
  * directory already listed) and the system units' RuntimeDirectory=
- * subdirectories (RUN/gopls-guard/ESC, owned by the unit's user).  Only
+ * subdirectories (RUN/gopls-guard/ESC, owned by the unit's user, and its
+ * gopls-guard/ when the unit points XDG_RUNTIME_DIR there).  Only
  * root may create anything there (it is root's and closed to writes by
  * others), so each subdirectory's owner is who its files belong to; one
  * that others may enter is skipped as for any user. */
@@ -546,10 +547,25 @@ static void list_system(struct listing *l, const char *run, dev_t own_dev, ino_t
                         continue; /* a socket, a link, a file */
                 char sub[PATH_MAX], why[STATUS_WHY_MAX] = "";
                 snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-                if (fstat(sfd, &st) == 0 && check_private(sfd, sub, st.st_uid, why) == 0)
+                if (fstat(sfd, &st) == 0 && check_private(sfd, sub, st.st_uid, why) == 0) {
                         list_dir(l, sfd, sub, false);
-                else
+                        /* A unit that sets XDG_RUNTIME_DIR to its
+                         * RuntimeDirectory= has its guard write one level
+                         * down, in gopls-guard/ (of the same owner). */
+                        uid_t owner = st.st_uid;
+                        int gfd = open_dir_nofollow(sfd, "gopls-guard");
+                        char nested[PATH_MAX + 16];
+                        snprintf(nested, sizeof nested, "%s/gopls-guard", sub);
+                        if (gfd >= 0 && check_private(gfd, nested, owner, why) == 0)
+                                list_dir(l, gfd, nested, false);
+                        else if (gfd >= 0)
+                                fprintf(stderr, "gopls-guard: skipping a status directory: %s\n",
+                                        why);
+                        if (gfd >= 0)
+                                close(gfd);
+                } else {
                         fprintf(stderr, "gopls-guard: skipping a status directory: %s\n", why);
+                }
                 close(sfd);
         }
         closedir(d);

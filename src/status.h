@@ -90,8 +90,8 @@ enum status_output {
  * /run/user/UID/gopls-guard and /tmp/gopls-guard-UID, each only if it
  * belongs to the uid it names, and /run/gopls-guard (root's, and the
  * system units' RuntimeDirectory=) when root owns it and only root may
- * write it: its files as root's, and each private subdirectory as its
- * owner's.  The user of a guard is the owner of its status file.  Returns
+ * write it: its files as root's, and each private subdirectory (and its
+ * private gopls-guard/ of the same owner) as its owner's.  The user of a guard is the owner of its status file.  Returns
  * the exit code: 0, or 1 when a WORKSPACE was named and no guard serves
  * it. */
 int status_command_at(const struct status_places *pl, const char *override, uid_t uid, FILE *out,

@@ -377,6 +377,18 @@ static void test_root_lists_units(void)
         CHECK_INT(status_write(path_of(dir, "21.json"), &s), 0);
         chmod(dir, 0755);
         free(dir);
+        /* A unit that sets XDG_RUNTIME_DIR=%t/gopls-guard/%i: its guard
+         * writes one level down, in gopls-guard/. */
+        char nested[1024];
+        snprintf(nested, sizeof nested, "%s", path_of(pl.run, "gopls-guard/-src-xdg"));
+        mkdir(nested, 0700);
+        CHECK_INT(status_dir_at(&pl, path_of(nested, "gopls-guard"), 0, true, &dir, why), 0);
+        s = sample(getpid(), "/src/xdg");
+        CHECK_INT(status_write(path_of(dir, "22.json"), &s), 0);
+        CHECK_INT(chown(path_of(dir, "22.json"), NOBODY, NOBODY), 0);
+        CHECK_INT(chown(dir, NOBODY, NOBODY), 0);
+        CHECK_INT(chown(nested, NOBODY, NOBODY), 0);
+        free(dir);
         /* a socket-like entry and a plain file beside them are ignored */
         fake_write(pl.run, "gopls-guard/-src-k8s.sock", "");
 
@@ -386,6 +398,7 @@ static void test_root_lists_units(void)
         CHECK_INT(status_command_at(&pl, NULL, 0, f, STATUS_JSON, NULL), 0);
         fclose(f);
         CHECK_CONTAINS(out, "\"workspace\":\"/src/k8s\"");
+        CHECK_CONTAINS(out, "\"workspace\":\"/src/xdg\"");
         CHECK(!strstr(out, "/src/open"));
         free(out);
 
