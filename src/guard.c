@@ -82,40 +82,6 @@ struct guard {
 
 static void act(struct guard *g, struct sv_action a);
 
-/* The journal fields of one event (events.h) from the guard's state: the
- * server `pid` it is about, how it ended (`e`, may be NULL), the restart
- * `delay`.  Empty when they do not fit (the message still goes out). */
-static void event_fields_of(struct guard *g, enum guard_event kind, pid_t pid,
-                            const struct sv_exit *e, usec_t delay, char *buf, size_t len)
-{
-        struct event_info ev = {
-                .kind = kind,
-                .workspace = g->o->workspace,
-                .server_pid = (int)pid,
-                .generation = g->sv.generation,
-                .restarts = g->sv.total_restarts,
-                .memory_current = g->last.memory_current,
-                .memory_peak = g->peak,
-                .memory_high = g->p->memory.high,
-                .memory_max = g->p->memory.max,
-                .degraded = !g->have_cgroup,
-                .exit_status = e && !e->signal ? e->status : -1,
-                .signal = e ? e->signal : 0,
-                .delay_usec = delay,
-        };
-        if (event_fields(&ev, buf, len) < 0)
-                buf[0] = '\0';
-}
-
-/* Log an event with its journal fields; a macro so that CODE_LINE names
- * the place that decided. */
-#define log_event(g, kind, level, pid, e, delay, ...)                                              \
-        do {                                                                                       \
-                char ef_[2048];                                                                    \
-                event_fields_of(g, kind, pid, e, delay, ef_, sizeof ef_);                          \
-                log_fields(level, ef_[0] ? ef_ : NULL, __VA_ARGS__);                               \
-        } while (0)
-
 /* ---- status and sampling ------------------------------------------- */
 
 static void write_status(struct guard *g)
@@ -154,6 +120,40 @@ static void write_status(struct guard *g)
         if (r < 0)
                 log_debug_errno(r, "Cannot write %s: %m", g->status_path);
 }
+
+/* The journal fields of one event (events.h) from the guard's state: the
+ * server `pid` it is about, how it ended (`e`, may be NULL), the restart
+ * `delay`.  Empty when they do not fit (the message still goes out). */
+static void event_fields_of(struct guard *g, enum guard_event kind, pid_t pid,
+                            const struct sv_exit *e, usec_t delay, char *buf, size_t len)
+{
+        struct event_info ev = {
+                .kind = kind,
+                .workspace = g->o->workspace,
+                .server_pid = (int)pid,
+                .generation = g->sv.generation,
+                .restarts = g->sv.total_restarts,
+                .memory_current = g->last.memory_current,
+                .memory_peak = g->peak,
+                .memory_high = g->p->memory.high,
+                .memory_max = g->p->memory.max,
+                .degraded = !g->have_cgroup,
+                .exit_status = e && !e->signal ? e->status : -1,
+                .signal = e ? e->signal : 0,
+                .delay_usec = delay,
+        };
+        if (event_fields(&ev, buf, len) < 0)
+                buf[0] = '\0';
+}
+
+/* Log an event with its journal fields; a macro so that CODE_LINE names
+ * the place that decided. */
+#define log_event(g, kind, level, pid, e, delay, ...)                                              \
+        do {                                                                                       \
+                char ef_[2048];                                                                    \
+                event_fields_of(g, kind, pid, e, delay, ef_, sizeof ef_);                          \
+                log_fields(level, ef_[0] ? ef_ : NULL, __VA_ARGS__);                               \
+        } while (0)
 
 /* Whether the server has ended (its exit may be waiting for dispatch). */
 static bool server_alive(struct guard *g)
