@@ -20,11 +20,11 @@ pkgs=(gcc make cmake pkg-config libc6-dev
       qemu-system-x86 busybox-static cpio
       golang-go gopls
       clang libclang-rt-14-dev)
-# integration/scope: a private bus for a scripted systemd manager.
-pkgs+=(dbus)
 # The machine image may carry a newer Node.js than Debian's; keep it.
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)
+# integration/scope: a private bus for a scripted systemd manager.
+pkgs+=(dbus)
 
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${pkgs[@]}"
