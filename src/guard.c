@@ -867,6 +867,7 @@ static int ask_for_scope(struct guard *g, const char *mount, char **own, char *o
         const char *bus = g->o->roots->scope_bus;
         const char *rt = getenv("XDG_RUNTIME_DIR");
         struct scope_situation s = {
+                .scope_off = !g->p->cgroup.scope,
                 .have_v2_memory = mount != NULL,
                 .root = geteuid() == 0,
                 .bus_given = bus && *bus,

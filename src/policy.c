@@ -132,6 +132,7 @@ static const struct key_info keys[PK__COUNT] = {
     [PK_CGROUP_PATH] = KEY("cgroup", "path", .type = VT_PATH, .empty = true),
     [PK_CGROUP_REQUIRE] = KEY("cgroup", "require", .type = VT_BOOL),
     [PK_CGROUP_SLICE] = KEY("cgroup", "slice", .type = VT_SLICE, .empty = true),
+    [PK_CGROUP_SCOPE] = KEY("cgroup", "scope", .type = VT_BOOL),
     [PK_LSP_REPLAY] = KEY("lsp", "replay", .type = VT_BOOL),
     [PK_LSP_NOTIFY] = KEY("lsp", "notify", .type = VT_BOOL),
     [PK_LSP_REPLAY_TIMEOUT] = KEY("lsp", "replay_timeout", .type = VT_DURATION,
@@ -614,6 +615,7 @@ int policy_init(struct policy *p)
             .pressure.proactive = false,
             .pressure.above_high_for = 30 * USEC_PER_SEC,
             .cgroup.require = false,
+            .cgroup.scope = true,
             .lsp.replay = true,
             .lsp.notify = true,
             /* gopls answers initialize before it loads the workspace (that
@@ -938,6 +940,8 @@ static int set_value(struct load_ctx *c, enum policy_key k, const char *value)
                         p->pressure.proactive = b;
                 else if (k == PK_CGROUP_REQUIRE)
                         p->cgroup.require = b;
+                else if (k == PK_CGROUP_SCOPE)
+                        p->cgroup.scope = b;
                 else if (k == PK_LSP_REPLAY)
                         p->lsp.replay = b;
                 else if (k == PK_LSP_NOTIFY)
@@ -1740,6 +1744,7 @@ static void print_key(FILE *f, const struct policy *p, enum policy_key k)
                         bool b = k == PK_MEMORY_OOM_GROUP     ? p->memory.oom_group
                                  : k == PK_PRESSURE_PROACTIVE ? p->pressure.proactive
                                  : k == PK_CGROUP_REQUIRE     ? p->cgroup.require
+                                 : k == PK_CGROUP_SCOPE       ? p->cgroup.scope
                                  : k == PK_LSP_REPLAY         ? p->lsp.replay
                                                               : p->lsp.notify;
                         fprintf(f, " %s", b ? "yes" : "no");

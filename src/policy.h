@@ -81,6 +81,7 @@ enum policy_key {
         PK_CGROUP_PATH,
         PK_CGROUP_REQUIRE,
         PK_CGROUP_SLICE,
+        PK_CGROUP_SCOPE,
         PK_LSP_REPLAY,
         PK_LSP_NOTIFY,
         PK_LSP_REPLAY_TIMEOUT,
@@ -131,6 +132,7 @@ struct policy {
                 char *path;   /* NULL = find one (see DESIGN.md) */
                 bool require; /* default no */
                 char *slice;  /* for the transient scope; NULL = the manager's default */
+                bool scope;   /* ask systemd for a transient scope; default yes */
         } cgroup;
         struct {
                 bool replay; /* default yes */

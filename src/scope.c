@@ -17,6 +17,10 @@ enum scope_decision scope_decide(const struct scope_situation *s, const char **w
         *why = NULL;
         if (s->cgroup_named || s->own_delegated)
                 return SCOPE_NOT_NEEDED;
+        if (s->scope_off) {
+                *why = "[cgroup] scope = no";
+                return SCOPE_OFF;
+        }
         if (!s->have_v2_memory) {
                 /* A scope's cgroup would be on the same hierarchy, where the
                  * memory controller is not. */
@@ -49,6 +53,8 @@ const char *scope_decision_name(enum scope_decision d)
         switch (d) {
         case SCOPE_NOT_NEEDED:
                 return "not-needed";
+        case SCOPE_OFF:
+                return "off";
         case SCOPE_USELESS:
                 return "useless";
         case SCOPE_NO_MANAGER:

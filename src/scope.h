@@ -31,6 +31,7 @@
 /* What the guard knows when it has to decide whether to ask. */
 struct scope_situation {
         bool cgroup_named;     /* --cgroup or [cgroup] path */
+        bool scope_off;        /* [cgroup] scope = no */
         bool have_v2_memory;   /* a v2 hierarchy with the memory controller */
         bool own_delegated;    /* its own cgroup is delegated to it already */
         bool root;             /* euid 0: the system manager, else the user's */
@@ -42,6 +43,7 @@ struct scope_situation {
 
 enum scope_decision {
         SCOPE_NOT_NEEDED, /* a cgroup is named or already delegated */
+        SCOPE_OFF,        /* [cgroup] scope = no */
         SCOPE_USELESS,    /* no v2 memory controller: a scope would not help */
         SCOPE_NO_MANAGER, /* no manager to ask (`why` says which is missing) */
         SCOPE_ASK_USER,   /* ask the user manager */
@@ -49,7 +51,7 @@ enum scope_decision {
 };
 
 /* The pure decision: whether and whom to ask.  `why` (may be NULL) gets a
- * reason for SCOPE_USELESS and SCOPE_NO_MANAGER. */
+ * reason for SCOPE_OFF, SCOPE_USELESS and SCOPE_NO_MANAGER. */
 enum scope_decision scope_decide(const struct scope_situation *s, const char **why);
 const char *scope_decision_name(enum scope_decision d);
 

@@ -122,6 +122,16 @@ stop_manager
 check "empty [cgroup] slice: no Slice= property sent" \
         test "$(grep -c '^Slice=' "$work/done.req")" -eq 0
 
+# 4b. [cgroup] scope = no: the manager is not asked at all, and the line says so.
+manager done
+printf '[cgroup]\nscope = no\n' >"$work/off.ini"
+: >"$work/done.req"
+run off "$work/off.ini"
+stop_manager
+check "[cgroup] scope = no: the guard serves and exits 0 (got $rc)" test "$rc" -eq 0
+check "...the manager got no request" test ! -s "$work/done.req"
+check "...the degraded line says why" has "$work/off.err" "no transient scope: [cgroup] scope = no"
+
 # 5. A failed job.
 manager failed
 run failed

@@ -140,6 +140,7 @@ static void test_defaults(void)
         CHECK_STR(p.pressure.psi, "some 150ms 1s");
         CHECK(p.cgroup.path == NULL);
         CHECK(!p.cgroup.require);
+        CHECK(p.cgroup.scope);
         CHECK(p.lsp.replay);
         CHECK(p.lsp.notify);
         CHECK_INT(p.log.target, LOG_TARGET_AUTO);
@@ -211,6 +212,7 @@ static void test_every_key(void)
                                    "path = /sys/fs/cgroup/gopls.slice\n"
                                    "require = yes\n"
                                    "slice = gopls-heavy.slice\n"
+                                   "scope = no\n"
                                    "[lsp]\n"
                                    "replay = no\n"
                                    "notify = off\n"
@@ -254,6 +256,7 @@ static void test_every_key(void)
         CHECK_STR(p.cgroup.path, "/sys/fs/cgroup/gopls.slice");
         CHECK(p.cgroup.require);
         CHECK_STR(p.cgroup.slice, "gopls-heavy.slice");
+        CHECK(!p.cgroup.scope);
         CHECK(!p.lsp.replay);
         CHECK(!p.lsp.notify);
         CHECK_U64(p.lsp.replay_timeout, 90 * S);
@@ -267,7 +270,7 @@ static void test_every_key(void)
         CHECK_INT(p.origin[PK_MEMORY_HIGH].line, 7);
         CHECK_INT(p.origin[PK_RESTART_WINDOW].line, 24);
         CHECK_INT(p.origin[PK_CGROUP_SLICE].line, 33);
-        CHECK_INT(p.origin[PK_LOG_LEVEL].line, 40);
+        CHECK_INT(p.origin[PK_LOG_LEVEL].line, 41);
         policy_done(&p);
 }
 
@@ -1057,7 +1060,7 @@ static void test_print_format(void)
         CHECK_CONTAINS(out, "go_memlimit = 90%  ; default\n");
         CHECK_CONTAINS(out, "window = 10min  ; default\n");
         CHECK_CONTAINS(out, "psi = some 150ms 1s  ; default\n");
-        CHECK_CONTAINS(out, "[cgroup]\npath =  ; default\nrequire = no  ; default\nslice =  ; default\n");
+        CHECK_CONTAINS(out, "[cgroup]\npath =  ; default\nrequire = no  ; default\nslice =  ; default\nscope = yes  ; default\n");
         CHECK_CONTAINS(out, "[log]\ntarget = auto  ; default\nlevel = info  ; default\n");
         CHECK(strstr(out, "[limits]") == NULL);
         free(out);

@@ -25,6 +25,12 @@ static void test_decide_table(void)
             {{.cgroup_named = Y}, SCOPE_NOT_NEEDED, NULL},
             {{.own_delegated = Y, .have_v2_memory = Y, .systemd_booted = Y, .root = Y},
              SCOPE_NOT_NEEDED, NULL},
+            /* [cgroup] scope = no: never asked, and said so */
+            {{.scope_off = Y, .have_v2_memory = Y, .systemd_booted = Y, .have_runtime_dir = Y},
+             SCOPE_OFF, "[cgroup] scope = no"},
+            {{.scope_off = Y, .have_v2_memory = Y, .bus_given = Y, .root = Y}, SCOPE_OFF,
+             "scope = no"},
+            {{.scope_off = Y, .own_delegated = Y}, SCOPE_NOT_NEEDED, NULL},
             /* no v2 memory controller (a hybrid host): a scope would not help */
             {{.have_v2_memory = N, .systemd_booted = Y, .have_runtime_dir = Y}, SCOPE_USELESS,
              "cgroup v2 memory controller"},
