@@ -38,6 +38,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -317,18 +318,30 @@ static double cpu_ms(pid_t pid)
 }
 
 /* The guard's child: its server. */
-static pid_t server_of(pid_t guard)
+/* The guard's child running `server` (a path resolved with realpath()):
+ * the guard has another child, its sentinel, so the first child is not
+ * necessarily the server. */
+static pid_t server_of(pid_t guard, const char *server)
 {
-        char path[64];
-        long pid = -1;
+        char path[64], exe[PATH_MAX];
+        long pid = -1, c;
         FILE *f;
 
         snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)guard, (int)guard);
         f = fopen(path, "r");
         if (!f)
                 return -1;
-        if (fscanf(f, "%ld", &pid) != 1)
-                pid = -1;
+        while (pid < 0 && fscanf(f, "%ld", &c) == 1) {
+                ssize_t n;
+
+                snprintf(path, sizeof(path), "/proc/%ld/exe", c);
+                n = readlink(path, exe, sizeof(exe) - 1);
+                if (n > 0) {
+                        exe[n] = '\0';
+                        if (strcmp(exe, server) == 0)
+                                pid = c;
+                }
+        }
         fclose(f);
         return (pid_t)pid;
 }
@@ -363,6 +376,12 @@ int main(int argc, char **argv)
                 return 2;
         }
         char *guard = argv[optind], *echo = argv[optind + 1], *relay = argv[optind + 2];
+        char echo_exe[PATH_MAX];
+
+        if (!realpath(echo, echo_exe)) {
+                fprintf(stderr, "bench-replay: %s: %s\n", echo, strerror(errno));
+                return 2;
+        }
         signal(SIGPIPE, SIG_IGN);
         if (!mkdtemp(tmpdir)) {
                 perror("bench-replay: mkdtemp");
@@ -431,7 +450,7 @@ int main(int argc, char **argv)
                         long kib = rss_anon_kib(pid);
                         if (kib > rss_open)
                                 rss_open = kib;
-                        pid_t srv = server_of(pid);
+                        pid_t srv = server_of(pid, echo_exe);
                         if (srv <= 0) {
                                 fprintf(stderr, "bench-replay: the guard has no server\n");
                                 return 1;
@@ -440,6 +459,12 @@ int main(int argc, char **argv)
                         kill(srv, SIGKILL);
                         if (pump(to, from, hv.p, hv.len, &seen, "\"id\":\"replayed\",") < 0) {
                                 fprintf(stderr, "bench-replay: no answer after the restart\n");
+                                status = 1;
+                        } else if (now_ns() - t0 < BACKOFF_NS) {
+                                /* No new server can answer before the
+                                 * backoff: the kill missed the server. */
+                                fprintf(stderr, "bench-replay: the hover was answered before "
+                                                "the backoff ended\n");
                                 status = 1;
                         } else {
                                 range_add(&cpu_replay, cpu_ms(pid) - c1);

@@ -8,6 +8,9 @@
 #            tests/debian-pkg.sh with a private apt state, into GUARD_CACHE_DIR
 #   tier 3:  golang-go, gopls, node + npm (vscode-jsonrpc comes from npm)
 #   fuzz:    clang and its compiler-rt (libFuzzer, sanitizer runtimes)
+#   package: debhelper, dpkg-dev, lintian (packaging/build-deb.sh, label
+#            package); man-db, whose man(1) systemd-analyze verify runs
+#            for the units' Documentation= (label units)
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -19,7 +22,8 @@ pkgs=(gcc make cmake pkg-config libc6-dev
       libsystemd-dev libcgroup-dev libinih-dev libjansson-dev
       qemu-system-x86 busybox-static cpio
       golang-go gopls
-      clang libclang-rt-14-dev)
+      clang libclang-rt-14-dev
+      debhelper dpkg-dev lintian man-db)
 # The machine image may carry a newer Node.js than Debian's; keep it.
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)

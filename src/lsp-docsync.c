@@ -30,15 +30,61 @@ void lsp_docs_init(struct lsp_docs *s, size_t max_size)
         *s = (struct lsp_docs){.max_size = max_size ? max_size : LSP_DOC_MAX_DEFAULT};
 }
 
-static void doc_free(struct lsp_doc *d)
+/* Frees a text of `cap` bytes that came from chunk c, or from malloc()
+ * when c is NULL. */
+static void text_free(struct text_arena *a, char *t, size_t cap, struct text_chunk *c)
+{
+        if (c)
+                text_arena_put(a, c, cap);
+        else
+                free(t);
+}
+
+/* Room for a text of len bytes and its NUL: from the arena, or malloc(). */
+static char *text_alloc(struct text_arena *a, size_t len, struct text_chunk **ret_chunk)
+{
+        char *t = text_arena_get(a, len + 1, ret_chunk);
+
+        if (t)
+                return t;
+        *ret_chunk = NULL;
+        return malloc(len + 1);
+}
+
+static void doc_free(struct text_arena *a, struct lsp_doc *d)
 {
         if (!d)
                 return;
         free(d->uri);
         free(d->language_id);
-        free(d->text);
+        text_free(a, d->text, d->cap, d->chunk);
         free(d->lines);
         free(d);
+}
+
+/* Moves d's text out of its chunk into malloc()ed memory (the chunk may
+ * then go).  Left where it is when memory is short. */
+static int text_evict(struct text_arena *a, struct lsp_doc *d, size_t cap)
+{
+        char *t = malloc(cap);
+
+        if (!t)
+                return -ENOMEM;
+        memcpy(t, d->text, d->len + 1);
+        text_arena_put(a, d->chunk, d->cap);
+        d->text = t;
+        d->cap = cap;
+        d->chunk = NULL;
+        return 0;
+}
+
+/* Texts still in sparse chunks move out, so that a few long-lived
+ * documents do not keep megabytes of closed ones mapped. */
+static void compact(struct lsp_docs *s)
+{
+        for (struct lsp_doc *d = s->first; d && s->arena.nsparse; d = d->next)
+                if (d->chunk && text_arena_sparse(d->chunk))
+                        (void)text_evict(&s->arena, d, d->len + 1);
 }
 
 void lsp_docs_done(struct lsp_docs *s)
@@ -47,10 +93,11 @@ void lsp_docs_done(struct lsp_docs *s)
 
         while (d) {
                 struct lsp_doc *next = d->next;
-                doc_free(d);
+                doc_free(&s->arena, d);
                 d = next;
         }
         free(s->buckets);
+        text_arena_done(&s->arena);
         *s = (struct lsp_docs){.max_size = s->max_size};
 }
 
@@ -99,7 +146,7 @@ int lsp_doc_decode(struct lsp_doc *d)
         /* Escapes (tabs, newlines, quotes) make the JSON of source text
          * longer than the text: give the slack back for large documents,
          * which are kept for the whole session. */
-        if (d->cap - (size_t)n > 4096 && (t = realloc(d->text, (size_t)n + 1))) {
+        if (!d->chunk && d->cap - (size_t)n > 4096 && (t = realloc(d->text, (size_t)n + 1))) {
                 d->text = t;
                 d->cap = (size_t)n + 1;
         }
@@ -208,31 +255,36 @@ static int ensure_lines(struct lsp_doc *d)
         return 0;
 }
 
-/* Takes `t` (len bytes and room for a NUL) as the whole text, in escaped
- * form or not. */
-static void take_text(struct lsp_doc *d, char *t, size_t len, bool escaped)
+/* Takes `t` (len bytes and room for a NUL; from chunk c, or malloc()ed
+ * when c is NULL) as the whole text, in escaped form or not. */
+static void take_text(struct text_arena *a, struct lsp_doc *d, char *t, size_t len, bool escaped,
+                      struct text_chunk *c)
 {
         t[len] = '\0';
-        free(d->text);
+        text_free(a, d->text, d->cap, d->chunk);
         free(d->lines);
         d->text = t;
         d->len = len;
         d->cap = len + 1;
+        d->chunk = c;
         d->escaped = escaped;
         d->lines = NULL;
         d->nlines = d->lines_cap = 0;
 }
 
 /* Replaces the whole text with a copy.  All-or-nothing. */
-static int set_text(struct lsp_doc *d, const char *text, size_t len, bool escaped)
+static int set_text(struct text_arena *a, struct lsp_doc *d, const char *text, size_t len,
+                    bool escaped)
 {
+        /* malloc(), not the arena: a whole-text change may come with
+         * every keystroke, and would fill chunks with dead texts. */
         char *t = malloc(len + 1);
 
         if (!t)
                 return -ENOMEM;
         if (len)
                 memcpy(t, text, len);
-        take_text(d, t, len, escaped);
+        take_text(a, d, t, len, escaped, NULL);
         return 0;
 }
 
@@ -341,7 +393,8 @@ static size_t bound(const size_t *lines, size_t n, size_t v, bool after)
 }
 
 /* Replaces bytes [s, e) with ins[0..n).  All-or-nothing. */
-static int splice(struct lsp_doc *d, size_t max, size_t s, size_t e, const char *ins, size_t n)
+static int splice(struct text_arena *a, struct lsp_doc *d, size_t max, size_t s, size_t e,
+                  const char *ins, size_t n)
 {
         size_t removed = e - s, keep = d->len - removed, newlen, lo, hi, k, nl;
         char before = s > 0 ? d->text[s - 1] : '\0';
@@ -372,11 +425,19 @@ static int splice(struct lsp_doc *d, size_t max, size_t s, size_t e, const char 
 
                 if (cap < newlen + 1)
                         cap = newlen + 1;
-                t = realloc(d->text, cap);
-                if (!t)
-                        return -ENOMEM;
-                d->text = t;
-                d->cap = cap;
+                if (d->chunk) {
+                        /* A text that grows leaves the arena: realloc()
+                         * can then grow it in place. */
+                        r = text_evict(a, d, cap);
+                        if (r < 0)
+                                return r;
+                } else {
+                        t = realloc(d->text, cap);
+                        if (!t)
+                                return -ENOMEM;
+                        d->text = t;
+                        d->cap = cap;
+                }
         }
 
         memmove(d->text + s + n, d->text + e, d->len - e + 1); /* with the NUL */
@@ -417,7 +478,7 @@ int lsp_docs_open(struct lsp_docs *s, const char *uri, const char *language_id, 
 /* Opens or replaces a document with `text` (taken, freed on errors),
  * after the caller's checks. */
 static int open_doc(struct lsp_docs *s, const char *uri, const char *language_id,
-                    int64_t version, char *text, size_t len, bool escaped)
+                    int64_t version, char *text, size_t len, bool escaped, struct text_chunk *tc)
 {
         struct lsp_doc *d;
         uint64_t h;
@@ -426,17 +487,19 @@ static int open_doc(struct lsp_docs *s, const char *uri, const char *language_id
 
         lang = strdup(language_id ? language_id : "");
         if (!lang) {
-                free(text);
+                text_free(&s->arena, text, len + 1, tc);
                 return -ENOMEM;
         }
         h = hash_uri(uri);
 
         d = find_hashed(s, uri, h);
         if (d) {
-                take_text(d, text, len, escaped);
+                take_text(&s->arena, d, text, len, escaped, tc);
                 free(d->language_id);
                 d->language_id = lang;
                 d->version = version;
+                if (s->arena.nsparse)
+                        compact(s);
                 return 1;
         }
 
@@ -444,7 +507,7 @@ static int open_doc(struct lsp_docs *s, const char *uri, const char *language_id
                 r = grow_buckets(s);
                 if (r < 0) {
                         free(lang);
-                        free(text);
+                        text_free(&s->arena, text, len + 1, tc);
                         return r;
                 }
         }
@@ -452,11 +515,11 @@ static int open_doc(struct lsp_docs *s, const char *uri, const char *language_id
         if (!d || !(d->uri = strdup(uri))) {
                 free(d);
                 free(lang);
-                free(text);
+                text_free(&s->arena, text, len + 1, tc);
                 return -ENOMEM;
         }
         d->language_id = lang;
-        take_text(d, text, len, escaped);
+        take_text(&s->arena, d, text, len, escaped, tc);
         d->version = version;
         d->hash = h;
 
@@ -476,21 +539,31 @@ int lsp_docs_open_escaped(struct lsp_docs *s, const char *uri, const char *langu
                           int64_t version, const char *json, size_t len)
 {
         ssize_t n;
-        char *t;
 
         if (!uri || (!json && len))
                 return -EINVAL;
         n = lsp_json_contents_check(json, len);
         if (n < 0)
                 return (int)n;
-        if ((size_t)n > s->max_size)
+        return lsp_docs_open_checked(s, uri, language_id, version, json, len, (size_t)n);
+}
+
+int lsp_docs_open_checked(struct lsp_docs *s, const char *uri, const char *language_id,
+                          int64_t version, const char *json, size_t len, size_t decoded_len)
+{
+        struct text_chunk *tc;
+        char *t;
+
+        if (!uri || (!json && len))
+                return -EINVAL;
+        if (decoded_len > s->max_size)
                 return -EFBIG;
-        t = malloc(len + 1);
+        t = text_alloc(&s->arena, len, &tc);
         if (!t)
                 return -ENOMEM;
         if (len)
                 memcpy(t, json, len);
-        return open_doc(s, uri, language_id, version, t, len, true);
+        return open_doc(s, uri, language_id, version, t, len, true, tc);
 }
 
 int lsp_docs_open_take(struct lsp_docs *s, const char *uri, const char *language_id,
@@ -504,13 +577,13 @@ int lsp_docs_open_take(struct lsp_docs *s, const char *uri, const char *language
                 free(text);
                 return -EFBIG;
         }
-        return open_doc(s, uri, language_id, version, text, len, false);
+        return open_doc(s, uri, language_id, version, text, len, false, NULL);
 }
 /* Applies one change by range whose text is escaped: decoded into a
  * buffer of its own first (it is small: what a keystroke or a paste
  * inserts). */
-static int splice_escaped(struct lsp_doc *d, size_t max, size_t s, size_t e, const char *json,
-                          size_t len)
+static int splice_escaped(struct text_arena *a, struct lsp_doc *d, size_t max, size_t s,
+                          size_t e, const char *json, size_t len)
 {
         char *t = malloc(len + 1);
         ssize_t n;
@@ -519,7 +592,7 @@ static int splice_escaped(struct lsp_doc *d, size_t max, size_t s, size_t e, con
         if (!t)
                 return -ENOMEM;
         n = lsp_json_contents_decode(json, len, t);
-        r = n < 0 ? (int)n : splice(d, max, s, e, t, (size_t)n);
+        r = n < 0 ? (int)n : splice(a, d, max, s, e, t, (size_t)n);
         free(t);
         return r;
 }
@@ -555,7 +628,7 @@ int lsp_docs_change(struct lsp_docs *s, const char *uri, int64_t version,
                         if (c->escaped && len > s->max_size)
                                 len = (size_t)lsp_json_contents_check(c->text, c->len);
                         r = len > s->max_size ? -EFBIG
-                                              : set_text(d, c->text, c->len, c->escaped);
+                                              : set_text(&s->arena, d, c->text, c->len, c->escaped);
                 } else {
                         struct lsp_position a = c->range.start, b = c->range.end;
                         size_t from, to;
@@ -567,13 +640,17 @@ int lsp_docs_change(struct lsp_docs *s, const char *uri, int64_t version,
                         }
                         from = lsp_doc_offset(d, a); /* decodes d */
                         to = lsp_doc_offset(d, b);
-                        r = c->escaped ? splice_escaped(d, s->max_size, from, to, c->text, c->len)
-                                       : splice(d, s->max_size, from, to, c->text, c->len);
+                        r = c->escaped ? splice_escaped(&s->arena, d, s->max_size, from, to,
+                                                        c->text, c->len)
+                                       : splice(&s->arena, d, s->max_size, from, to, c->text,
+                                                c->len);
                 }
                 if (r < 0)
                         return r;
         }
         d->version = version;
+        if (s->arena.nsparse)
+                compact(s);
         return 0;
 }
 
@@ -595,6 +672,8 @@ int lsp_docs_close(struct lsp_docs *s, const char *uri)
         else
                 s->last = d->prev;
         s->count--;
-        doc_free(d);
+        doc_free(&s->arena, d);
+        if (s->arena.nsparse)
+                compact(s);
         return 0;
 }

@@ -54,6 +54,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "text-arena.h"
+
 /* Largest document kept by default; matches the framing's message limit
  * (a larger document could not have been sent in one didOpen). */
 #define LSP_DOC_MAX_DEFAULT ((size_t)64 << 20)
@@ -92,6 +94,8 @@ struct lsp_doc {
 
         /* private */
         size_t cap;
+        struct text_chunk *chunk; /* where text lives: an arena chunk, or
+                                     NULL for malloc() */
         size_t *lines; /* byte offset of each line's first byte; lines[0] == 0 */
         size_t nlines, lines_cap;
         uint64_t hash;
@@ -105,6 +109,7 @@ struct lsp_docs {
         size_t nbuckets, count;
         struct lsp_doc *first, *last;
         size_t max_size;
+        struct text_arena arena; /* escaped texts as opened (text-arena.h) */
 };
 
 /* An empty store whose documents may grow to max_size bytes
@@ -136,6 +141,13 @@ int lsp_docs_open_take(struct lsp_docs *s, const char *uri, const char *language
  * contents, see lsp_json_string(); the store is unchanged). */
 int lsp_docs_open_escaped(struct lsp_docs *s, const char *uri, const char *language_id,
                           int64_t version, const char *json, size_t len);
+
+/* lsp_docs_open_escaped() for contents the caller has checked already:
+ * decoded_len is what lsp_json_contents_check(json, len) returned (e.g.
+ * through lsp_json_members_nested(), which checks as it parses).  Same
+ * returns, without -EBADMSG. */
+int lsp_docs_open_checked(struct lsp_docs *s, const char *uri, const char *language_id,
+                          int64_t version, const char *json, size_t len, size_t decoded_len);
 
 /* textDocument/didChange: applies changes[0..n) in order (each one to the
  * result of the previous, as the spec says), then sets the version.  A

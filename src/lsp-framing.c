@@ -1086,6 +1086,8 @@ int lsp_peek(const char *body, size_t len, struct lsp_peek *ret)
                                 break;
                         case KEY_PARAMS:
                                 pk.has_params = true;
+                                pk.params = v;
+                                pk.params_len = (size_t)(p - v);
                                 break;
                         case KEY_RESULT:
                                 pk.has_result = true;
@@ -1317,7 +1319,7 @@ static size_t utf8_valid(const unsigned char *s, const unsigned char *end)
  * -EBADMSG).  One walker for both, so that a check and the decoding after
  * it can never disagree; always inlined, so each use is specialised. */
 static inline __attribute__((always_inline)) ssize_t contents_walk(const char *p, const char *end,
-                                                                   char *out)
+                                                                   char *out, const char **stop)
 {
         size_t o = 0;
 
@@ -1377,8 +1379,15 @@ static inline __attribute__((always_inline)) ssize_t contents_walk(const char *p
                         p += n;
                         continue;
                 }
-                if (c != '\\')
+                if (c != '\\') {
+                        /* With `stop`, the first quote not escaped ends the
+                         * string: the walk also finds where it ends. */
+                        if (stop && c == '"') {
+                                *stop = p;
+                                return (ssize_t)o;
+                        }
                         return -EBADMSG; /* a raw control character or quote */
+                }
                 if (end - p < 2)
                         return -EBADMSG;
                 unsigned cp;
@@ -1439,6 +1448,8 @@ static inline __attribute__((always_inline)) ssize_t contents_walk(const char *p
                 } else
                         o += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
         }
+        if (stop)
+                return -EBADMSG; /* no closing quote */
         return (ssize_t)o;
 }
 
@@ -1446,17 +1457,120 @@ ssize_t lsp_json_string(struct lsp_json v, char *out)
 {
         if (!lsp_json_is_string(v))
                 return -EBADMSG;
-        return contents_walk(v.p + 1, v.end - 1, out);
+        return contents_walk(v.p + 1, v.end - 1, out, NULL);
 }
 
 ssize_t lsp_json_contents_check(const char *s, size_t n)
 {
-        return contents_walk(s, s + n, NULL);
+        return contents_walk(s, s + n, NULL, NULL);
 }
 
 ssize_t lsp_json_contents_decode(const char *s, size_t n, char *out)
 {
-        return contents_walk(s, s + n, out);
+        return contents_walk(s, s + n, out, NULL);
+}
+
+/* The string at p (its opening quote), checked as
+ * lsp_json_contents_check() checks contents while its end is found: past
+ * its closing quote, and the decoded length in *len; NULL if it is not a
+ * valid string. */
+static const char *string_checked(const char *p, const char *end, ssize_t *len)
+{
+        const char *q = NULL;
+        ssize_t n = contents_walk(p + 1, end, NULL, &q);
+
+        if (n < 0)
+                return NULL;
+        *len = n;
+        return q + 1;
+}
+
+/* One level of lsp_json_members_nested(). */
+struct member_spec {
+        const char *const *keys;
+        struct lsp_json *vals;
+        size_t n;
+        int found;
+        size_t into;               /* keys[into] is looked inside (< n), */
+        struct member_spec *inner; /* with this spec, when an object */
+        size_t check;              /* keys[check] is a checked string (< n) */
+        ssize_t *checked_len;
+};
+
+/* The object at p (its opening brace), its members matched against spec,
+ * in one pass: past its closing brace, or NULL if it is malformed. */
+static const char *walk_object(const char *p, const char *end, struct member_spec *spec)
+{
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == '}')
+                return p + 1;
+        for (;;) {
+                const char *k, *val;
+                size_t kl, i;
+
+                if (p == end || *p != '"')
+                        return NULL;
+                k = p + 1;
+                p = skip_string(p, end);
+                if (!p)
+                        return NULL;
+                kl = (size_t)(p - 1 - k);
+                p = skip_ws(p, end);
+                if (p == end || *p != ':')
+                        return NULL;
+                p = skip_ws(p + 1, end);
+                if (p == end)
+                        return NULL;
+                val = p;
+                for (i = 0; i < spec->n && !json_str_eq(k, kl, spec->keys[i]); i++)
+                        ;
+                if (i < spec->n && i == spec->into && *val == '{')
+                        p = walk_object(val, end, spec->inner);
+                else if (i < spec->n && i == spec->check && *val == '"')
+                        p = string_checked(val, end, spec->checked_len);
+                else
+                        p = skip_value(val, end);
+                if (!p)
+                        return NULL;
+                if (i < spec->n) {
+                        spec->found += !spec->vals[i].p;
+                        spec->vals[i] = (struct lsp_json){val, p};
+                }
+                p = skip_ws(p, end);
+                if (p == end)
+                        return NULL;
+                if (*p == '}')
+                        return p + 1;
+                if (*p != ',')
+                        return NULL;
+                p = skip_ws(p + 1, end);
+        }
+}
+
+int lsp_json_members_nested(struct lsp_json v, const char *const *keys, struct lsp_json *vals,
+                            size_t n, size_t into, const char *const *inner_keys,
+                            struct lsp_json *inner_vals, size_t inner_n, size_t check,
+                            ssize_t *checked_len)
+{
+        struct member_spec in = {.keys = inner_keys,
+                                 .vals = inner_vals,
+                                 .n = inner_n,
+                                 .into = SIZE_MAX,
+                                 .check = check,
+                                 .checked_len = checked_len};
+        struct member_spec out = {
+            .keys = keys, .vals = vals, .n = n, .into = into, .inner = &in, .check = SIZE_MAX};
+
+        if (!lsp_json_is_object(v))
+                return -EBADMSG;
+        for (size_t i = 0; i < n; i++)
+                vals[i] = (struct lsp_json){NULL, NULL};
+        for (size_t i = 0; i < inner_n; i++)
+                inner_vals[i] = (struct lsp_json){NULL, NULL};
+        *checked_len = -1;
+        if (walk_object(v.p, v.end, &out) != v.end)
+                return -EBADMSG;
+        return out.found;
 }
 
 size_t lsp_json_escape(const char *s, size_t n, char *out)

@@ -236,6 +236,8 @@ struct lsp_peek {
         size_t method_len;
         bool method_escaped; /* method contains a backslash escape */
         bool has_params, has_result, has_error;
+        const char *params; /* the value of "params" as sent; NULL if none */
+        size_t params_len;
 };
 
 /* Looks at the top-level object's keys only; nested values (params, result)
@@ -289,6 +291,20 @@ int lsp_json_members(struct lsp_json v, const char *const *keys, struct lsp_json
 /* Iterates over the array v: start with *cursor = NULL.  Returns 1 (the
  * next element in *ret), 0 (no more), -EBADMSG (not an array, malformed). */
 int lsp_json_next(struct lsp_json v, const char **cursor, struct lsp_json *ret);
+
+/* lsp_json_members() that also finds, in the same single pass, the members
+ * inner_keys of the object keys[into] (into < n; inner_vals stay empty
+ * when that member is not an object), and checks the string member
+ * inner_keys[check] (check < inner_n) as it skips it, as
+ * lsp_json_contents_check() would: its decoded length in *checked_len, or
+ * -1 when it was not found or is not a string.  A message whose members
+ * hold a document's text is thus read once, not once per level and once
+ * more to check the text.  An invalid checked string makes the whole
+ * object -EBADMSG.  Returns the number of keys found at the outer level. */
+int lsp_json_members_nested(struct lsp_json v, const char *const *keys, struct lsp_json *vals,
+                            size_t n, size_t into, const char *const *inner_keys,
+                            struct lsp_json *inner_vals, size_t inner_n, size_t check,
+                            ssize_t *checked_len);
 
 /* A JSON integer that fits int64_t.  Returns 0 or -EBADMSG. */
 int lsp_json_int(struct lsp_json v, int64_t *ret);

@@ -644,34 +644,38 @@ static ssize_t string_dup(struct lsp_json v, char **ret)
  * the recorder reads, found in one pass over it. */
 enum { TD_URI, TD_LANGUAGE, TD_VERSION, TD_TEXT, TD__COUNT };
 
-/* params and the textDocument members of a document notification, and
- * its decoded uri. */
-static int doc_params(const char *body, size_t len, struct lsp_json *params,
-                      struct lsp_json td[static TD__COUNT], char **uri)
+/* params.textDocument's members and params.contentChanges of a document
+ * notification (found in one pass over params, which lsp_peek() already
+ * delimited), its decoded uri, and the decoded length of a text member
+ * (checked on the way, -1 if there is none). */
+static int doc_params(const struct lsp_peek *p, struct lsp_json *changes,
+                      struct lsp_json td[static TD__COUNT], char **uri, ssize_t *text_len)
 {
         static const char *const keys[TD__COUNT] = {"uri", "languageId", "version", "text"};
-        struct lsp_json msg = {body, body + len}, doc;
+        static const char *const outer[] = {"textDocument", "contentChanges"};
+        struct lsp_json params, pv[2];
 
-        while (msg.p < msg.end && strchr(" \t\r\n", *msg.p))
-                msg.p++;
-        while (msg.end > msg.p && strchr(" \t\r\n", msg.end[-1]))
-                msg.end--;
-        if (lsp_json_member(msg, "params", params) != 1 || !lsp_json_is_object(*params) ||
-            lsp_json_member(*params, "textDocument", &doc) != 1 || !lsp_json_is_object(doc) ||
-            lsp_json_members(doc, keys, td, TD__COUNT) < 0 || !td[TD_URI].p)
+        if (!p->params)
                 return -EBADMSG;
+        params = (struct lsp_json){p->params, p->params + p->params_len};
+        if (lsp_json_members_nested(params, outer, pv, 2, 0, keys, td, TD__COUNT, TD_TEXT,
+                                    text_len) < 0 ||
+            !lsp_json_is_object(pv[0]) || !td[TD_URI].p)
+                return -EBADMSG;
+        *changes = pv[1];
         ssize_t n = string_dup(td[TD_URI], uri);
         return n < 0 ? (int)n : 0;
 }
 
-static int record_did_open(struct lsp_session *s, const char *body, size_t len)
+static int record_did_open(struct lsp_session *s, const struct lsp_peek *p)
 {
-        struct lsp_json params, td[TD__COUNT];
+        struct lsp_json changes, td[TD__COUNT];
         char *uri = NULL, *lang = NULL;
         int64_t version = 0;
+        ssize_t text_len;
         int r;
 
-        r = doc_params(body, len, &params, td, &uri);
+        r = doc_params(p, &changes, td, &uri, &text_len);
         if (r < 0)
                 return r;
         if (td[TD_LANGUAGE].p && lsp_json_is_string(td[TD_LANGUAGE]) &&
@@ -680,13 +684,13 @@ static int record_did_open(struct lsp_session *s, const char *body, size_t len)
         if (td[TD_VERSION].p)
                 (void)lsp_json_int(td[TD_VERSION], &version);
         r = -EBADMSG;
-        if (!td[TD_TEXT].p || !lsp_json_is_string(td[TD_TEXT]))
+        if (!td[TD_TEXT].p || text_len < 0)
                 goto out;
-        /* Kept as the editor escaped it (checked, copied once): decoded
-         * only if an edit by range ever needs its characters, and
-         * replayed as is. */
-        r = lsp_docs_open_escaped(&s->docs, uri, lang, version, td[TD_TEXT].p + 1,
-                                  (size_t)(td[TD_TEXT].end - td[TD_TEXT].p - 2));
+        /* Kept as the editor escaped it (checked by doc_params(), copied
+         * once): decoded only if an edit by range ever needs its
+         * characters, and replayed as is. */
+        r = lsp_docs_open_checked(&s->docs, uri, lang, version, td[TD_TEXT].p + 1,
+                                  (size_t)(td[TD_TEXT].end - td[TD_TEXT].p - 2), (size_t)text_len);
         if (r == -EFBIG) {
                 (void)lsp_docs_close(&s->docs, uri);
                 slog(s, LOG_WARNING,
@@ -700,21 +704,22 @@ out:
         return r;
 }
 
-static int record_did_change(struct lsp_session *s, const char *body, size_t len)
+static int record_did_change(struct lsp_session *s, const struct lsp_peek *p)
 {
-        struct lsp_json params, td[TD__COUNT], changes, ch, v;
+        struct lsp_json td[TD__COUNT], changes, ch, v;
         struct lsp_change *c = NULL;
         const char *cur = NULL;
         char *uri = NULL;
         size_t n = 0, cap = 0;
         int64_t version = 0;
+        ssize_t text_len;
         int r, k;
 
-        r = doc_params(body, len, &params, td, &uri);
+        r = doc_params(p, &changes, td, &uri, &text_len);
         if (r < 0)
                 return r;
         r = -EBADMSG;
-        if (lsp_json_member(params, "contentChanges", &changes) != 1)
+        if (!changes.p)
                 goto out;
         if (td[TD_VERSION].p)
                 (void)lsp_json_int(td[TD_VERSION], &version);
@@ -771,11 +776,12 @@ out:
         return r;
 }
 
-static int record_did_close(struct lsp_session *s, const char *body, size_t len)
+static int record_did_close(struct lsp_session *s, const struct lsp_peek *p)
 {
-        struct lsp_json params, td[TD__COUNT];
+        struct lsp_json changes, td[TD__COUNT];
+        ssize_t text_len;
         char *uri;
-        int r = doc_params(body, len, &params, td, &uri);
+        int r = doc_params(p, &changes, td, &uri, &text_len);
 
         if (r < 0)
                 return r;
@@ -842,9 +848,9 @@ static int record_notification(struct lsp_session *s, const char *body, size_t l
         if (what == OPEN || what == CHANGE || what == CLOSE) {
                 /* The hot path: no tree, the text decoded once, into the
                  * store (and a lone surrogate kept, which jansson refuses). */
-                r = what == OPEN     ? record_did_open(s, body, len)
-                    : what == CHANGE ? record_did_change(s, body, len)
-                                     : record_did_close(s, body, len);
+                r = what == OPEN     ? record_did_open(s, p)
+                    : what == CHANGE ? record_did_change(s, p)
+                                     : record_did_close(s, p);
                 if (r == -EBADMSG)
                         return bad_message(s, "editor",
                                            "params lack a document URI or text, or hold "

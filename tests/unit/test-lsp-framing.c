@@ -923,6 +923,73 @@ static void test_json_walk(void)
         CHECK_INT(lsp_json_member(J("{}"), "a", &m), 0);
 }
 
+/* One pass over params finds textDocument's members and checks its text
+ * as lsp_json_contents_check() would, whatever the member order. */
+static void test_json_members_nested(void)
+{
+        static const char *const outer[] = {"textDocument", "contentChanges"};
+        static const char *const inner[] = {"uri", "version", "text"};
+        static const struct {
+                const char *json;
+                int ret; /* outer keys found, or -EBADMSG */
+                bool has_uri;
+                ssize_t text; /* checked length, -1 none */
+                bool has_changes;
+        } rows[] = {
+            {"{\"textDocument\":{\"uri\":\"u\",\"version\":1,\"text\":\"a\\tb\"}}", 1, true, 3,
+             false},
+            {"{\"contentChanges\":[{\"text\":\"x\"}],\"textDocument\":{\"uri\":\"u\"}}", 2, true,
+             -1, true},
+            {"{ \"textDocument\" : { \"text\" : \"q\\\"\\u00e9\" , \"uri\":\"u\" } }", 1, true, 4,
+             false},
+            {"{\"textDocument\":{\"uri\":\"u\",\"text\":\"\\ud800\"}}", 1, true, 3, false},
+            {"{\"textDocument\":{\"uri\":\"u\",\"text\":\"\"}}", 1, true, 0, false},
+            {"{\"textDocument\":{\"uri\":\"u\",\"text\":7}}", 1, true, -1, false},
+            {"{\"textDocument\":[1,2],\"x\":{}}", 1, false, -1, false},
+            {"{}", 0, false, -1, false},
+            /* refused: the text is not valid contents, or the JSON is broken */
+            {"{\"textDocument\":{\"uri\":\"u\",\"text\":\"a\\qb\"}}", -EBADMSG, false, -1, false},
+            {"{\"textDocument\":{\"uri\":\"u\",\"text\":\"\xff\"}}", -EBADMSG, false, -1, false},
+            {"{\"textDocument\":{\"uri\":\"u\",\"text\":\"a\tb\"}}", -EBADMSG, false, -1, false},
+            {"{\"textDocument\":{\"uri\":\"u\",\"text\":\"abc}}", -EBADMSG, false, -1, false},
+            {"{\"textDocument\":{\"uri\":\"u\"}", -EBADMSG, false, -1, false},
+            {"{\"textDocument\":{\"uri\":\"u\",}}", -EBADMSG, false, -1, false},
+            {"{\"textDocument\":{\"uri\":\"u\"}}}", -EBADMSG, false, -1, false},
+        };
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+                struct lsp_json v = {rows[i].json, rows[i].json + strlen(rows[i].json)};
+                struct lsp_json ov[2], iv[3];
+                ssize_t tl = 99;
+                int r = lsp_json_members_nested(v, outer, ov, 2, 0, inner, iv, 3, 2, &tl);
+
+                if (r != rows[i].ret) {
+                        fprintf(stderr, "row %zu: %s -> %d\n", i, rows[i].json, r);
+                        CHECK(false);
+                        continue;
+                }
+                if (r < 0)
+                        continue;
+                CHECK(!!iv[0].p == rows[i].has_uri);
+                CHECK_INT(tl, rows[i].text);
+                CHECK(!!ov[1].p == rows[i].has_changes);
+                /* lsp_peek() delimits params exactly, for this walk */
+                char msg[512];
+                struct lsp_peek pk;
+                int ml = snprintf(msg, sizeof msg,
+                                  "{\"jsonrpc\":\"2.0\",\"params\": %s ,\"method\":\"m\"}",
+                                  rows[i].json);
+                CHECK_INT(lsp_peek(msg, (size_t)ml, &pk), 0);
+                CHECK(pk.params && pk.params_len == strlen(rows[i].json) &&
+                      memcmp(pk.params, rows[i].json, pk.params_len) == 0);
+                if (rows[i].text >= 0) {
+                        /* the same length as the check of the contents alone */
+                        CHECK_INT(
+                            lsp_json_contents_check(iv[2].p + 1, (size_t)(iv[2].end - iv[2].p - 2)),
+                            tl);
+                }
+        }
+}
+
 int main(void)
 {
         RUN(test_single_and_merged);
@@ -953,5 +1020,6 @@ int main(void)
         RUN(test_json_string_codec);
         RUN(test_json_string_every_length);
         RUN(test_json_walk);
+        RUN(test_json_members_nested);
         return check_summary();
 }

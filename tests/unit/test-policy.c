@@ -77,13 +77,6 @@ static char *strip_comments(const char *s)
         return out;
 }
 
-static bool streq_tail(const char *s, const char *tail)
-{
-        size_t n = strlen(s), t = strlen(tail);
-
-        return n >= t && strcmp(s + n - t, tail) == 0;
-}
-
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
         (void)st;
@@ -1432,15 +1425,12 @@ static void test_slice_names(void)
 
 static void test_documented_config(void)
 {
-        static const char self[] = "tests/unit/test-policy.c";
-        char path[4096], err[POLICY_ERR_MAX];
-        size_t n = strlen(__FILE__);
+        /* Not found through __FILE__: package builds map the source
+         * directory away (-ffile-prefix-map). */
+        static const char path[] = GUARD_SOURCE_DIR "/config/gopls-guard.ini";
+        char err[POLICY_ERR_MAX];
         struct policy d, c;
         char *want, *got, *a, *b;
-
-        CHECK(streq_tail(__FILE__, self));
-        snprintf(path, sizeof(path), "%.*sconfig/gopls-guard.ini", (int)(n - strlen(self)),
-                 __FILE__);
 
         init(&d);
         CHECK_INT(policy_finish(&d, err), 0);
