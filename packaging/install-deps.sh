@@ -27,6 +27,8 @@ pkgs=(gcc make cmake pkg-config libc6-dev
 # The machine image may carry a newer Node.js than Debian's; keep it.
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)
+# integration/scope: a private bus for a scripted systemd manager.
+pkgs+=(dbus)
 
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${pkgs[@]}"

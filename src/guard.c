@@ -16,10 +16,13 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "events.h"
 #include "exit-class.h"
 #include "log.h"
+#include "notify.h"
 #include "procfs.h"
 #include "relay.h"
+#include "scope.h"
 #include "sentinel.h"
 #include "server.h"
 #include "status.h"
@@ -70,6 +73,7 @@ struct guard {
         struct cg_sample last;
         usec_t last_exit_usec, last_spawn_usec, started_usec;
         char *status_path;
+        struct notifier notify; /* sd_notify: READY, STATUS, WATCHDOG, STOPPING */
 
         /* Ends what the guard started if the guard dies (sentinel.h). */
         struct sentinel sentinel;
@@ -145,6 +149,40 @@ static void write_status(struct guard *g)
         if (r < 0)
                 log_debug_errno(r, "Cannot write %s: %m", g->status_path);
 }
+
+/* The journal fields of one event (events.h) from the guard's state: the
+ * server `pid` it is about, how it ended (`e`, may be NULL), the restart
+ * `delay`.  Empty when they do not fit (the message still goes out). */
+static void event_fields_of(struct guard *g, enum guard_event kind, pid_t pid,
+                            const struct sv_exit *e, usec_t delay, char *buf, size_t len)
+{
+        struct event_info ev = {
+                .kind = kind,
+                .workspace = g->o->workspace,
+                .server_pid = (int)pid,
+                .generation = g->sv.generation,
+                .restarts = g->sv.total_restarts,
+                .memory_current = g->last.memory_current,
+                .memory_peak = g->peak,
+                .memory_high = g->p->memory.high,
+                .memory_max = g->p->memory.max,
+                .degraded = !g->have_cgroup,
+                .exit_status = e && !e->signal ? e->status : -1,
+                .signal = e ? e->signal : 0,
+                .delay_usec = delay,
+        };
+        if (event_fields(&ev, buf, len) < 0)
+                buf[0] = '\0';
+}
+
+/* Log an event with its journal fields; a macro so that CODE_LINE names
+ * the place that decided. */
+#define log_event(g, kind, level, pid, e, delay, ...)                                              \
+        do {                                                                                       \
+                char ef_[2048];                                                                    \
+                event_fields_of(g, kind, pid, e, delay, ef_, sizeof ef_);                          \
+                log_fields(level, ef_[0] ? ef_ : NULL, __VA_ARGS__);                               \
+        } while (0)
 
 /* Whether the server has ended (its exit may be waiting for dispatch). */
 static bool server_alive(struct guard *g)
@@ -334,20 +372,24 @@ static void poll_proc(struct guard *g)
         }
 }
 
+/* STATUS= for the service manager (systemctl status shows it). */
+static void send_status(struct guard *g)
+{
+        char cur[32], max[32], line[NOTIFY_STATUS_MAX];
+        format_size_human(g->last.memory_current, cur, sizeof cur);
+        format_size_human(g->p->memory.max, max, sizeof max);
+        notify_status_line(line, sizeof line, sv_state_name(g->sv.state), g->sv.generation, cur,
+                           max, !g->have_cgroup);
+        notify_status(&g->notify, line);
+}
+
 static void sample(struct guard *g)
 {
         if (g->have_cgroup)
                 read_cgroup(g, "sample");
         else if (g->running)
                 poll_proc(g);
-        if (log_to_journal() || getenv("NOTIFY_SOCKET")) {
-                char cur[32], max[32];
-                format_size_human(g->last.memory_current, cur, sizeof cur);
-                format_size_human(g->p->memory.max, max, sizeof max);
-                (void)sd_notifyf(false, "STATUS=%s (generation %u): %s of %s%s",
-                                 sv_state_name(g->sv.state), g->sv.generation, cur, max,
-                                 g->have_cgroup ? "" : ", degraded");
-        }
+        send_status(g);
         write_status(g);
 }
 
@@ -556,11 +598,13 @@ static int spawn(struct guard *g)
         if (!g->have_cgroup && g->sample_timer)
                 (void)sd_event_source_set_time_relative(g->sample_timer, 0);
 
-        log_info("Started %s (pid %d, generation %u)%s%s.", g->o->argv[0], (int)g->srv.pid,
-                 g->sv.generation, g->have_cgroup ? " in " : " without a cgroup",
-                 g->have_cgroup ? g->cg.path : "");
-        if (g->sv.generation == 1)
-                (void)sd_notify(false, "READY=1");
+        log_event(g, GE_START, LOG_INFO, g->srv.pid, NULL, 0,
+                  "Started %s (pid %d, generation %u)%s%s.", g->o->argv[0], (int)g->srv.pid,
+                  g->sv.generation, g->have_cgroup ? " in " : " without a cgroup",
+                  g->have_cgroup ? g->cg.path : "");
+        /* Serving from here on: the first start makes the unit active. */
+        notify_ready(&g->notify);
+        send_status(g);
         write_status(g);
         return 0;
 }
@@ -668,30 +712,28 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                 char max[32], peak[32];
                 format_size_human(g->p->memory.max, max, sizeof max);
                 format_size_human(g->peak, peak, sizeof peak);
-                char fields[256];
-                snprintf(fields, sizeof fields,
-                         "GOPLS_GUARD_EVENT=oom-kill\nGOPLS_GUARD_SERVER_PID=%d\n"
-                         "GOPLS_GUARD_MEMORY_PEAK=%" PRIu64 "\nGOPLS_GUARD_RESTARTS=%u",
-                         (int)pid, g->peak, g->sv.total_restarts);
-                log_fields(LOG_WARNING, fields,
-                           "%s (pid %d) was OOM-killed at memory.max=%s (peak %s)%s; "
-                           "restarts so far: %u.",
-                           g->o->argv[0], (int)pid, max, peak,
-                           g->have_cgroup ? "" : " by the guard (degraded mode)",
-                           restarts_before);
+                log_event(g, GE_OOM_KILL, LOG_WARNING, pid, &e, 0,
+                          "%s (pid %d) was OOM-killed at memory.max=%s (peak %s)%s; "
+                          "restarts so far: %u.",
+                          g->o->argv[0], (int)pid, max, peak,
+                          g->have_cgroup ? "" : " by the guard (degraded mode)",
+                          restarts_before);
         } else if (before == SV_STOPPING) {
-                log_info("%s (pid %d) %s.", g->o->argv[0], (int)pid, how);
+                log_event(g, GE_STOP, LOG_INFO, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
+                          (int)pid, how);
         } else {
-                log_notice("%s (pid %d) %s.", g->o->argv[0], (int)pid, how);
+                log_event(g, GE_CRASH, LOG_NOTICE, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
+                          (int)pid, how);
         }
 
         if (a.kind == SV_ACT_WAIT) {
                 char d[32];
                 format_duration_human(a.delay, d, sizeof d);
                 tell_editor_restart(g, &e, a.delay);
-                log_notice("Restarting %s in %s (restart %u; at most %u within %s).",
-                           g->o->argv[0], d, g->sv.total_restarts, g->sv.max_restarts,
-                           (format_duration(g->sv.window, how, sizeof how), how));
+                log_event(g, GE_RESTART, LOG_NOTICE, pid, &e, a.delay,
+                          "Restarting %s in %s (restart %u; at most %u within %s).",
+                          g->o->argv[0], d, g->sv.total_restarts, g->sv.max_restarts,
+                          (format_duration(g->sv.window, how, sizeof how), how));
         } else if (a.kind == SV_ACT_EXIT && a.gave_up) {
                 char w[32];
                 format_duration(g->sv.window, w, sizeof w);
@@ -704,8 +746,9 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                 editors_fail_pending(g, msg);
                 if (g->p->lsp.notify)
                         editors_show_message(g, 1, msg);
-                log_error("Giving up: %s ended %u times within %s ([restart] max_restarts = %u). "
-                          "%s",
+                log_event(g, GE_GIVE_UP, LOG_ERR, pid, &e, 0,
+                          "Giving up: %s ended %u times within %s ([restart] max_restarts = "
+                          "%u). %s",
                           g->o->argv[0], g->sv.max_restarts + 1, w, g->sv.max_restarts,
                           e.oom ? "It keeps running out of memory: raise [memory] max, or "
                                   "make the workspace smaller."
@@ -715,6 +758,7 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                            policy_restart_on_name(g->p->restart.on), a.exit_code);
         }
         act(g, a);
+        send_status(g);
         write_status(g);
         return 0;
 }
@@ -779,7 +823,8 @@ static void act(struct guard *g, struct sv_action a)
                                          "gopls-guard gave up: it could not start %s (%s); "
                                          "its log says more.",
                                          g->o->argv[0], strerror(-r));
-                                log_error("Giving up: %s could not be started.", g->o->argv[0]);
+                                log_event(g, GE_GIVE_UP, LOG_ERR, 0, &e, 0,
+                                          "Giving up: %s could not be started.", g->o->argv[0]);
                                 editors_fail_pending(g, msg);
                                 if (g->p->lsp.notify)
                                         editors_show_message(g, 1, msg);
@@ -834,6 +879,7 @@ static void act(struct guard *g, struct sv_action a)
                          "gopls-guard: %s ended and is not restarted (exit status %d).",
                          g->o->argv[0], code);
                 editors_fail_pending(g, msg);
+                notify_stopping(&g->notify);
                 sd_event_exit(g->event, code);
                 break;
         }
@@ -846,12 +892,62 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         (void)s;
         log_info("Received %s; stopping the server.", strsignal((int)si->ssi_signo));
         g->stop_by_signal = true;
-        (void)sd_notify(false, "STOPPING=1");
+        notify_stopping(&g->notify);
         act(g, sv_stop(&g->sv, now_usec()));
         return 0;
 }
 
 /* ---- set-up and tear-down ------------------------------------------ */
+
+/* Ask systemd for a transient scope (scope.h) when scope_decide() says
+ * so.  Returns 1 with the guard moved into it (`own` and `own_dir` read
+ * again), 0 when not asked or refused (`no_scope` says why, for the
+ * caller's one line). */
+static int ask_for_scope(struct guard *g, const char *mount, char **own, char *own_dir,
+                         size_t own_dir_len, char no_scope[SCOPE_WHY_MAX])
+{
+        const char *bus = g->o->roots->scope_bus;
+        const char *rt = getenv("XDG_RUNTIME_DIR");
+        struct scope_situation s = {
+                .scope_off = !g->p->cgroup.scope,
+                .have_v2_memory = mount != NULL,
+                .root = geteuid() == 0,
+                .bus_given = bus && *bus,
+                .bus_forbidden = bus && !*bus,
+                .systemd_booted = sd_booted() > 0,
+                .have_runtime_dir = rt && *rt,
+        };
+        const char *reason;
+        enum scope_decision d = scope_decide(&s, &reason);
+
+        if (d != SCOPE_ASK_USER && d != SCOPE_ASK_SYSTEM) {
+                if (reason)
+                        snprintf(no_scope, SCOPE_WHY_MAX, "%s", reason);
+                return 0;
+        }
+        char desc[512], unit[64];
+        snprintf(desc, sizeof desc, "gopls-guard for %s",
+                 g->o->workspace ? g->o->workspace : "(current directory)");
+        struct scope_request req = {
+                .system = d == SCOPE_ASK_SYSTEM,
+                .bus_address = s.bus_given ? bus : NULL,
+                .slice = g->p->cgroup.slice,
+                .description = desc,
+        };
+        scope_unit_name((int)getpid(), unit, sizeof unit);
+        int r = scope_start(&req, no_scope);
+        if (r < 0)
+                return 0;
+        free(*own);
+        *own = NULL;
+        own_dir[0] = '\0';
+        if (cg_pid_cgroup(g->o->proc_root, 0, own) >= 0)
+                snprintf(own_dir, own_dir_len, "%s%s", mount, strcmp(*own, "/") ? *own : "");
+        log_info("%s started the transient scope %s for the guard; its cgroup is now %s.",
+                 req.system ? "The system manager" : "The user manager", unit,
+                 own_dir[0] ? own_dir : "unknown");
+        return 1;
+}
 
 /* The cgroup to work in, per DESIGN.md's order.  Returns 1 with `g->cg`
  * set up, 0 for "none" (with `why`), negative errno for failures that
@@ -889,16 +985,28 @@ static int find_cgroup(struct guard *g, char why[CG_WHY_MAX])
                                  "(the memory controller is on cgroup v1 or absent)");
                         return 0;
                 }
-                char missing[CG_WHY_MAX];
+                char missing[CG_WHY_MAX], no_scope[SCOPE_WHY_MAX] = "";
                 snprintf(missing, sizeof missing, "%s",
                          own ? "it is the root cgroup" : "its cgroup is unknown");
-                if (!own || strcmp(own, "/") == 0 ||
-                    cg_is_delegated(own_dir, geteuid(), missing) <= 0) {
+                bool delegated = own && strcmp(own, "/") != 0 &&
+                                 cg_is_delegated(own_dir, geteuid(), missing) > 0;
+                if (!delegated &&
+                    ask_for_scope(g, mount, &own, own_dir, sizeof own_dir, no_scope) > 0) {
+                        snprintf(missing, sizeof missing, "%s",
+                                 own ? "it is the root cgroup" : "its cgroup is unknown");
+                        delegated = own && strcmp(own, "/") != 0 &&
+                                    cg_is_delegated(own_dir, geteuid(), missing) > 0;
+                        if (!delegated)
+                                snprintf(no_scope, sizeof no_scope,
+                                         "the transient scope did not give a delegated cgroup");
+                }
+                if (!delegated) {
                         snprintf(why, CG_WHY_MAX,
-                                 "the guard's own cgroup %s is not delegated to it (%s); run it "
-                                 "with --cgroup DIR, from a unit with Delegate=yes, or under "
+                                 "the guard's own cgroup %s is not delegated to it (%s)%s%s; run "
+                                 "it with --cgroup DIR, from a unit with Delegate=yes, or under "
                                  "systemd-run --user --scope -p Delegate=yes",
-                                 own_dir[0] ? own_dir : "(unknown)", missing);
+                                 own_dir[0] ? own_dir : "(unknown)", missing,
+                                 no_scope[0] ? ", and no transient scope: " : "", no_scope);
                         return 0;
                 }
                 snprintf(dir, sizeof dir, "%s", own_dir);
@@ -959,6 +1067,7 @@ static int build_env(struct guard *g)
 static void on_editor_done(void *userdata)
 {
         struct guard *g = userdata;
+        notify_stopping(&g->notify);
         act(g, sv_stop(&g->sv, now_usec()));
 }
 
@@ -1033,6 +1142,7 @@ static void teardown(struct guard *g)
         g->term_timer = sd_event_source_disable_unref(g->term_timer);
         g->oom_check = sd_event_source_disable_unref(g->oom_check);
         g->reap_later = sd_event_source_disable_unref(g->reap_later);
+        notify_done(&g->notify);
         if (g->status_path) {
                 (void)unlink(g->status_path);
                 free(g->status_path);
@@ -1112,6 +1222,10 @@ int guard_run(const struct guard_options *o)
                 log_error_errno(r, "Cannot watch signals: %m");
                 goto out;
         }
+        r = notify_start(&g.notify, g.event);
+        if (r < 0)
+                log_warning_errno(r, "Cannot arm the watchdog pings that the service manager asks "
+                                     "for (WATCHDOG_USEC): %m; it may take the guard for hung.");
         if (g.have_cgroup) {
                 char leaf[PATH_MAX];
                 snprintf(leaf, sizeof leaf, "%s/server", g.cg.path);

@@ -56,8 +56,8 @@ bool log_to_journal(void)
 static void journal_send(int level, const char *file, int line, const char *func,
                          const char *fields, const char *msg)
 {
-        struct iovec iov[16];
-        char *parts[16];
+        struct iovec iov[32];
+        char *parts[32];
         size_t n = 0;
         char *copy = NULL;
 
@@ -75,7 +75,7 @@ static void journal_send(int level, const char *file, int line, const char *func
                 n++;
         if (fields && (copy = strdup(fields))) {
                 char *save = NULL;
-                for (char *f = strtok_r(copy, "\n", &save); f && n < 16;
+                for (char *f = strtok_r(copy, "\n", &save); f && n < 32;
                      f = strtok_r(NULL, "\n", &save))
                         parts[n++] = strdup(f);
         }

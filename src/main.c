@@ -26,7 +26,7 @@ static void usage(FILE *f)
         fputs("Usage:\n"
               "  gopls-guard [--policy FILE]... [--workspace DIR] [--cgroup DIR] [-- COMMAND [ARG...]]\n"
               "  gopls-guard check-policy [--policy FILE]...\n"
-              "  gopls-guard status [--json] [WORKSPACE]\n"
+              "  gopls-guard status [--json | --openmetrics] [WORKSPACE]\n"
               "  gopls-guard serve --workspace DIR [--policy FILE]...   # daemon mode, on a socket\n"
               "  gopls-guard connect DIR          # stdio bridge to the guard serving DIR\n"
               "\n"
@@ -69,6 +69,11 @@ static struct guard_roots roots_get(void)
                 r.proc = e;
         if ((e = getenv("GOPLS_GUARD_RUNTIME_DIR")) && *e)
                 r.runtime_dir = e;
+        /* A fixture cgroup mount must never lead to a real scope. */
+        if ((e = getenv("GOPLS_GUARD_SCOPE_BUS")))
+                r.scope_bus = e;
+        else if (r.cgroup_mount)
+                r.scope_bus = "";
 #endif
         return r;
 }
@@ -77,7 +82,7 @@ struct cli {
         char **policies;
         size_t n_policies;
         const char *workspace, *cgroup;
-        bool json;
+        bool json, openmetrics;
         char **rest; /* after -- (or positional) */
         int n_rest;
 };
@@ -87,12 +92,13 @@ struct cli {
  * -EINVAL after printing the error. */
 static int parse(int argc, char **argv, const char *mode, const char *allowed, struct cli *c)
 {
-        enum { OPT_POLICY = 1000, OPT_WORKSPACE, OPT_CGROUP, OPT_JSON, OPT_VERSION };
+        enum { OPT_POLICY = 1000, OPT_WORKSPACE, OPT_CGROUP, OPT_JSON, OPT_VERSION, OPT_OPENMETRICS };
         static const struct option opts[] = {
                 {"policy", required_argument, NULL, OPT_POLICY},
                 {"workspace", required_argument, NULL, OPT_WORKSPACE},
                 {"cgroup", required_argument, NULL, OPT_CGROUP},
                 {"json", no_argument, NULL, OPT_JSON},
+                {"openmetrics", no_argument, NULL, OPT_OPENMETRICS},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, OPT_VERSION},
                 {},
@@ -137,6 +143,9 @@ static int parse(int argc, char **argv, const char *mode, const char *allowed, s
                         break;
                 case OPT_JSON:
                         c->json = true;
+                        break;
+                case OPT_OPENMETRICS:
+                        c->openmetrics = true;
                         break;
                 case 'h':
                         usage(stdout);
@@ -373,14 +382,22 @@ static int cmd_check_policy(int argc, char **argv, const struct guard_roots *roo
 static int cmd_status(int argc, char **argv, const struct guard_roots *roots)
 {
         struct cli c = {0};
-        int r = parse(argc, argv, "status", "json", &c);
+        int r = parse(argc, argv, "status", "json openmetrics", &c);
         if (r != 0)
                 return r > 0 ? 0 : EXIT_USAGE;
         if (c.n_rest > 1) {
                 fprintf(stderr, "gopls-guard: status takes at most one WORKSPACE\n");
                 return EXIT_USAGE;
         }
-        return status_command(roots->runtime_dir, stdout, c.json, c.n_rest ? c.rest[0] : NULL);
+        if (c.json && c.openmetrics) {
+                fprintf(stderr, "gopls-guard: status takes --json or --openmetrics, not both\n");
+                return EXIT_USAGE;
+        }
+        return status_command(roots->runtime_dir, stdout,
+                              c.openmetrics ? STATUS_OPENMETRICS
+                              : c.json      ? STATUS_JSON
+                                            : STATUS_TEXT,
+                              c.n_rest ? c.rest[0] : NULL);
 }
 
 /* ---- daemon mode: serve and connect (serve.h, connect.h) ---- */

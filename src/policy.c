@@ -72,6 +72,7 @@ enum value_type {
         VT_LOG_LEVEL,
         VT_PSI,
         VT_PATH, /* absolute path; "" = unset */
+        VT_SLICE, /* a systemd slice unit name; "" = unset */
 };
 
 struct key_info {
@@ -133,6 +134,8 @@ static const struct key_info keys[PK__COUNT] = {
         KEY("serve", "idle_timeout", .type = VT_DURATION, .max = 7 * USEC_PER_DAY),
     [PK_CGROUP_PATH] = KEY("cgroup", "path", .type = VT_PATH, .empty = true),
     [PK_CGROUP_REQUIRE] = KEY("cgroup", "require", .type = VT_BOOL),
+    [PK_CGROUP_SLICE] = KEY("cgroup", "slice", .type = VT_SLICE, .empty = true),
+    [PK_CGROUP_SCOPE] = KEY("cgroup", "scope", .type = VT_BOOL),
     [PK_LSP_REPLAY] = KEY("lsp", "replay", .type = VT_BOOL),
     [PK_LSP_NOTIFY] = KEY("lsp", "notify", .type = VT_BOOL),
     [PK_LSP_REPLAY_TIMEOUT] = KEY("lsp", "replay_timeout", .type = VT_DURATION,
@@ -621,6 +624,7 @@ int policy_init(struct policy *p)
             .pressure.proactive = false,
             .pressure.above_high_for = 30 * USEC_PER_SEC,
             .cgroup.require = false,
+            .cgroup.scope = true,
             .lsp.replay = true,
             .serve.share = true,
             .serve.idle_timeout = 10 * 60 * USEC_PER_SEC,
@@ -656,6 +660,7 @@ void policy_done(struct policy *p)
         free(p->env_origin);
         free(p->pressure.psi);
         free(p->cgroup.path);
+        free(p->cgroup.slice);
         for (size_t i = 0; i < p->n_files; i++)
                 free(p->files[i]);
         free(p->files);
@@ -946,6 +951,8 @@ static int set_value(struct load_ctx *c, enum policy_key k, const char *value)
                         p->pressure.proactive = b;
                 else if (k == PK_CGROUP_REQUIRE)
                         p->cgroup.require = b;
+                else if (k == PK_CGROUP_SCOPE)
+                        p->cgroup.scope = b;
                 else if (k == PK_LSP_REPLAY)
                         p->lsp.replay = b;
                 else if (k == PK_LSP_NOTIFY)
@@ -1032,6 +1039,25 @@ static int set_value(struct load_ctx *c, enum policy_key k, const char *value)
                 }
                 free(p->cgroup.path);
                 p->cgroup.path = copy;
+                break;
+        }
+        case VT_SLICE: {
+                char *copy = NULL;
+
+                if (*value != '\0' && !policy_slice_name_valid(value))
+                        return fail(c, -EINVAL,
+                                    "%s: \"%s\" is not a slice unit name (use a name such as "
+                                    "app.slice or gopls.slice: letters, digits, \":-_.\\\", "
+                                    "ending in .slice; or leave it empty for the manager's "
+                                    "default)",
+                                    c->where, value);
+                if (*value != '\0') {
+                        copy = strdup(value);
+                        if (!copy)
+                                return fail(c, -ENOMEM, "out of memory");
+                }
+                free(p->cgroup.slice);
+                p->cgroup.slice = copy;
                 break;
         }
         default:
@@ -1624,6 +1650,25 @@ int policy_finish(struct policy *p, char err[POLICY_ERR_MAX])
         return 0;
 }
 
+bool policy_slice_name_valid(const char *name)
+{
+        static const char suffix[] = ".slice";
+        size_t n = strlen(name), m = sizeof suffix - 1;
+
+        if (n <= m || n > 255 || strcmp(name + n - m, suffix) != 0)
+                return false;
+        if (strcmp(name, "-.slice") == 0)
+                return true;
+        for (size_t i = 0; i < n; i++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\",
+                            name[i]))
+                        return false;
+        /* '-' is the slice hierarchy's separator (a-b.slice lives in a.slice). */
+        if (name[0] == '-' || name[n - m - 1] == '-' || strstr(name, "--"))
+                return false;
+        return true;
+}
+
 uint64_t policy_go_memlimit(const struct policy *p)
 {
         uint64_t base = p->memory.high != POLICY_NO_LIMIT ? p->memory.high : p->memory.max;
@@ -1712,6 +1757,7 @@ static void print_key(FILE *f, const struct policy *p, enum policy_key k)
                         bool b = k == PK_MEMORY_OOM_GROUP     ? p->memory.oom_group
                                  : k == PK_PRESSURE_PROACTIVE ? p->pressure.proactive
                                  : k == PK_CGROUP_REQUIRE     ? p->cgroup.require
+                                 : k == PK_CGROUP_SCOPE       ? p->cgroup.scope
                                  : k == PK_LSP_REPLAY         ? p->lsp.replay
                                  : k == PK_SERVE_SHARE        ? p->serve.share
                                                               : p->lsp.notify;
@@ -1739,6 +1785,10 @@ static void print_key(FILE *f, const struct policy *p, enum policy_key k)
                 case VT_PATH:
                         if (p->cgroup.path)
                                 fprintf(f, " %s", p->cgroup.path);
+                        break;
+                case VT_SLICE:
+                        if (p->cgroup.slice)
+                                fprintf(f, " %s", p->cgroup.slice);
                         break;
                 default:
                         break;

@@ -82,6 +82,8 @@ enum policy_key {
         PK_SERVE_IDLE_TIMEOUT,
         PK_CGROUP_PATH,
         PK_CGROUP_REQUIRE,
+        PK_CGROUP_SLICE,
+        PK_CGROUP_SCOPE,
         PK_LSP_REPLAY,
         PK_LSP_NOTIFY,
         PK_LSP_REPLAY_TIMEOUT,
@@ -135,6 +137,8 @@ struct policy {
         struct {
                 char *path;   /* NULL = find one (see DESIGN.md) */
                 bool require; /* default no */
+                char *slice;  /* for the transient scope; NULL = the manager's default */
+                bool scope;   /* ask systemd for a transient scope; default yes */
         } cgroup;
         struct {
                 bool replay; /* default yes */
@@ -218,6 +222,13 @@ int policy_finish(struct policy *p, char err[POLICY_ERR_MAX]);
  * (go_memlimit = 0, or memory.high and memory.max are both "max"; if high
  * is "max" the share is taken of memory.max). */
 uint64_t policy_go_memlimit(const struct policy *p);
+
+/* Whether `name` is a slice unit name systemd accepts for a unit's Slice=
+ * (systemd's unit_name_is_valid + slice_name_is_valid): at most 255
+ * characters of [A-Za-z0-9:_.\\-], ending in ".slice", the part before it
+ * non-empty with no leading, trailing or doubled '-' ("-.slice", the root
+ * slice, is the exception). */
+bool policy_slice_name_valid(const char *name);
 
 /* Print the effective policy as INI that policy_load_string() accepts back
  * (except that a value written within a few characters of the 199-character

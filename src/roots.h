@@ -14,4 +14,8 @@ struct guard_roots {
         const char *proc;         /* "/proc" */
         const char *runtime_dir;  /* the status directory itself, or NULL for the
                                    * standard choice (status.h) */
+        /* The bus to ask for a transient scope (scope.h): NULL for the
+         * manager's own; test builds only: an address, or "" for never
+         * (fixture roots must not reach a real manager). */
+        const char *scope_bus;
 };

@@ -19,6 +19,7 @@
 #include "escape.h"
 #include "guard.h"
 #include "log.h"
+#include "notify.h"
 #include "relay.h"
 #include "status.h"
 #include "util.h"
@@ -657,6 +658,7 @@ struct solo {
         bool stopping;
         struct solo_child *children;
         sd_event_source *listen_src, *idle_timer;
+        struct notifier notify; /* READY, STOPPING, WATCHDOG for the unit */
 };
 
 /* The subtree the per-connection guards work in, in DESIGN.md's order
@@ -827,7 +829,7 @@ static int on_solo_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         struct solo *sl = userdata;
         (void)s;
         log_info("Received %s; stopping every connection's guard.", strsignal((int)si->ssi_signo));
-        (void)sd_notify(false, "STOPPING=1");
+        notify_stopping(&sl->notify);
         sl->stopping = true;
         (void)sd_event_source_set_enabled(sl->listen_src, SD_EVENT_OFF);
         (void)sd_event_source_set_enabled(sl->idle_timer, SD_EVENT_OFF);
@@ -848,6 +850,7 @@ static int on_solo_idle(sd_event_source *s, uint64_t usec, void *userdata)
                 return 0;
         format_duration(sl->sv->p->serve.idle_timeout, d, sizeof d);
         log_info("No editor connected for [serve] idle_timeout = %s; exiting.", d);
+        notify_stopping(&sl->notify);
         sd_event_exit(sl->event, 0);
         return 0;
 }
@@ -905,12 +908,15 @@ static int solo_run(struct serve *sv)
         log_info("Serving %s on %s%s, one server per connection ([serve] share = no).",
                  sv->o->workspace, sv->sock_path ? sv->sock_path : "the socket from systemd",
                  sv->activated ? " (socket activation)" : "");
-        (void)sd_notify(false, "READY=1");
+        if (notify_start(&sl.notify, sl.event) < 0)
+                log_warning("Cannot arm the watchdog pings (WatchdogSec=).");
+        notify_ready(&sl.notify);
         r = sd_event_loop(sl.event);
         code = r < 0 ? 1 : r;
 out:
         sl.listen_src = sd_event_source_disable_unref(sl.listen_src);
         sl.idle_timer = sd_event_source_disable_unref(sl.idle_timer);
+        notify_done(&sl.notify);
         /* Only on a failure of the loop itself: no guard outlives this one. */
         while (sl.children) {
                 struct solo_child *c = sl.children;

@@ -6,12 +6,14 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "openmetrics.h"
 #include "policy.h"
 #include "util.h"
 
@@ -142,14 +144,18 @@ int status_dir_at(const struct status_places *pl, const char *override, uid_t ui
         int fd = -1, r;
 
         why[0] = '\0';
-        if (override) {
-                /* Split the directory itself into parent and name. */
-                const char *slash = strrchr(override, '/');
+        /* The directory itself, named outright: split into parent and name. */
+        const char *itself = override;
+        if (!itself && !(pl->xdg && *pl->xdg && is_private_base(pl->xdg, uid)) && pl->unit_dir &&
+            *pl->unit_dir && is_private_base(pl->unit_dir, uid))
+                itself = pl->unit_dir;
+        if (itself) {
+                const char *slash = strrchr(itself, '/');
                 if (!slash || slash[1] == '\0') {
-                        snprintf(why, STATUS_WHY_MAX, "%s: not a path to a directory", override);
+                        snprintf(why, STATUS_WHY_MAX, "%s: not a path to a directory", itself);
                         return -EINVAL;
                 }
-                parent = slash == override ? strdup("/") : strndup(override, (size_t)(slash - override));
+                parent = slash == itself ? strdup("/") : strndup(itself, (size_t)(slash - itself));
                 name = strdup(slash + 1);
         } else if (pl->xdg && *pl->xdg && is_private_base(pl->xdg, uid)) {
                 parent = strdup(pl->xdg);
@@ -180,10 +186,24 @@ int status_dir_at(const struct status_places *pl, const char *override, uid_t ui
         return 0;
 }
 
-int status_dir(const char *override, char **ret, char why[STATUS_WHY_MAX])
+/* The places of this process: its XDG_RUNTIME_DIR, and the first of the
+ * directories systemd's RuntimeDirectory= made for its unit. */
+static struct status_places places_of_env(char unit_dir[PATH_MAX])
 {
         struct status_places pl = status_places_default;
+        const char *rd = getenv("RUNTIME_DIRECTORY");
         pl.xdg = getenv("XDG_RUNTIME_DIR");
+        if (rd && *rd) {
+                snprintf(unit_dir, PATH_MAX, "%.*s", (int)strcspn(rd, ":"), rd);
+                pl.unit_dir = unit_dir;
+        }
+        return pl;
+}
+
+int status_dir(const char *override, char **ret, char why[STATUS_WHY_MAX])
+{
+        char unit_dir[PATH_MAX];
+        struct status_places pl = places_of_env(unit_dir);
         return status_dir_at(&pl, override, geteuid(), true, ret, why);
 }
 
@@ -299,9 +319,9 @@ static void human_size(json_t *v, char *buf, size_t len)
 #define STATUS_FILE_MAX (64 * 1024)
 
 /* Read DFD/NAME as a status file: a regular file, opened without following
- * a link or waiting on a FIFO.  NULL (with a note on stderr) for anything
- * else. */
-static json_t *read_status_file(int dfd, const char *dir, const char *name)
+ * a link or waiting on a FIFO; its owner in `ret_uid`.  NULL (with a note
+ * on stderr) for anything else. */
+static json_t *read_status_file(int dfd, const char *dir, const char *name, uid_t *ret_uid)
 {
         struct stat st;
         int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
@@ -322,6 +342,7 @@ static json_t *read_status_file(int dfd, const char *dir, const char *name)
                 close(fd);
                 return NULL;
         }
+        *ret_uid = st.st_uid;
         json_error_t e;
         json_t *o = json_loadfd(fd, 0, &e);
         close(fd);
@@ -336,14 +357,64 @@ static json_t *read_status_file(int dfd, const char *dir, const char *name)
 
 struct listing {
         FILE *out;
-        bool json;
+        enum status_output fmt;
         const char *workspace; /* the resolved WORKSPACE, or NULL */
         unsigned shown;
+        struct om_guard *om; /* STATUS_OPENMETRICS: written at the end */
+        size_t n_om;
 };
 
-static void show(struct listing *l, json_t *o, pid_t pid, const char *ws)
+static uint64_t json_u64(json_t *v)
 {
-        if (l->json) {
+        if (json_is_string(v)) /* "max" */
+                return UINT64_MAX;
+        json_int_t i = json_integer_value(v);
+        return i > 0 ? (uint64_t)i : 0;
+}
+
+/* The user of a guard: the owner of its status file, by name if it has one. */
+static char *user_name(uid_t uid)
+{
+        char buf[4096], *name = NULL;
+        struct passwd pw, *res = NULL;
+        if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res)
+                return strdup(res->pw_name);
+        if (asprintf(&name, "%u", (unsigned)uid) < 0)
+                return NULL;
+        return name;
+}
+
+static void add_metrics(struct listing *l, json_t *o, pid_t pid, const char *ws, uid_t owner)
+{
+        struct om_guard *n = realloc(l->om, (l->n_om + 1) * sizeof *n);
+        if (!n)
+                return;
+        l->om = n;
+        json_t *m = json_object_get(o, "memory"), *cpu = json_object_get(o, "cpu");
+        l->om[l->n_om++] = (struct om_guard){
+                .workspace = strdup(ws ? ws : ""),
+                .user = user_name(owner),
+                .pid = (int)pid,
+                .memory_current = json_u64(json_object_get(m, "current")),
+                .memory_peak = json_u64(json_object_get(m, "peak")),
+                .memory_high = json_u64(json_object_get(m, "high")),
+                .memory_max = json_u64(json_object_get(m, "max")),
+                .restarts = json_u64(json_object_get(o, "restarts")),
+                .oom_kills = json_u64(json_object_get(o, "oom_kills")),
+                /* absent until the guard restarts proactively */
+                .proactive_restarts = json_u64(json_object_get(o, "proactive_restarts")),
+                .cpu_usage_usec = json_u64(json_object_get(cpu, "usage_usec")),
+                .cpu_throttled_usec = json_u64(json_object_get(cpu, "throttled_usec")),
+                .generation = json_u64(json_object_get(o, "generation")),
+                .degraded = json_is_true(json_object_get(o, "degraded")),
+        };
+}
+
+static void show(struct listing *l, json_t *o, pid_t pid, const char *ws, uid_t owner)
+{
+        if (l->fmt == STATUS_OPENMETRICS) {
+                add_metrics(l, o, pid, ws, owner);
+        } else if (l->fmt == STATUS_JSON) {
                 char *t = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
                 fprintf(l->out, "%s%s", l->shown ? "," : "", t ? t : "{}");
                 free(t);
@@ -379,12 +450,14 @@ static void list_dir(struct listing *l, int dfd, const char *dir, bool own)
                 fprintf(stderr, "gopls-guard: cannot list %s: %s\n", dir, strerror(errno));
                 return;
         }
+        rewinddir(d); /* a dup shares the offset of an earlier listing */
         struct dirent *de;
         while ((de = readdir(d))) {
                 size_t n = strlen(de->d_name);
                 if (n < 6 || strcmp(de->d_name + n - 5, ".json") != 0)
                         continue;
-                json_t *o = read_status_file(dfd, dir, de->d_name);
+                uid_t owner = 0;
+                json_t *o = read_status_file(dfd, dir, de->d_name, &owner);
                 if (!o)
                         continue;
                 pid_t pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
@@ -396,7 +469,7 @@ static void list_dir(struct listing *l, int dfd, const char *dir, bool own)
                 }
                 const char *ws = json_string_value(json_object_get(o, "workspace"));
                 if (!l->workspace || (ws && strcmp(ws, l->workspace) == 0))
-                        show(l, o, pid, ws);
+                        show(l, o, pid, ws, owner);
                 json_decref(o);
         }
         closedir(d);
@@ -421,6 +494,81 @@ static void list_other(struct listing *l, const char *parent, const char *name, 
         if (fstat(fd, &st) == 0 && !(st.st_dev == own_dev && st.st_ino == own_ino))
                 list_dir(l, fd, path, false);
         close(fd);
+}
+
+/* RUN/gopls-guard, for root: root's own status files (when it is not the
+ * directory already listed) and the system units' RuntimeDirectory=
+ * subdirectories (RUN/gopls-guard/ESC, owned by the unit's user, and its
+ * gopls-guard/ when the unit points XDG_RUNTIME_DIR there).  Only
+ * root may create anything there (it is root's and closed to writes by
+ * others), so each subdirectory's owner is who its files belong to; one
+ * that others may enter is skipped as for any user. */
+static void list_system(struct listing *l, const char *run, dev_t own_dev, ino_t own_ino)
+{
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+        _cleanup_close_ int pfd = open(run, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (pfd < 0 || asprintf(&path, "%s/gopls-guard", run) < 0)
+                return;
+        _cleanup_close_ int fd = open_dir_nofollow(pfd, "gopls-guard");
+        if (fd < 0) {
+                if (fd != -ENOENT)
+                        fprintf(stderr, "gopls-guard: skipping %s: %s\n", path,
+                                fd == -ELOOP ? "a symbolic link" : strerror(-fd));
+                return;
+        }
+        if (fstat(fd, &st) < 0)
+                return;
+        if (st.st_uid != 0 || (st.st_mode & 022)) {
+                fprintf(stderr,
+                        "gopls-guard: skipping %s: it should belong to root and be writable by "
+                        "root alone (it is uid %u's, mode %04o)\n",
+                        path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+                return;
+        }
+        if (!(st.st_dev == own_dev && st.st_ino == own_ino))
+                list_dir(l, fd, path, false);
+
+        int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+        if (!d) {
+                if (dup_fd >= 0)
+                        close(dup_fd);
+                return;
+        }
+        /* The dup shares the offset list_dir() left at the end. */
+        rewinddir(d);
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+                        continue;
+                int sfd = open_dir_nofollow(fd, de->d_name);
+                if (sfd < 0)
+                        continue; /* a socket, a link, a file */
+                char sub[PATH_MAX], why[STATUS_WHY_MAX] = "";
+                snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+                if (fstat(sfd, &st) == 0 && check_private(sfd, sub, st.st_uid, why) == 0) {
+                        list_dir(l, sfd, sub, false);
+                        /* A unit that sets XDG_RUNTIME_DIR to its
+                         * RuntimeDirectory= has its guard write one level
+                         * down, in gopls-guard/ (of the same owner). */
+                        uid_t owner = st.st_uid;
+                        int gfd = open_dir_nofollow(sfd, "gopls-guard");
+                        char nested[PATH_MAX + 16];
+                        snprintf(nested, sizeof nested, "%s/gopls-guard", sub);
+                        if (gfd >= 0 && check_private(gfd, nested, owner, why) == 0)
+                                list_dir(l, gfd, nested, false);
+                        else if (gfd >= 0)
+                                fprintf(stderr, "gopls-guard: skipping a status directory: %s\n",
+                                        why);
+                        if (gfd >= 0)
+                                close(gfd);
+                } else {
+                        fprintf(stderr, "gopls-guard: skipping a status directory: %s\n", why);
+                }
+                close(sfd);
+        }
+        closedir(d);
 }
 
 /* "1000" -> 1000; false for anything that is not a plain uid. */
@@ -455,7 +603,7 @@ static void list_all_users(struct listing *l, const struct status_places *pl, de
                 }
                 closedir(d);
         }
-        list_other(l, pl->run, "gopls-guard", 0, own_dev, own_ino);
+        list_system(l, pl->run, own_dev, own_ino);
         d = opendir(pl->tmp);
         if (d) {
                 while ((de = readdir(d))) {
@@ -469,11 +617,11 @@ static void list_all_users(struct listing *l, const struct status_places *pl, de
 }
 
 int status_command_at(const struct status_places *pl, const char *override, uid_t uid, FILE *out,
-                      bool json, const char *workspace)
+                      enum status_output fmt, const char *workspace)
 {
         _cleanup_free_ char *dir = NULL;
         char real_ws[PATH_MAX], why[STATUS_WHY_MAX];
-        struct listing l = {.out = out, .json = json};
+        struct listing l = {.out = out, .fmt = fmt};
         dev_t own_dev = 0;
         ino_t own_ino = 0;
 
@@ -482,10 +630,10 @@ int status_command_at(const struct status_places *pl, const char *override, uid_
                         snprintf(real_ws, sizeof real_ws, "%s", workspace);
                 l.workspace = real_ws;
         }
-        if (!json)
+        if (fmt == STATUS_TEXT)
                 fprintf(out, "%-8s %-10s %-8s %-5s %-9s %-9s %-9s %s\n", "GUARD", "STATE", "SERVER",
                         "GEN", "MEMORY", "PEAK", "MAX", "WORKSPACE");
-        else
+        else if (fmt == STATUS_JSON)
                 fputc('[', out);
 
         int r = status_dir_at(pl, override, uid, false, &dir, why);
@@ -499,19 +647,29 @@ int status_command_at(const struct status_places *pl, const char *override, uid_
                 }
                 if (fd >= 0)
                         close(fd);
-        } else if (r != -ENOENT) {
+        } else if (r != -ENOENT && !(uid == 0 && !override)) {
+                /* (root reads /run/gopls-guard below with the checks for
+                 * the system units' directories, and says what it skips) */
                 fprintf(stderr, "gopls-guard: not reading the status directory: %s\n", why);
         }
         if (uid == 0 && !override)
                 list_all_users(&l, pl, own_dev, own_ino);
-        if (json)
+        if (fmt == STATUS_JSON)
                 fputs("]\n", out);
-        return workspace && l.shown == 0 ? 1 : 0;
+        int ret = workspace && l.shown == 0 ? 1 : 0;
+        if (fmt == STATUS_OPENMETRICS && om_write(out, l.om, l.n_om) < 0)
+                ret = 1;
+        for (size_t i = 0; i < l.n_om; i++) {
+                free((char *)l.om[i].workspace);
+                free((char *)l.om[i].user);
+        }
+        free(l.om);
+        return ret;
 }
 
-int status_command(const char *override, FILE *out, bool json, const char *workspace)
+int status_command(const char *override, FILE *out, enum status_output fmt, const char *workspace)
 {
-        struct status_places pl = status_places_default;
-        pl.xdg = getenv("XDG_RUNTIME_DIR");
-        return status_command_at(&pl, override, geteuid(), out, json, workspace);
+        char unit_dir[PATH_MAX];
+        struct status_places pl = places_of_env(unit_dir);
+        return status_command_at(&pl, override, geteuid(), out, fmt, workspace);
 }

@@ -5,8 +5,11 @@
  * removed when the guard ends.  RUNTIME_DIR is struct guard_roots'
  * runtime_dir (tests), else $XDG_RUNTIME_DIR/gopls-guard when
  * XDG_RUNTIME_DIR is a directory of the user that no one else may enter,
- * else /run/user/UID/gopls-guard when that base is likewise the user's,
- * else /run/gopls-guard for root and /tmp/gopls-guard-UID for others.
+ * else $RUNTIME_DIRECTORY itself when it is likewise the user's (a system
+ * unit with RuntimeDirectory=gopls-guard/%i: /run/gopls-guard/ESC, where
+ * root's `status` finds it), else /run/user/UID/gopls-guard when that base
+ * is likewise the user's, else /run/gopls-guard for root and
+ * /tmp/gopls-guard-UID for others.
  *
  * Another local user could pre-create /tmp/gopls-guard-UID, or plant links
  * in it, to have the guard (or root, under su) write where they choose.  So
@@ -47,6 +50,7 @@ struct status {
 /* Where the candidates live; tests point them at fixtures. */
 struct status_places {
         const char *xdg;      /* $XDG_RUNTIME_DIR, may be NULL */
+        const char *unit_dir; /* $RUNTIME_DIRECTORY's first entry, may be NULL */
         const char *run_user; /* "/run/user" */
         const char *run;      /* "/run" (root's directory) */
         const char *tmp;      /* "/tmp" */
@@ -72,14 +76,25 @@ int status_format(const struct status *s, char **ret_json);
  * Returns 0 or a negative errno. */
 int status_write(const char *path, const struct status *s);
 
-/* `gopls-guard status [--json] [WORKSPACE]`: list the live guards' files
+enum status_output {
+        STATUS_TEXT,
+        STATUS_JSON,
+        STATUS_OPENMETRICS, /* openmetrics.h */
+};
+
+/* `gopls-guard status [--json|--openmetrics] [WORKSPACE]`: list the live guards' files
  * (a file whose guard pid no longer runs is skipped, and removed from the
  * user's own directory).  Entries that are not regular files, links, and
  * directories failing the checks are skipped with a note on stderr.  As
  * root (and without `override`), every user's directories are listed too:
- * /run/user/UID/gopls-guard, /run/gopls-guard, /tmp/gopls-guard-UID, each
- * only if it belongs to the uid it names.  Returns the exit code: 0, or 1
- * when a WORKSPACE was named and no guard serves it. */
+ * /run/user/UID/gopls-guard and /tmp/gopls-guard-UID, each only if it
+ * belongs to the uid it names, and /run/gopls-guard (root's, and the
+ * system units' RuntimeDirectory=) when root owns it and only root may
+ * write it: its files as root's, and each private subdirectory (and its
+ * private gopls-guard/ of the same owner) as its owner's.  The user of a guard is the owner of its status file.  Returns
+ * the exit code: 0, or 1 when a WORKSPACE was named and no guard serves
+ * it. */
 int status_command_at(const struct status_places *pl, const char *override, uid_t uid, FILE *out,
-                      bool json, const char *workspace);
-int status_command(const char *override, FILE *out, bool json, const char *workspace);
+                      enum status_output fmt, const char *workspace);
+int status_command(const char *override, FILE *out, enum status_output fmt,
+                   const char *workspace);

@@ -15,7 +15,8 @@
 # is not set up.  --masquerade DIR puts DIR (a `gopls` symlink to the guard)
 # in front of that.  --fresh-runtime-dir points XDG_RUNTIME_DIR at a new empty
 # 0700 directory, where the guard keeps its status file.  Each of these is
-# removed afterwards.  Everything else goes to lsp-client.mjs (see the top of
+# removed afterwards.  The guard reads a user policy of the run's own
+# ([cgroup] scope = no).  Everything else goes to lsp-client.mjs (see the top of
 # that file); with --exec, to the command after it instead.
 set -u
 
@@ -42,9 +43,14 @@ cleanup() { [ -n "$scratch" ] && rm -rf "$scratch"; }
 trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
-if [ -n "$gen$fresh" ]; then
-    scratch=$(mktemp -d "${TMPDIR:-/tmp}/gopls-guard-e2e-run.XXXXXX") || exit 1
-fi
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/gopls-guard-e2e-run.XXXXXX") || exit 1
+# Tests create nothing in the machine's cgroup hierarchies: the guard must
+# not ask the machine's systemd for a transient scope ([cgroup] scope = no,
+# in a user policy of the test's own; the machine's /etc policy still applies).
+mkdir -p "$scratch/config/gopls-guard" || exit 1
+printf '[cgroup]\nscope = no\n' >"$scratch/config/gopls-guard/policy.ini" || exit 1
+XDG_CONFIG_HOME=$scratch/config
+export XDG_CONFIG_HOME
 
 if [ -n "$gen" ]; then
     genenv=$("$here/gopls-gen.sh" env "$gen")

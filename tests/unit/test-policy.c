@@ -133,6 +133,7 @@ static void test_defaults(void)
         CHECK_STR(p.pressure.psi, "some 150ms 1s");
         CHECK(p.cgroup.path == NULL);
         CHECK(!p.cgroup.require);
+        CHECK(p.cgroup.scope);
         CHECK(p.lsp.replay);
         CHECK(p.lsp.notify);
         CHECK_INT(p.log.target, LOG_TARGET_AUTO);
@@ -203,6 +204,8 @@ static void test_every_key(void)
                                    "[cgroup]\n"
                                    "path = /sys/fs/cgroup/gopls.slice\n"
                                    "require = yes\n"
+                                   "slice = gopls-heavy.slice\n"
+                                   "scope = no\n"
                                    "[lsp]\n"
                                    "replay = no\n"
                                    "notify = off\n"
@@ -248,6 +251,8 @@ static void test_every_key(void)
         CHECK_STR(p.pressure.psi, "full 500ms 2s"); /* normalized */
         CHECK_STR(p.cgroup.path, "/sys/fs/cgroup/gopls.slice");
         CHECK(p.cgroup.require);
+        CHECK_STR(p.cgroup.slice, "gopls-heavy.slice");
+        CHECK(!p.cgroup.scope);
         CHECK(!p.lsp.replay);
         CHECK(!p.lsp.notify);
         CHECK_U64(p.lsp.replay_timeout, 90 * S);
@@ -262,7 +267,8 @@ static void test_every_key(void)
         CHECK_INT(p.origin[PK_SERVER_COMMAND].line, 2);
         CHECK_INT(p.origin[PK_MEMORY_HIGH].line, 7);
         CHECK_INT(p.origin[PK_RESTART_WINDOW].line, 24);
-        CHECK_INT(p.origin[PK_LOG_LEVEL].line, 39);
+        CHECK_INT(p.origin[PK_CGROUP_SLICE].line, 33);
+        CHECK_INT(p.origin[PK_LOG_LEVEL].line, 41);
         policy_done(&p);
 }
 
@@ -400,6 +406,10 @@ static const struct bad_case {
     {"[serve]\nshare = both", false, -EINVAL, "t.ini:2: [serve] share:", "is not a boolean"},
     {"[serve]\nidle_timeout = 200h", false, -ERANGE, "t.ini:2: [serve] idle_timeout: \"200h\"",
      "is out of range"},
+    {"[cgroup]\nslice = gopls", false, -EINVAL, "t.ini:2: [cgroup] slice: \"gopls\"",
+     "is not a slice unit name"},
+    {"[cgroup]\nslice = a/b.slice", false, -EINVAL, "t.ini:2: [cgroup] slice:",
+     "ending in .slice"},
     {"[lsp]\nreplay = sure", false, -EINVAL, "t.ini:2: [lsp] replay:", "is not a boolean"},
     {"[lsp]\nnotify = ", false, -EINVAL, "t.ini:2: [lsp] notify:", "is not a boolean"},
     {"[log]\ntarget = syslog", false, -EINVAL, "t.ini:2: [log] target: \"syslog\"",
@@ -1051,7 +1061,7 @@ static void test_print_format(void)
         CHECK_CONTAINS(out, "go_memlimit = 90%  ; default\n");
         CHECK_CONTAINS(out, "window = 10min  ; default\n");
         CHECK_CONTAINS(out, "psi = some 150ms 1s  ; default\n");
-        CHECK_CONTAINS(out, "[cgroup]\npath =  ; default\nrequire = no  ; default\n");
+        CHECK_CONTAINS(out, "[cgroup]\npath =  ; default\nrequire = no  ; default\nslice =  ; default\nscope = yes  ; default\n");
         CHECK_CONTAINS(out, "[log]\ntarget = auto  ; default\nlevel = info  ; default\n");
         CHECK(strstr(out, "[limits]") == NULL);
         free(out);
@@ -1392,6 +1402,35 @@ static void test_load_all(void)
 
 /* config/gopls-guard.ini documents the defaults: it must load, set every
  * key, and change nothing. */
+/* What systemd itself accepts as Slice= (unit-name.c): the table is the
+ * contract for [cgroup] slice. */
+static void test_slice_names(void)
+{
+        static const struct {
+                const char *name;
+                bool ok;
+        } t[] = {
+            {"app.slice", true},        {"gopls.slice", true},     {"user-1000.slice", true},
+            {"a-b-c.slice", true},      {"-.slice", true},         {"x\\x2d.slice", true},
+            {"a:b_c.slice", true},      {".slice", false},         {"app", false},
+            {"app.service", false},     {"-app.slice", false},     {"app-.slice", false},
+            {"a--b.slice", false},      {"a b.slice", false},      {"a/b.slice", false},
+            {"", false},                {"app.slice.slice", true}, {"é.slice", false},
+        };
+        for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+                if (policy_slice_name_valid(t[i].name) != t[i].ok)
+                        fprintf(stderr, "slice name \"%s\": expected %s\n", t[i].name,
+                                t[i].ok ? "valid" : "invalid");
+                CHECK(policy_slice_name_valid(t[i].name) == t[i].ok);
+        }
+        char longname[300];
+        memset(longname, 'a', sizeof longname);
+        memcpy(longname + 250, ".slice", 7); /* 256 characters */
+        CHECK(!policy_slice_name_valid(longname));
+        memcpy(longname + 249, ".slice", 7); /* 255 */
+        CHECK(policy_slice_name_valid(longname));
+}
+
 static void test_documented_config(void)
 {
         /* Not found through __FILE__: package builds map the source
@@ -1460,6 +1499,7 @@ int main(void)
         RUN(test_psi);
         RUN(test_print_format);
         RUN(test_print_round_trip);
+        RUN(test_slice_names);
         RUN(test_documented_config);
         RUN(test_print_round_trip_fuzz_finds);
 

@@ -4,6 +4,7 @@
  * cases chown files, so they need root; without it they are skipped (and
  * the test exits 77 if everything else passed). */
 #include <errno.h>
+#include <string.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -311,6 +312,119 @@ static void test_root_lists_all(void)
         free(base);
 }
 
+/* A system unit (no XDG_RUNTIME_DIR) with RuntimeDirectory=gopls-guard/%i
+ * writes into $RUNTIME_DIRECTORY itself when it is private and its own;
+ * a user unit's XDG_RUNTIME_DIR still comes first. */
+static void test_unit_runtime_directory(void)
+{
+        struct status_places pl;
+        char *base = fixture(&pl), *dir = NULL, why[STATUS_WHY_MAX];
+        uid_t me = geteuid();
+        char unit[1024];
+
+        mkdir(path_of(pl.run, "gopls-guard"), 0755);
+        snprintf(unit, sizeof unit, "%s", path_of(pl.run, "gopls-guard/-src-k8s"));
+        mkdir(unit, 0700);
+        pl.unit_dir = unit;
+        CHECK_INT(status_dir_at(&pl, NULL, me, true, &dir, why), 0);
+        CHECK_STR(dir, path_of(pl.xdg, "gopls-guard"));
+        free(dir);
+        pl.xdg = NULL;
+        dir = NULL;
+        CHECK_INT(status_dir_at(&pl, NULL, me, true, &dir, why), 0);
+        CHECK_STR(dir, unit);
+        free(dir);
+        /* one others may enter is passed over, as XDG_RUNTIME_DIR is */
+        chmod(unit, 0755);
+        dir = NULL;
+        int r = status_dir_at(&pl, NULL, me, true, &dir, why);
+        CHECK(r < 0 || strcmp(dir, unit) != 0);
+        free(dir);
+        fake_rm_rf(base);
+        free(base);
+}
+
+/* Root's `status` lists the system units' guards from
+ * RUN/gopls-guard/ESC (owned by the unit's user), as that user; not from
+ * a subdirectory others may enter, nor when RUN/gopls-guard itself is not
+ * root's alone.  --openmetrics labels each guard with its user. */
+static void test_root_lists_units(void)
+{
+        struct status_places pl;
+        char *base, *dir = NULL, why[STATUS_WHY_MAX];
+        struct status s;
+
+        if (geteuid() != 0) {
+                root_skipped = true;
+                return;
+        }
+        base = fixture(&pl);
+        pl.xdg = NULL;
+        /* systemd made these: the socket directory 0755 root, a unit's
+         * RuntimeDirectory= 0700 of its User= (here nobody) */
+        mkdir(path_of(pl.run, "gopls-guard"), 0755);
+        char unit[1024], open_unit[1024];
+        snprintf(unit, sizeof unit, "%s", path_of(pl.run, "gopls-guard/-src-k8s"));
+        snprintf(open_unit, sizeof open_unit, "%s", path_of(pl.run, "gopls-guard/-src-open"));
+        CHECK_INT(status_dir_at(&pl, unit, 0, true, &dir, why), 0);
+        s = sample(getpid(), "/src/k8s");
+        CHECK_INT(status_write(path_of(dir, "20.json"), &s), 0);
+        CHECK_INT(chown(path_of(dir, "20.json"), NOBODY, NOBODY), 0);
+        CHECK_INT(chown(dir, NOBODY, NOBODY), 0);
+        free(dir);
+        CHECK_INT(status_dir_at(&pl, open_unit, 0, true, &dir, why), 0);
+        s = sample(getpid(), "/src/open");
+        CHECK_INT(status_write(path_of(dir, "21.json"), &s), 0);
+        chmod(dir, 0755);
+        free(dir);
+        /* A unit that sets XDG_RUNTIME_DIR=%t/gopls-guard/%i: its guard
+         * writes one level down, in gopls-guard/. */
+        char nested[1024];
+        snprintf(nested, sizeof nested, "%s", path_of(pl.run, "gopls-guard/-src-xdg"));
+        mkdir(nested, 0700);
+        CHECK_INT(status_dir_at(&pl, path_of(nested, "gopls-guard"), 0, true, &dir, why), 0);
+        s = sample(getpid(), "/src/xdg");
+        CHECK_INT(status_write(path_of(dir, "22.json"), &s), 0);
+        CHECK_INT(chown(path_of(dir, "22.json"), NOBODY, NOBODY), 0);
+        CHECK_INT(chown(dir, NOBODY, NOBODY), 0);
+        CHECK_INT(chown(nested, NOBODY, NOBODY), 0);
+        free(dir);
+        /* a socket-like entry and a plain file beside them are ignored */
+        fake_write(pl.run, "gopls-guard/-src-k8s.sock", "");
+
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        CHECK_INT(status_command_at(&pl, NULL, 0, f, STATUS_JSON, NULL), 0);
+        fclose(f);
+        CHECK_CONTAINS(out, "\"workspace\":\"/src/k8s\"");
+        CHECK_CONTAINS(out, "\"workspace\":\"/src/xdg\"");
+        CHECK(!strstr(out, "/src/open"));
+        free(out);
+
+        out = NULL;
+        f = open_memstream(&out, &len);
+        CHECK_INT(status_command_at(&pl, NULL, 0, f, STATUS_OPENMETRICS, "/src/k8s"), 0);
+        fclose(f);
+        char label[128];
+        snprintf(label, sizeof label, "{workspace=\"/src/k8s\",user=\"nobody\",pid=\"%d\"}",
+                 (int)getpid());
+        CHECK_CONTAINS(out, label);
+        CHECK_CONTAINS(out, "# EOF\n");
+        free(out);
+
+        /* RUN/gopls-guard writable by others: nothing in it is trusted. */
+        chmod(path_of(pl.run, "gopls-guard"), 0777);
+        out = NULL;
+        f = open_memstream(&out, &len);
+        CHECK_INT(status_command_at(&pl, NULL, 0, f, STATUS_JSON, NULL), 0);
+        fclose(f);
+        CHECK(!strstr(out, "/src/k8s"));
+        free(out);
+        fake_rm_rf(base);
+        free(base);
+}
+
 int main(void)
 {
         RUN(test_choice);
@@ -319,6 +433,8 @@ int main(void)
         RUN(test_write);
         RUN(test_read);
         RUN(test_root_lists_all);
+        RUN(test_unit_runtime_directory);
+        RUN(test_root_lists_units);
         int r = check_summary();
         if (r == 0 && root_skipped) {
                 printf("SKIP: the cases with another user's files need root\n");
