@@ -82,6 +82,35 @@ struct guard {
 
 static void act(struct guard *g, struct sv_action a);
 
+/* ---- the editors: one on stdio (the relay), or daemon mode's front ---- */
+
+static void editors_show_message(struct guard *g, int type, const char *msg)
+{
+        if (g->o->front)
+                g->o->front->show_message(g->o->front->userdata, type, msg);
+        else
+                session_show_message(relay_session(g->relay), type, msg);
+}
+
+static void editors_fail_pending(struct guard *g, const char *msg)
+{
+        if (g->o->front)
+                g->o->front->fail_pending(g->o->front->userdata, msg);
+        else
+                session_fail_pending(relay_session(g->relay), msg);
+}
+
+/* Whether the editor asked for the server's end (shutdown or exit): a
+ * shared server's editors end only their own sessions, never the server. */
+static bool editors_asked_end(struct guard *g)
+{
+        if (g->o->front)
+                return false;
+        struct lsp_session *session = relay_session(g->relay);
+        return ec_end_asked_for(session_shutdown_requested(session),
+                                session_exit_requested(session));
+}
+
 /* ---- status and sampling ------------------------------------------- */
 
 static void write_status(struct guard *g)
@@ -389,13 +418,19 @@ static void log_degraded(const char *why)
                     why);
 }
 
+#define DEGRADED_NOTICE                                                                            \
+        "gopls-guard found no usable cgroup and runs degraded: the language server's memory is "   \
+        "only polled, not limited by the kernel. See the guard's log for why."
+
 static void tell_editor_degraded(struct guard *g)
 {
         if (g->p->lsp.notify)
-                session_show_message(relay_session(g->relay), 2,
-                                     "gopls-guard found no usable cgroup and runs degraded: the "
-                                     "language server's memory is only polled, not limited by "
-                                     "the kernel. See the guard's log for why.");
+                editors_show_message(g, 2, DEGRADED_NOTICE);
+}
+
+const char *guard_degraded_notice(const struct guard *g)
+{
+        return !g->have_cgroup && g->p->lsp.notify ? DEGRADED_NOTICE : NULL;
 }
 
 /* Fork the sentinel for the guard's current mode: in cgroup mode it empties
@@ -529,7 +564,9 @@ static int spawn(struct guard *g)
                 /* The source closes the pidfd when it goes. */
                 (void)sd_event_source_set_child_pidfd_own(g->child_src, true);
                 g->srv.pidfd = -1;
-                r = relay_attach_server(g->relay, g->srv.stdin_fd, g->srv.stdout_fd);
+                r = g->o->front ? g->o->front->attach(g->o->front->userdata, g->srv.stdin_fd,
+                                                      g->srv.stdout_fd)
+                                : relay_attach_server(g->relay, g->srv.stdin_fd, g->srv.stdout_fd);
                 g->srv.stdin_fd = g->srv.stdout_fd = -1; /* the relay's now */
         }
         if (r < 0) {
@@ -603,7 +640,7 @@ static void tell_editor_restart(struct guard *g, const struct sv_exit *e, usec_t
                          "settings are restored.",
                          g->o->argv[0], how, d);
         }
-        session_show_message(relay_session(g->relay), 2, msg);
+        editors_show_message(g, 2, msg);
 }
 
 static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
@@ -646,13 +683,14 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
          * reaped, right after this callback. */
         if (g->reap_later)
                 (void)sd_event_source_set_enabled(g->reap_later, SD_EVENT_ONESHOT);
-        relay_detach_server(g->relay);
+        if (g->o->front)
+                g->o->front->detach(g->o->front->userdata);
+        else
+                relay_detach_server(g->relay);
 
         /* After the editor's shutdown (or exit) the server is meant to go:
          * its end is the stop the editor asked for, whatever the status. */
-        struct lsp_session *session = relay_session(g->relay);
-        if (g->sv.state == SV_RUNNING &&
-            ec_end_asked_for(session_shutdown_requested(session), session_exit_requested(session)))
+        if (g->sv.state == SV_RUNNING && editors_asked_end(g))
                 (void)sv_stop(&g->sv, now);
 
         enum sv_state before = g->sv.state;
@@ -660,7 +698,8 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
         struct sv_action a = sv_exited(&g->sv, now, &e, drand48());
         char how[128];
         describe_end(&e, how, sizeof how);
-        if (a.kind == SV_ACT_WAIT && !session_can_restart(session)) {
+        /* (A shared server's front drops the editors it cannot replay to.) */
+        if (a.kind == SV_ACT_WAIT && !g->o->front && !session_can_restart(relay_session(g->relay))) {
                 /* [lsp] replay = no: a new server would never see an
                  * initialize, so the editor has to see this end. */
                 a = (struct sv_action){.kind = SV_ACT_EXIT, .exit_code = sv_exit_code(&e)};
@@ -704,9 +743,9 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                          "language server from the editor once the cause is fixed.",
                          g->o->argv[0], g->sv.max_restarts + 1, w,
                          e.oom ? ", each time out of memory" : "");
-                session_fail_pending(session, msg);
+                editors_fail_pending(g, msg);
                 if (g->p->lsp.notify)
-                        session_show_message(session, 1, msg);
+                        editors_show_message(g, 1, msg);
                 log_event(g, GE_GIVE_UP, LOG_ERR, pid, &e, 0,
                           "Giving up: %s ended %u times within %s ([restart] max_restarts = "
                           "%u). %s",
@@ -786,9 +825,9 @@ static void act(struct guard *g, struct sv_action a)
                                          g->o->argv[0], strerror(-r));
                                 log_event(g, GE_GIVE_UP, LOG_ERR, 0, &e, 0,
                                           "Giving up: %s could not be started.", g->o->argv[0]);
-                                session_fail_pending(relay_session(g->relay), msg);
+                                editors_fail_pending(g, msg);
                                 if (g->p->lsp.notify)
-                                        session_show_message(relay_session(g->relay), 1, msg);
+                                        editors_show_message(g, 1, msg);
                         }
                         act(g, next);
                 }
@@ -802,7 +841,10 @@ static void act(struct guard *g, struct sv_action a)
                  * it what the editor sent, then EOF, and SIGTERM only if it is
                  * still there after half of stop_grace (at once when the guard
                  * itself was asked to stop by a signal). */
-                relay_end_server_input(g->relay);
+                if (g->o->front)
+                        g->o->front->end_input(g->o->front->userdata);
+                else
+                        relay_end_server_input(g->relay);
                 if (g->running && g->stop_by_signal)
                         (void)kill(g->srv.pid, SIGTERM);
                 else if (g->running)
@@ -823,12 +865,12 @@ static void act(struct guard *g, struct sv_action a)
                 break;
         }
         case SV_ACT_EXIT: {
-                struct lsp_session *session = relay_session(g->relay);
+                struct lsp_session *session = g->relay ? relay_session(g->relay) : NULL;
                 /* After the editor's exit the spec sets the status: 0 if
                  * shutdown came first, 1 if not. */
                 int code = ec_guard_exit_code(a.exit_code, a.gave_up,
-                                              session_exit_requested(session),
-                                              session_exit_code(session));
+                                              session && session_exit_requested(session),
+                                              session ? session_exit_code(session) : 0);
                 /* Whatever led here, each editor request still waiting gets
                  * its one answer before the guard goes (a no-op when the
                  * give-up above answered them already). */
@@ -836,7 +878,7 @@ static void act(struct guard *g, struct sv_action a)
                 snprintf(msg, sizeof msg,
                          "gopls-guard: %s ended and is not restarted (exit status %d).",
                          g->o->argv[0], code);
-                session_fail_pending(session, msg);
+                editors_fail_pending(g, msg);
                 notify_stopping(&g->notify);
                 sd_event_exit(g->event, code);
                 break;
@@ -1047,6 +1089,19 @@ static void on_replay_timed_out(void *userdata)
         kill_server_tree(g, g->srv.pid);
 }
 
+void guard_replay_timed_out(struct guard *g)
+{
+        on_replay_timed_out(g);
+}
+
+void guard_request_stop(struct guard *g)
+{
+        /* Nobody reads a shared server's stdin: SIGTERM at once, as for a
+         * signal to the guard. */
+        g->stop_by_signal = true;
+        act(g, sv_stop(&g->sv, now_usec()));
+}
+
 static void teardown(struct guard *g)
 {
         char why[CG_WHY_MAX];
@@ -1065,6 +1120,8 @@ static void teardown(struct guard *g)
                 relay_flush_editor(g->relay, g->p->restart.stop_grace);
                 relay_free(g->relay);
         }
+        if (g->o->front)
+                g->o->front->finish(g->o->front->userdata, g->p->restart.stop_grace);
         if (g->srv.pidfd >= 0)
                 close(g->srv.pidfd);
         if (g->watching)
@@ -1205,16 +1262,22 @@ int guard_run(const struct guard_options *o)
                                          .replay_timed_out = on_replay_timed_out,
                                          .replay_timeout_usec = g.p->lsp.replay_timeout,
                                          .userdata = &g};
-        r = relay_new(g.event, &scfg, &rev, &g.relay);
-        if (r < 0) {
-                log_error_errno(r, "Cannot set up the editor's stdio: %m");
-                goto out;
+        if (o->front) {
+                r = o->front->start(o->front->userdata, g.event, &g);
+                if (r < 0)
+                        goto out; /* logged by the front */
+        } else {
+                r = relay_new(g.event, &scfg, &rev, &g.relay);
+                if (r < 0) {
+                        log_error_errno(r, "Cannot set up the editor's stdio: %m");
+                        goto out;
+                }
         }
         if (!g.have_cgroup)
                 tell_editor_degraded(&g);
 
         act(&g, sv_start(&g.sv, now_usec()));
-        if (relay_editor_closed(g.relay) && g.sv.state == SV_RUNNING)
+        if (g.relay && relay_editor_closed(g.relay) && g.sv.state == SV_RUNNING)
                 act(&g, sv_stop(&g.sv, now_usec()));
 
         r = sd_event_loop(g.event);

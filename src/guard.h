@@ -12,9 +12,43 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
 
 #include "policy.h"
 #include "roots.h"
+
+struct guard;
+
+/* Daemon mode (serve.h): the editors are connections the front accepts,
+ * not the guard's stdio.  The guard calls these from its event loop. */
+struct guard_front {
+        /* The loop exists: start taking editors.  0, or a negative errno
+         * that the front has logged (the guard then ends with 1). */
+        int (*start)(void *userdata, sd_event *e, struct guard *g);
+        /* A server generation runs; the front owns its stdin/stdout pipes
+         * from here (the guard closes neither). */
+        int (*attach)(void *userdata, int stdin_fd, int stdout_fd);
+        /* That generation ended. */
+        void (*detach)(void *userdata);
+        /* The guard stops: whatever the server should still get, then EOF. */
+        void (*end_input)(void *userdata);
+        /* As session_fail_pending() / session_show_message(), for every editor. */
+        void (*fail_pending)(void *userdata, const char *message);
+        void (*show_message)(void *userdata, int type, const char *message);
+        /* The guard ends: flush each editor for at most timeout_usec, free. */
+        void (*finish)(void *userdata, uint64_t timeout_usec);
+        void *userdata;
+};
+
+/* For the front: stop the server and end guard_run() with 0 (daemon
+ * mode's idle timeout); and a replayed initialize that timed out
+ * ([lsp] replay_timeout: the server is stopped as a failed start). */
+void guard_request_stop(struct guard *g);
+void guard_replay_timed_out(struct guard *g);
+/* What a new editor should be told about the guard's state: the degraded
+ * mode notice ([lsp] notify), or NULL. */
+const char *guard_degraded_notice(const struct guard *g);
 
 struct guard_options {
         const struct policy *policy;
@@ -23,6 +57,7 @@ struct guard_options {
         const char *cgroup;    /* --cgroup, overriding [cgroup] path; may be NULL */
         const char *proc_root; /* roots->proc */
         const struct guard_roots *roots;
+        const struct guard_front *front; /* NULL: one editor on stdio */
 };
 
 /* Run until the server ends for good or the guard is stopped.  Returns the

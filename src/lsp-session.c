@@ -125,7 +125,11 @@ struct lsp_session {
 
         json_t *shows; /* array of window/showMessage bodies not yet sent */
         bool shutdown, exit;
+        bool leave_pending; /* session_leave()'s shutdown is unanswered */
 };
+
+#define LEAVE_ID GUARD_PREFIX "leave"
+
 
 static void flush_shows(struct lsp_session *s);
 
@@ -1105,7 +1109,11 @@ int session_from_editor(struct lsp_session *s, const char *body, size_t len)
 
         if (kind == LSP_MSG_NOTIFICATION && lsp_peek_method_is(&p, "exit")) {
                 s->exit = true;
-                if (s->state == ST_RUNNING) {
+                /* On a shared server `exit` would end every editor's
+                 * session (gopls exits the process on an exit without a
+                 * shutdown on that connection); this session's end is
+                 * the guard's business (session_leave()). */
+                if (s->state == ST_RUNNING && !s->cfg.shared_server) {
                         send_server(s, body, len);
                         return 0;
                 }
@@ -1159,6 +1167,8 @@ static int server_response(struct lsp_session *s, const char *body, size_t len,
                 return r == -EBADMSG ? bad_message(s, "server", "answer with a bad id", body, len)
                                      : r;
         if (peek_is_guard_id(p)) {
+                if (key_eq(key, key_len, "s:" LEAVE_ID, strlen("s:" LEAVE_ID)))
+                        s->leave_pending = false;
                 if (s->state == ST_REPLAYING && s->replay_key &&
                     key_eq(key, key_len, s->replay_key, s->replay_key_len))
                         *ret_replay_done = true;
@@ -1799,6 +1809,37 @@ void session_show_message(struct lsp_session *s, int type, const char *message)
         if (!t || json_array_append_new(s->shows, json_string(t)) < 0)
                 slog(s, LOG_ERR, "out of memory; a message for the user was lost");
         free(t);
+}
+
+int session_leave(struct lsp_session *s)
+{
+        int r;
+
+        /* Asked once; with no server there is nothing to tell, and after
+         * the editor's own shutdown the server has dropped the session. */
+        if (s->leave_pending || s->state != ST_RUNNING || s->shutdown)
+                return 0;
+        for (struct lsp_doc *d = lsp_docs_first(&s->docs); d; d = lsp_doc_next(d)) {
+                r = emit(s, false,
+                         notification("textDocument/didClose",
+                                      json_pack("{s:{s:s}}", "textDocument", "uri", d->uri)));
+                if (r < 0)
+                        return r;
+        }
+        if (!s->init_ok)
+                return 0; /* never initialized: the server holds nothing */
+        r = emit(s, false,
+                 json_pack("{s:s, s:s, s:s, s:n}", "jsonrpc", "2.0", "id", LEAVE_ID, "method",
+                           "shutdown", "params"));
+        if (r < 0)
+                return r;
+        s->leave_pending = true;
+        return 1;
+}
+
+bool session_leaving(const struct lsp_session *s)
+{
+        return s->leave_pending;
 }
 
 bool session_shutdown_requested(const struct lsp_session *s)

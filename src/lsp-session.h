@@ -113,6 +113,10 @@ struct lsp_session_config {
         size_t max_document;  /* per document, bytes (0 = lsp-docsync default) */
         size_t max_held;      /* editor bytes held during a replay before the
                                  session refuses more (0 = 64 MiB) */
+        bool shared_server;   /* the server serves other editors too (daemon
+                                 mode): the editor's `exit` is never
+                                 forwarded, the guard ends the session with
+                                 session_leave() and closes the connection */
 };
 
 /* Allocate a session; NULL on -ENOMEM. */
@@ -155,6 +159,16 @@ bool session_can_restart(const struct lsp_session *s);
  * once the editor's initialize was answered; before that it is kept and
  * sent right after the answer). */
 void session_show_message(struct lsp_session *s, int type, const char *message);
+
+/* Shared server: the editor is gone (or sent exit); end this session
+ * without touching the others: didClose for every open document (the
+ * recorder's list), then, unless the editor's own shutdown went out, a
+ * shutdown of the guard's own (id "gopls-guard/leave", its answer
+ * swallowed), after which the server has dropped the session's state.
+ * Returns 1 when that answer is awaited (session_leaving() stays true
+ * until it comes), 0 when the connection can close at once, or -ENOMEM. */
+int session_leave(struct lsp_session *s);
+bool session_leaving(const struct lsp_session *s);
 
 /* The editor sent shutdown / exit. */
 bool session_shutdown_requested(const struct lsp_session *s);

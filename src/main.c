@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "connect.h"
 #include "guard.h"
 #include "log.h"
 #include "masquerade.h"
 #include "policy.h"
 #include "roots.h"
+#include "serve.h"
 #include "server.h"
 #include "status.h"
 
@@ -25,6 +27,8 @@ static void usage(FILE *f)
               "  gopls-guard [--policy FILE]... [--workspace DIR] [--cgroup DIR] [-- COMMAND [ARG...]]\n"
               "  gopls-guard check-policy [--policy FILE]...\n"
               "  gopls-guard status [--json | --openmetrics] [WORKSPACE]\n"
+              "  gopls-guard serve --workspace DIR [--policy FILE]...   # daemon mode, on a socket\n"
+              "  gopls-guard connect DIR          # stdio bridge to the guard serving DIR\n"
               "\n"
               "Runs a language server (gopls unless COMMAND or [server] command says otherwise)\n"
               "in its own cgroup v2 leaf with the policy's memory, cpu and pids limits, relays\n"
@@ -396,6 +400,78 @@ static int cmd_status(int argc, char **argv, const struct guard_roots *roots)
                               c.n_rest ? c.rest[0] : NULL);
 }
 
+/* ---- daemon mode: serve and connect (serve.h, connect.h) ---- */
+
+static int cmd_serve(int argc, char **argv, const struct guard_roots *roots)
+{
+        struct cli c = {0};
+        struct policy p;
+        char ws[4096];
+        char **server_argv = NULL, *resolved = NULL;
+        int r = parse(argc, argv, "serve", "policy workspace cgroup", &c);
+
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_USAGE;
+        if (!c.workspace || c.n_rest > 0) {
+                fprintf(stderr, "gopls-guard: %s\nUsage: gopls-guard serve --workspace DIR "
+                                "[--policy FILE]...\n",
+                        c.n_rest > 0 ? "serve takes no command (set [server] command)"
+                                     : "serve needs --workspace DIR");
+                free(c.policies);
+                return EXIT_USAGE;
+        }
+        if (load_policy(&p, &c, roots) < 0) {
+                free(c.policies);
+                return EXIT_USAGE;
+        }
+        log_setup(p.log.target, p.log.level);
+        r = EXIT_USAGE;
+        if (chdir(c.workspace) < 0 || !getcwd(ws, sizeof ws)) {
+                fprintf(stderr, "gopls-guard: --workspace %s: %s\n", c.workspace, strerror(errno));
+                goto out;
+        }
+        server_argv = calloc(p.server.n_args + 2, sizeof *server_argv);
+        if (!server_argv) {
+                r = 1;
+                goto out;
+        }
+        server_argv[0] = p.server.command;
+        for (size_t i = 0; i < p.server.n_args; i++)
+                server_argv[i + 1] = p.server.args[i];
+        r = resolve_server(server_argv, &p, &resolved);
+        if (r != 0)
+                goto out;
+        const struct serve_options o = {
+                .policy = &p,
+                .workspace = ws,
+                .server_argv = server_argv,
+                .cgroup = c.cgroup,
+                .roots = roots,
+        };
+        r = serve_run(&o);
+out:
+        free(resolved);
+        free(server_argv);
+        free(c.policies);
+        policy_done(&p);
+        return r;
+}
+
+static int cmd_connect(int argc, char **argv, const struct guard_roots *roots)
+{
+        struct cli c = {0};
+        int r = parse(argc, argv, "connect", "", &c);
+
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_USAGE;
+        if (c.n_rest != 1) {
+                fprintf(stderr, "gopls-guard: connect takes one workspace directory\n"
+                                "Usage: gopls-guard connect DIR\n");
+                return EXIT_USAGE;
+        }
+        return connect_run(c.rest[0], roots);
+}
+
 int main(int argc, char **argv)
 {
         const char *name = basename(argv[0]);
@@ -408,6 +484,10 @@ int main(int argc, char **argv)
                 return cmd_check_policy(argc - 1, argv + 1, &roots);
         if (argc > 1 && strcmp(argv[1], "status") == 0)
                 return cmd_status(argc - 1, argv + 1, &roots);
+        if (argc > 1 && strcmp(argv[1], "serve") == 0)
+                return cmd_serve(argc - 1, argv + 1, &roots);
+        if (argc > 1 && strcmp(argv[1], "connect") == 0)
+                return cmd_connect(argc - 1, argv + 1, &roots);
         if (argc > 1 && argv[1][0] != '-') {
                 fprintf(stderr,
                         "gopls-guard: unknown command '%s'; put the server's command line after "

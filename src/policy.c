@@ -129,6 +129,9 @@ static const struct key_info keys[PK__COUNT] = {
     [PK_PRESSURE_ABOVE_HIGH_FOR] =
         KEY("pressure", "above_high_for", .type = VT_DURATION, .max = USEC_PER_DAY),
     [PK_PRESSURE_PSI] = KEY("pressure", "psi", .type = VT_PSI),
+    [PK_SERVE_SHARE] = KEY("serve", "share", .type = VT_BOOL),
+    [PK_SERVE_IDLE_TIMEOUT] =
+        KEY("serve", "idle_timeout", .type = VT_DURATION, .max = 7 * USEC_PER_DAY),
     [PK_CGROUP_PATH] = KEY("cgroup", "path", .type = VT_PATH, .empty = true),
     [PK_CGROUP_REQUIRE] = KEY("cgroup", "require", .type = VT_BOOL),
     [PK_CGROUP_SLICE] = KEY("cgroup", "slice", .type = VT_SLICE, .empty = true),
@@ -142,7 +145,8 @@ static const struct key_info keys[PK__COUNT] = {
 };
 
 static const char *const sections[] = {
-    "server", "memory", "cpu", "pids", "restart", "pressure", "cgroup", "lsp", "log", "limits",
+    "server", "memory", "cpu", "pids", "restart", "pressure", "serve", "cgroup", "lsp", "log",
+    "limits",
 };
 
 static const char *const restart_on_names[] = {
@@ -232,6 +236,8 @@ static uint64_t num_get(const struct policy *p, enum policy_key k)
                 return p->pressure.above_high_for;
         case PK_LSP_REPLAY_TIMEOUT:
                 return p->lsp.replay_timeout;
+        case PK_SERVE_IDLE_TIMEOUT:
+                return p->serve.idle_timeout;
         default:
                 return 0;
         }
@@ -289,6 +295,9 @@ static void num_set(struct policy *p, enum policy_key k, uint64_t v)
                 break;
         case PK_LSP_REPLAY_TIMEOUT:
                 p->lsp.replay_timeout = v;
+                break;
+        case PK_SERVE_IDLE_TIMEOUT:
+                p->serve.idle_timeout = v;
                 break;
         default:
                 break;
@@ -617,6 +626,8 @@ int policy_init(struct policy *p)
             .cgroup.require = false,
             .cgroup.scope = true,
             .lsp.replay = true,
+            .serve.share = true,
+            .serve.idle_timeout = 10 * 60 * USEC_PER_SEC,
             .lsp.notify = true,
             /* gopls answers initialize before it loads the workspace (that
              * follows `initialized`); a minute is far beyond a healthy
@@ -946,6 +957,8 @@ static int set_value(struct load_ctx *c, enum policy_key k, const char *value)
                         p->lsp.replay = b;
                 else if (k == PK_LSP_NOTIFY)
                         p->lsp.notify = b;
+                else if (k == PK_SERVE_SHARE)
+                        p->serve.share = b;
                 break;
         }
         case VT_FACTOR: {
@@ -1746,6 +1759,7 @@ static void print_key(FILE *f, const struct policy *p, enum policy_key k)
                                  : k == PK_CGROUP_REQUIRE     ? p->cgroup.require
                                  : k == PK_CGROUP_SCOPE       ? p->cgroup.scope
                                  : k == PK_LSP_REPLAY         ? p->lsp.replay
+                                 : k == PK_SERVE_SHARE        ? p->serve.share
                                                               : p->lsp.notify;
                         fprintf(f, " %s", b ? "yes" : "no");
                         break;

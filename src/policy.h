@@ -78,6 +78,8 @@ enum policy_key {
         PK_PRESSURE_PROACTIVE,
         PK_PRESSURE_ABOVE_HIGH_FOR,
         PK_PRESSURE_PSI,
+        PK_SERVE_SHARE,
+        PK_SERVE_IDLE_TIMEOUT,
         PK_CGROUP_PATH,
         PK_CGROUP_REQUIRE,
         PK_CGROUP_SLICE,
@@ -128,6 +130,10 @@ struct policy {
                 usec_t above_high_for; /* default 30s */
                 char *psi;             /* default "some 150ms 1s"; validated */
         } pressure;
+        struct {
+                bool share;           /* default yes: one server for every connection */
+                usec_t idle_timeout;  /* default 10min; 0 = never */
+        } serve;
         struct {
                 char *path;   /* NULL = find one (see DESIGN.md) */
                 bool require; /* default no */

@@ -21,6 +21,7 @@ struct relay {
         /* editor side */
         struct lsp_decoder from_editor;
         struct lsp_outq to_editor;
+        int ed_in, ed_out; /* stdin/stdout, or an editor's socket (not owned) */
         sd_event_source *stdin_src, *stdout_src;
         bool stdin_closed, stdout_broken, stdout_pollable, done_reported;
 
@@ -83,7 +84,8 @@ static void editor_write_failed(struct relay *r, int err)
         if (r->stdout_broken)
                 return;
         r->stdout_broken = true;
-        log_info("The editor stopped reading (%s); stopping the server.", strerror(-err));
+        if (!r->ev.shared)
+                log_info("The editor stopped reading (%s); stopping the server.", strerror(-err));
         lsp_outq_done(&r->to_editor);
         lsp_outq_init(&r->to_editor, 0);
         report_done(r);
@@ -94,7 +96,7 @@ static void out_to_editor(void *userdata, const char *body, size_t len)
         struct relay *r = userdata;
         if (r->stdout_broken)
                 return;
-        int e = lsp_outq_send(&r->to_editor, STDOUT_FILENO, body, len);
+        int e = lsp_outq_send(&r->to_editor, r->ed_out, body, len);
         if (e < 0)
                 editor_write_failed(r, e);
         update_io(r);
@@ -205,7 +207,7 @@ static int on_stdin(sd_event_source *s, int fd, uint32_t revents, void *userdata
                         log_debug_errno(e, "Reading from the editor failed: %m");
                 r->stdin_closed = true;
                 r->stdin_src = sd_event_source_disable_unref(s);
-                if (!session_exit_requested(r->session))
+                if (!session_exit_requested(r->session) && !r->ev.shared)
                         log_info("The editor closed its end; stopping the server.");
                 report_done(r);
                 return 0;
@@ -238,6 +240,8 @@ static int on_server_stdout(sd_event_source *s, int fd, uint32_t revents, void *
                 /* EOF: the server is ending; its exit comes by the pidfd. */
                 r->srv_out_src = sd_event_source_disable_unref(s);
         update_io(r);
+        if (r->ev.server_read)
+                r->ev.server_read(r->ev.userdata);
         return 0;
 }
 
@@ -291,6 +295,12 @@ static void arm_replay_timer(struct relay *r)
 int relay_new(sd_event *e, const struct lsp_session_config *cfg, const struct relay_events *ev,
               struct relay **ret)
 {
+        return relay_new_fds(e, cfg, ev, STDIN_FILENO, STDOUT_FILENO, ret);
+}
+
+int relay_new_fds(sd_event *e, const struct lsp_session_config *cfg, const struct relay_events *ev,
+                  int in_fd, int out_fd, struct relay **ret)
+{
         struct relay *r = calloc(1, sizeof *r);
         struct stat st;
         int k;
@@ -300,6 +310,8 @@ int relay_new(sd_event *e, const struct lsp_session_config *cfg, const struct re
         r->event = e;
         r->ev = *ev;
         r->srv_in = r->srv_out = -1;
+        r->ed_in = in_fd;
+        r->ed_out = out_fd;
         lsp_decoder_init(&r->from_editor, 0);
         lsp_decoder_init(&r->from_server, 0);
         lsp_outq_init(&r->to_editor, 0);
@@ -324,31 +336,31 @@ int relay_new(sd_event *e, const struct lsp_session_config *cfg, const struct re
         /* Regular files and /dev/null cannot be polled: such a stdin is a
          * finite input and is read at once; such a stdout is written
          * synchronously (lsp_outq_send on a blocking fd writes it all). */
-        k = fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+        k = fcntl(in_fd, F_SETFL, fcntl(in_fd, F_GETFL) | O_NONBLOCK);
         if (k >= 0)
-                k = sd_event_add_io(e, &r->stdin_src, STDIN_FILENO, EPOLLIN, on_stdin, r);
+                k = sd_event_add_io(e, &r->stdin_src, in_fd, EPOLLIN, on_stdin, r);
         if (k < 0) {
-                (void)fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) & ~O_NONBLOCK);
-                while ((k = fill(&r->from_editor, STDIN_FILENO)) > 0)
+                (void)fcntl(in_fd, F_SETFL, fcntl(in_fd, F_GETFL) & ~O_NONBLOCK);
+                while ((k = fill(&r->from_editor, in_fd)) > 0)
                         ;
                 r->stdin_closed = true;
         }
-        if (fstat(STDOUT_FILENO, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (fstat(out_fd, &st) == 0 && !S_ISREG(st.st_mode)) {
                 /* As for the server's pipes (server.c): large answers in
                  * fewer wake-ups.  Only ever grows it; failure keeps it. */
-                if (S_ISFIFO(st.st_mode) && fcntl(STDOUT_FILENO, F_GETPIPE_SZ) < (1 << 20))
-                        (void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 1 << 20);
+                if (S_ISFIFO(st.st_mode) && fcntl(out_fd, F_GETPIPE_SZ) < (1 << 20))
+                        (void)fcntl(out_fd, F_SETPIPE_SZ, 1 << 20);
                 /* Pipes, sockets and terminals alike: a terminal shares its
                  * open file with stdin, which is non-blocking now, so
                  * stdout must be waited on too. */
-                k = fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
+                k = fcntl(out_fd, F_SETFL, fcntl(out_fd, F_GETFL) | O_NONBLOCK);
                 if (k >= 0)
-                        k = sd_event_add_io(e, &r->stdout_src, STDOUT_FILENO, EPOLLOUT, on_stdout,
+                        k = sd_event_add_io(e, &r->stdout_src, out_fd, EPOLLOUT, on_stdout,
                                             r);
                 r->stdout_pollable = k >= 0;
                 if (k < 0) /* /dev/null and the like: plain blocking writes */
-                        (void)fcntl(STDOUT_FILENO, F_SETFL,
-                                    fcntl(STDOUT_FILENO, F_GETFL) & ~O_NONBLOCK);
+                        (void)fcntl(out_fd, F_SETFL,
+                                    fcntl(out_fd, F_GETFL) & ~O_NONBLOCK);
         }
         update_io(r);
         *ret = r;
@@ -411,6 +423,11 @@ void relay_end_server_input(struct relay *r)
         update_io(r);
 }
 
+bool relay_server_eof(const struct relay *r)
+{
+        return r->srv_out >= 0 && !r->srv_out_src;
+}
+
 bool relay_editor_closed(const struct relay *r)
 {
         return r->stdin_closed;
@@ -425,11 +442,11 @@ void relay_flush_editor(struct relay *r, uint64_t timeout_usec)
         /* An editor that keeps stdout open but stops reading must not keep
          * the guard from ending: wait for it until the deadline, no longer. */
         for (;;) {
-                int e = lsp_outq_flush(&r->to_editor, STDOUT_FILENO);
+                int e = lsp_outq_flush(&r->to_editor, r->ed_out);
                 uint64_t now = now_usec();
                 if (e != 0 || now >= deadline)
                         break;
-                struct pollfd pfd = {.fd = STDOUT_FILENO, .events = POLLOUT};
+                struct pollfd pfd = {.fd = r->ed_out, .events = POLLOUT};
                 (void)poll(&pfd, 1, (int)((deadline - now + 999) / 1000));
         }
         if (lsp_outq_queued(&r->to_editor))

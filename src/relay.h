@@ -30,6 +30,12 @@ struct relay_events {
          * gives up. */
         void (*replay_timed_out)(void *userdata);
         uint64_t replay_timeout_usec;
+        /* Optional: messages from the server were handed to the session
+         * (daemon mode waits there for the answer to its own shutdown). */
+        void (*server_read)(void *userdata);
+        /* The server serves other editors too: an editor's end stops
+         * nothing, and the caller says what it does about it. */
+        bool shared;
         void *userdata;
 };
 
@@ -37,6 +43,12 @@ struct relay_events {
  * file, /dev/null) is read whole at once, then counts as closed. */
 int relay_new(sd_event *e, const struct lsp_session_config *cfg, const struct relay_events *ev,
               struct relay **ret);
+/* The same for an editor on other descriptors (daemon mode: an accepted
+ * connection, as two fds, e.g. the socket and a dup of it, since one fd
+ * cannot be watched twice).  The relay makes them non-blocking and uses
+ * them until relay_free(), but does not close them. */
+int relay_new_fds(sd_event *e, const struct lsp_session_config *cfg, const struct relay_events *ev,
+                  int in_fd, int out_fd, struct relay **ret);
 void relay_free(struct relay *r);
 
 /* A new server generation: the relay takes ownership of both fds (made
@@ -50,6 +62,10 @@ void relay_detach_server(struct relay *r);
 /* Send what is queued for the server, then close its stdin (its cue to
  * end); at once if nothing is queued. */
 void relay_end_server_input(struct relay *r);
+
+/* Whether the server side has sent EOF (its end of a connection closed)
+ * while still attached. */
+bool relay_server_eof(const struct relay *r);
 
 /* Whether the editor's stdin has ended (EOF, or non-pollable input read). */
 bool relay_editor_closed(const struct relay *r);

@@ -9,6 +9,8 @@
  *   bench/big      params {"bytes":N}: a JSON string of N bytes (letters,
  *                  no escapes; N up to 1 GiB)
  *   bench/crash    no answer: it dies of SIGABRT, as a crashing server would
+ *   bench/leak     no answer: it allocates and touches 1 MiB after 1 MiB
+ *                  until the kernel stops it (a server outgrowing memory.max)
  *   other request  null
  * Notifications and responses (to requests it never sends) are ignored.
  * End of stdin ends it with status 0.  Messages that do not frame, or whose
@@ -24,6 +26,15 @@
  *   --stall-first METHOD  the first start never answers METHOD requests,
  *                         so they are in flight when it dies
  *
+ * Daemon mode, as gopls's (`gopls serve -listen=unix;PATH
+ * -listen.timeout=0`): `lsp-echo serve -listen=unix;PATH [...]` listens on
+ * PATH and serves each connection as above in a child process of its own
+ * (killed with the daemon, as gopls's sessions die with gopls); there
+ *   echo/daemon    answers the daemon's pid, so a test sees which server
+ *                  (and that only one) answered
+ * and, as with gopls (os.Exit(1) in its exit handler), an `exit` without
+ * `shutdown` on any connection ends the whole daemon.
+ *
  * No JSON library: only the top level of the body is walked (keys, and
  * where each value starts and ends), which is exact for any valid JSON and
  * cheap for large strings (memchr() to the closing quote).  It never sends
@@ -35,7 +46,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "json-top.h"
@@ -312,15 +327,56 @@ static unsigned count_start(const char *path)
         return n;
 }
 
+static pid_t daemon_pid;
+
+/* Accept connections on PATH forever; returns in a child, with the
+ * connection as its stdin and stdout. */
+static void serve_socket(const char *path)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (fd < 0 || strlen(path) >= sizeof sa.sun_path)
+                die("cannot make a socket");
+        strcpy(sa.sun_path, path);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 16) < 0)
+                die("cannot listen on the socket");
+        daemon_pid = getpid();
+        signal(SIGCHLD, SIG_IGN); /* no zombies */
+        for (;;) {
+                int c = accept(fd, NULL, NULL);
+                if (c < 0)
+                        continue;
+                pid_t pid = fork();
+                if (pid == 0) {
+                        (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+                        if (getppid() != daemon_pid)
+                                _exit(1);
+                        close(fd);
+                        if (dup2(c, STDIN_FILENO) < 0 || dup2(c, STDOUT_FILENO) < 0)
+                                _exit(1);
+                        close(c);
+                        return;
+                }
+                close(c);
+        }
+}
+
 int main(int argc, char **argv)
 {
         bool shut_down = false, silent_later = false;
-        const char *body, *state = NULL, *stall = NULL;
+        const char *body, *state = NULL, *stall = NULL, *listen_path = NULL;
         unsigned start = 1, silent_init = 0;
         size_t len;
 
         for (int i = 1; i < argc; i++) {
-                if (!strcmp(argv[i], "--state") && i + 1 < argc)
+                if (i == 1 && !strcmp(argv[i], "serve"))
+                        continue;
+                if (!strncmp(argv[i], "-listen=unix;", 13))
+                        listen_path = argv[i] + 13;
+                else if (!strncmp(argv[i], "-listen.timeout=", 16))
+                        continue;
+                else if (!strcmp(argv[i], "--state") && i + 1 < argc)
                         state = argv[++i];
                 else if (!strcmp(argv[i], "--silent-init") && i + 1 < argc) {
                         char *e;
@@ -334,6 +390,8 @@ int main(int argc, char **argv)
         }
         if (state)
                 start = count_start(state);
+        if (listen_path)
+                serve_socket(listen_path);
         bool mute_init = silent_init && (start == silent_init ||
                                          (silent_later && start > silent_init));
 
@@ -344,8 +402,11 @@ int main(int argc, char **argv)
                         die("a message body is not a JSON object");
                 if (!m.method.p)
                         continue; /* a response: we send no requests */
-                if (method_is(&m.method, "exit"))
+                if (method_is(&m.method, "exit")) {
+                        if (!shut_down && daemon_pid)
+                                kill(daemon_pid, SIGTERM);
                         return shut_down ? 0 : 1;
+                }
                 if (!m.id.p)
                         continue; /* other notifications */
                 if (stall && start == 1 && method_is(&m.method, stall))
@@ -362,6 +423,16 @@ int main(int argc, char **argv)
                                 respond(&m.id, m.params.p, m.params.len, NULL, 0, NULL, 0);
                         else
                                 respond_text(&m.id, "null");
+                } else if (method_is(&m.method, "echo/daemon")) {
+                        char pid[32];
+                        snprintf(pid, sizeof pid, "%d", (int)daemon_pid);
+                        respond_text(&m.id, pid);
+                } else if (method_is(&m.method, "bench/leak")) {
+                        for (;;) {
+                                char *p = malloc(1 << 20);
+                                if (p)
+                                        memset(p, 1, 1 << 20);
+                        }
                 } else if (method_is(&m.method, "bench/crash")) {
                         abort();
                 } else if (method_is(&m.method, "bench/big")) {

@@ -657,6 +657,67 @@ static void test_shutdown_and_exit(void)
         done(s, &f);
 }
 
+/* Daemon mode: one server serves several editors, so one editor's exit
+ * must never reach it, and its leaving closes only its own documents. */
+static void test_shared_server_leave(void)
+{
+        struct fake f;
+        struct lsp_session_config cfg = {.replay = true, .shared_server = true};
+        struct lsp_session_io io = {.to_editor = to_ed, .to_server = to_sv, .log = on_log, .userdata = &f};
+        memset(&f, 0, sizeof f);
+        struct lsp_session *s = session_new(&cfg, &io);
+
+        handshake(s, &f);
+        open_and_edit(s);
+        size_t sv0 = f.sv.n;
+        /* a bare exit (no shutdown): gopls would exit the whole daemon */
+        ED(s, "{\"jsonrpc\":\"2.0\",\"method\":\"exit\"}");
+        CHECK(session_exit_requested(s));
+        CHECK_INT(f.sv.n, sv0);
+        CHECK_INT(session_leave(s), 1);
+        CHECK(session_leaving(s));
+        CHECK_STR(method_of(J(&f.sv, sv0)), "textDocument/didClose");
+        CHECK_STR(json_string_value(json_object_get(
+                          json_object_get(json_object_get(J(&f.sv, sv0), "params"), "textDocument"),
+                          "uri")),
+                  URI_A);
+        json_t *sd = J(&f.sv, sv0 + 1);
+        CHECK_STR(method_of(sd), "shutdown");
+        CHECK_STR(json_string_value(json_object_get(sd, "id")), "gopls-guard/leave");
+        CHECK_INT(f.sv.n, sv0 + 2);
+        /* asked once */
+        CHECK_INT(session_leave(s), 0);
+        CHECK_INT(f.sv.n, sv0 + 2);
+        size_t ed0 = f.ed.n;
+        SV(s, "{\"jsonrpc\":\"2.0\",\"id\":\"gopls-guard/leave\",\"result\":null}");
+        CHECK(!session_leaving(s));
+        CHECK_INT(f.ed.n, ed0); /* swallowed */
+        done(s, &f);
+
+        /* after the editor's own shutdown, the server dropped the session */
+        memset(&f, 0, sizeof f);
+        s = session_new(&cfg, &io);
+        handshake(s, &f);
+        ED(s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"shutdown\"}");
+        SV(s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":null}");
+        sv0 = f.sv.n;
+        ED(s, "{\"jsonrpc\":\"2.0\",\"method\":\"exit\"}");
+        CHECK_INT(session_leave(s), 0);
+        CHECK_INT(f.sv.n, sv0);
+        CHECK(!session_leaving(s));
+        done(s, &f);
+
+        /* no server running: nothing to send */
+        memset(&f, 0, sizeof f);
+        s = session_new(&cfg, &io);
+        handshake(s, &f);
+        session_server_lost(s);
+        sv0 = f.sv.n;
+        CHECK_INT(session_leave(s), 0);
+        CHECK_INT(f.sv.n, sv0);
+        done(s, &f);
+}
+
 static void test_malformed_dropped_and_logged(void)
 {
         struct fake f;
@@ -1504,5 +1565,6 @@ int main(void)
         RUN(test_lone_surrogate_kept);
         RUN(test_unedited_text_replayed_as_sent);
         RUN(test_word_sized_strings_kept);
+        RUN(test_shared_server_leave);
         return check_summary();
 }

@@ -212,7 +212,10 @@ static void test_every_key(void)
                                    "replay_timeout = 90s\n"
                                    "[log]\n"
                                    "target = journal\n"
-                                   "level = debug\n";
+                                   "level = debug\n"
+                                   "[serve]\n"
+                                   "share = no\n"
+                                   "idle_timeout = 0\n";
         struct policy p;
         char err[POLICY_ERR_MAX];
 
@@ -255,6 +258,8 @@ static void test_every_key(void)
         CHECK_U64(p.lsp.replay_timeout, 90 * S);
         CHECK_INT(p.log.target, LOG_TARGET_JOURNAL);
         CHECK_INT(p.log.level, LOG_DEBUG);
+        CHECK(!p.serve.share);
+        CHECK_U64(p.serve.idle_timeout, 0);
 
         /* every key came from the file, at its own line */
         for (int k = 0; k < PK__COUNT; k++)
@@ -398,6 +403,9 @@ static const struct bad_case {
     {"[cgroup]\npath = relative/dir", false, -EINVAL,
      "t.ini:2: [cgroup] path:", "is not an absolute path"},
     {"[cgroup]\nrequire = 2", false, -EINVAL, "t.ini:2: [cgroup] require:", "is not a boolean"},
+    {"[serve]\nshare = both", false, -EINVAL, "t.ini:2: [serve] share:", "is not a boolean"},
+    {"[serve]\nidle_timeout = 200h", false, -ERANGE, "t.ini:2: [serve] idle_timeout: \"200h\"",
+     "is out of range"},
     {"[cgroup]\nslice = gopls", false, -EINVAL, "t.ini:2: [cgroup] slice: \"gopls\"",
      "is not a slice unit name"},
     {"[cgroup]\nslice = a/b.slice", false, -EINVAL, "t.ini:2: [cgroup] slice:",
@@ -412,7 +420,7 @@ static const struct bad_case {
     {"[memory]\nhgih = 1G", false, -EINVAL, "t.ini:2: [memory] hgih: unknown key",
      "(known in [memory]: high, max, swap_max, oom_group)"},
     {"[Memory]\nhigh = 1G", false, -EINVAL, "t.ini:1: unknown section [Memory]",
-     "(known: server, memory, cpu, pids, restart, pressure, cgroup, lsp, log, limits)"},
+     "(known: server, memory, cpu, pids, restart, pressure, serve, cgroup, lsp, log, limits)"},
     {"; x\n[memroy]\n", false, -EINVAL, "t.ini:2: unknown section [memroy]", "known:"},
     {"high = 1G", false, -EINVAL, "t.ini:1: high: key outside any section", "[memory]"},
     {"[memory]\nhigh 1G", false, -EINVAL, "t.ini:2: \"high 1G\"",

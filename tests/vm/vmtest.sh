@@ -14,7 +14,7 @@
 #       GUARD_VM_KERNEL_6_1=/path/to/vmlinuz (GUARD_VM_KERNEL_6_12=...) uses
 #       that file for the series instead.
 #   vmtest.sh run --cache DIR --kernel SERIES --out DIR --scenario FILE
-#                 --leaker BIN [--guard BIN] [--images DIR]
+#                 --leaker BIN [--guard BIN] [--lsp-echo BIN] [--images DIR]
 #                 [--timeout S] [--mem MIB] [--smp N]
 #       Boots DIR/SERIES/vmlinuz with OUT/initramfs.cpio (the base image,
 #       built once per set of binaries into --images, default OUT/.., plus
@@ -150,6 +150,9 @@ build_base() {
                 [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
         done
         copy_with_libs "$root" "$LEAKER" /bin/leaker || return 1
+        if [ -n "$LSP_ECHO" ] && [ -x "$LSP_ECHO" ]; then
+                copy_with_libs "$root" "$LSP_ECHO" /bin/lsp-echo || return 1
+        fi
         if [ -n "$GUARD" ] && [ -x "$GUARD" ]; then
                 copy_with_libs "$root" "$GUARD" /bin/gopls-guard || return 1
         fi
@@ -167,7 +170,7 @@ build_base() {
 # image and an unchanged one is built once for all scenarios and kernels.
 base_image() {
         local dir=$1 key f
-        key=$(for f in "$BUSYBOX" "$LEAKER" ${GUARD:+"$GUARD"} "$HERE/init.sh" "$HERE/lib.sh" "${BASH_SOURCE[0]}"; do
+        key=$(for f in "$BUSYBOX" "$LEAKER" ${GUARD:+"$GUARD"} ${LSP_ECHO:+"$LSP_ECHO"} "$HERE/init.sh" "$HERE/lib.sh" "${BASH_SOURCE[0]}"; do
                 sha256 "$f"
         done | sha256sum | cut -c1-16)
         local img=$dir/base-$key.cpio
@@ -203,7 +206,7 @@ build_initramfs() {
 # ---------------------------------------------------------------- run
 run_scenario() {
         local cache="" out=""
-        SCENARIO="" LEAKER="" GUARD="" TIMEOUT="" MEM="" SMP="" SERIES=6.1 IMAGES=""
+        SCENARIO="" LEAKER="" GUARD="" LSP_ECHO="" TIMEOUT="" MEM="" SMP="" SERIES=6.1 IMAGES=""
         while [ $# -gt 0 ]; do
                 case $1 in
                 --cache) cache=$2 ;;
@@ -213,6 +216,7 @@ run_scenario() {
                 --scenario) SCENARIO=$2 ;;
                 --leaker) LEAKER=$2 ;;
                 --guard) GUARD=$2 ;;
+                --lsp-echo) LSP_ECHO=$2 ;;
                 --timeout) TIMEOUT=$2 ;;
                 --mem) MEM=$2 ;;
                 --smp) SMP=$2 ;;
@@ -221,7 +225,7 @@ run_scenario() {
                 shift 2 || die "option $1 needs a value"
         done
         [ -n "$cache" ] && [ -n "$out" ] && [ -r "$SCENARIO" ] ||
-                die "usage: vmtest.sh run --cache DIR --kernel SERIES --out DIR --scenario FILE --leaker BIN [--guard BIN] [--images DIR]"
+                die "usage: vmtest.sh run --cache DIR --kernel SERIES --out DIR --scenario FILE --leaker BIN [--guard BIN] [--lsp-echo BIN] [--images DIR]"
         series_suite "$SERIES" >/dev/null || die "unknown kernel series '$SERIES' (have: 6.1, 6.12)"
         [ -x "$LEAKER" ] || die "leaker not built: $LEAKER (cmake --build BUILD --target leaker)"
         NAME=$(basename "$SCENARIO" .sh)
@@ -323,6 +327,6 @@ run)
         run_scenario "$@"
         ;;
 *)
-        die "usage: vmtest.sh fetch --kernel SERIES CACHE_DIR | vmtest.sh run --cache DIR --kernel SERIES --out DIR --scenario FILE --leaker BIN [--guard BIN] [--images DIR]"
+        die "usage: vmtest.sh fetch --kernel SERIES CACHE_DIR | vmtest.sh run --cache DIR --kernel SERIES --out DIR --scenario FILE --leaker BIN [--guard BIN] [--lsp-echo BIN] [--images DIR]"
         ;;
 esac
