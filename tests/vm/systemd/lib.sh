@@ -18,6 +18,9 @@
 # Then: sd_cgroup UNIT (the unit's cgroup directory), sd_check_layout DIR
 # GUARD_PID (supervisor/ and server/), sd_journal_wait UNIT JQ (an entry of
 # the guard's in the journal), sd_stopped_clean UNIT DIR PIDS (nothing left).
+# For units of the project's own (templates, sockets): sd_install_unit FILE,
+# sd_escape_path DIR, sd_prop / sd_wait_prop (ActiveState, StatusText,
+# NRestarts... as `systemctl show` has them).
 GUARD_BIN=/usr/bin/gopls-guard
 SD_CG=/sys/fs/cgroup
 SD_RUN=/run/vmtest
@@ -107,6 +110,49 @@ sd_user_scope() {
                 <"$SD_RUN/$_u.in" >"/tmp/logs/$_u.out" 2>"/tmp/logs/$_u.log" &
         GUARD_PID=$!
         say "runuser pid $GUARD_PID for u's $_u.scope: $*"
+}
+
+# sd_install_unit [--user] FILE...: units (or drop-in directories'
+# contents, given as NAME.d/FILE) into /etc/systemd/{system,user}, then a
+# daemon-reload of the system manager (or u's, if it runs).
+sd_install_unit() {
+        _dir=/etc/systemd/system
+        _user=
+        if [ "$1" = --user ]; then
+                _dir=/etc/systemd/user _user=1
+                shift
+        fi
+        for _f in "$@"; do
+                case $_f in
+                */*.d/*) _d=${_f%/*} && mkdir -p "$_dir/${_d##*/}" && cp "$_f" "$_dir/${_d##*/}/" ;;
+                *) cp "$_f" "$_dir/" ;;
+                esac || fail "cannot install $_f into $_dir"
+        done
+        if [ -n "$_user" ]; then
+                sd_user_manager_up || return 0
+                u_systemctl daemon-reload || fail "systemctl --user daemon-reload failed"
+        else
+                systemctl daemon-reload || fail "systemctl daemon-reload failed"
+        fi
+}
+
+# sd_escape_path DIR: the instance name of DIR (systemd-escape --path).
+sd_escape_path() { systemd-escape --path "$1"; }
+
+# sd_prop UNIT PROPERTY [--user]: the property as `systemctl show -P` has it.
+sd_prop() {
+        if [ "${3:-}" = --user ]; then
+                u_systemctl show -P "$2" "$1" 2>/dev/null
+        else
+                systemctl show -P "$2" "$1" 2>/dev/null
+        fi
+}
+# sd_wait_prop N UNIT PROPERTY VALUE [--user]: poll until it reads VALUE.
+sd_prop_is() { [ "$(sd_prop "$1" "$2" "${4:-}")" = "$3" ]; }
+sd_wait_prop() {
+        _n=$1
+        shift
+        poll "$_n" sd_prop_is "$@"
 }
 
 # sd_cgroup UNIT [--user]: the unit's cgroup directory (empty when it has none).

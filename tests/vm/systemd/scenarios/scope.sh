@@ -24,6 +24,7 @@ INI
 sd_guard_scope guard-scope --policy "$POLICY" -- /bin/leaker --mark "$MARK" --sleep
 poll 600 mark_has_starts 1 || fail "the server did not start (guard: $(tail -n 1 /tmp/logs/guard-scope.log))"
 cg=$(sd_cgroup guard-scope.scope)
+[ "$(sd_prop guard-scope.scope Delegate)" = yes ] || fail "guard-scope.scope has Delegate=$(sd_prop guard-scope.scope Delegate)"
 [ -n "$cg" ] && [ -d "$cg" ] || fail "guard-scope.scope has no cgroup"
 say "scope cgroup $cg, trusted.delegate=$(getfattr --only-values -n trusted.delegate "$cg" 2>/dev/null)"
 [ "$(getfattr --only-values -n trusted.delegate "$cg" 2>/dev/null)" = 1 ] ||

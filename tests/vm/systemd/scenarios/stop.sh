@@ -21,6 +21,7 @@ procs_of "$cg/server" | grep -qx "$child" || fail "the server's child $child is 
 tree=$(guard_tree_pids | tr '\n' ' ')
 say "guard $GUARD_PID, server $server, its child $child; marked tree: $tree"
 
+sd_wait_prop 100 guard-stop.service ActiveState active || fail "guard-stop.service is $(sd_prop guard-stop.service ActiveState)"
 systemctl stop guard-stop.service || fail "systemctl stop guard-stop.service failed"
 sd_stopped_clean guard-stop.service "$cg" "$GUARD_PID" "$server" "$child"
 left=$(guard_tree_pids)
