@@ -22,14 +22,14 @@
 #       sha256; images unused for 30 days go.
 #   vmtest.sh run [--kind kernel|systemd] --cache DIR --kernel SERIES --out DIR
 #                 --scenario FILE --leaker BIN [--guard BIN] [--install BUILD]
-#                 [--images DIR] [--timeout S] [--mem MIB] [--smp N]
+#                 [--deb FILE] [--images DIR] [--timeout S] [--mem MIB] [--smp N]
 #       kernel (default): boots DIR/SERIES/vmlinuz with OUT/initramfs.cpio
 #       (the base image, built once per set of binaries into --images,
 #       default OUT/.., plus the scenario), saves OUT/console.log, prints the
 #       scenario's lines.
 #       systemd: boots the 6.1 kernel with the rootfs of `vmtest.sh rootfs`
 #       plus a second archive (OUT/overlay.cpio) holding the guard as
-#       install_guard installs it (from the build tree BUILD), leaker, the
+#       install_guard installs it (the .deb, or the build tree BUILD), leaker, the
 #       scenario and systemd/vmtest.service, which runs systemd/run.sh once
 #       the system has booted; run.sh prints the same VMTEST lines.
 #       A scenario may set defaults in a header line
@@ -255,20 +255,23 @@ fetch_rootfs() {
 }
 
 # install_guard STAGE: the guard as a system has it once installed, into the
-# root tree STAGE that is appended to the image.  Today a staged
-# `cmake --install` of the build tree (--install), or the bare binary
-# (--guard) without one.  With the project's .deb this becomes: copy it to
-# STAGE/var/lib/vmtest/debs/, which run.sh installs with dpkg -i at boot.
+# root tree STAGE that is appended to the image.  --deb FILE: the package,
+# put into STAGE/var/lib/vmtest/debs/, which run.sh installs with dpkg -i at
+# boot.  --install BUILD: a staged `cmake --install` of the build tree at its
+# configured prefix (units and ExecStart= agree on it).  --guard BIN alone:
+# the bare binary.
 install_guard() {
         local stage=$1
-        if [ -n "$INSTALL_FROM" ]; then
+        if [ -n "$DEB" ]; then
+                install -D -m 0644 "$DEB" "$stage/var/lib/vmtest/debs/${DEB##*/}" || return 1
+        elif [ -n "$INSTALL_FROM" ]; then
                 command -v cmake >/dev/null || { say "no cmake to install the guard from $INSTALL_FROM"; return 1; }
-                DESTDIR=$stage cmake --install "$INSTALL_FROM" --prefix /usr >"$OUT/install.log" 2>&1 ||
+                DESTDIR=$stage cmake --install "$INSTALL_FROM" >"$OUT/install.log" 2>&1 ||
                         { sed 's/^/install: /' "$OUT/install.log" >&2; return 1; }
         elif [ -n "$GUARD" ] && [ -x "$GUARD" ]; then
                 install -D -m 0755 "$GUARD" "$stage/usr/bin/gopls-guard" || return 1
         else
-                say "note: no guard to install (--install BUILD or --guard BIN); scenarios that need it will fail"
+                say "note: no guard to install (--deb, --install BUILD or --guard BIN); scenarios that need it will fail"
         fi
         # The rootfs has a merged /usr (/lib -> usr/lib, ...): the kernel
         # replaces an existing symlink with a directory of the same name from
@@ -312,11 +315,12 @@ build_overlay() {
 # ---------------------------------------------------------------- run
 run_scenario() {
         local cache="" out="" kind=kernel
-        SCENARIO="" LEAKER="" GUARD="" TIMEOUT="" MEM="" SMP="" SERIES=6.1 IMAGES="" INSTALL_FROM=""
+        SCENARIO="" LEAKER="" GUARD="" TIMEOUT="" MEM="" SMP="" SERIES=6.1 IMAGES="" INSTALL_FROM="" DEB=""
         while [ $# -gt 0 ]; do
                 case $1 in
                 --kind) kind=$2 ;;
                 --install) INSTALL_FROM=$2 ;;
+                --deb) DEB=$2 ;;
                 --cache) cache=$2 ;;
                 --kernel) SERIES=$2 ;;
                 --images) IMAGES=$2 ;;
@@ -337,7 +341,10 @@ run_scenario() {
         case $kind in
         kernel) ;;
         # The rootfs is Debian 12's: its own kernel.
-        systemd) [ "$SERIES" = 6.1 ] || die "--kind systemd boots Debian 12's kernel (--kernel 6.1), not $SERIES" ;;
+        systemd)
+                [ "$SERIES" = 6.1 ] || die "--kind systemd boots Debian 12's kernel (--kernel 6.1), not $SERIES"
+                [ -z "$DEB" ] || [ -r "$DEB" ] || die "--deb $DEB: no such package (build it first)"
+                ;;
         *) die "unknown --kind $kind (have: kernel, systemd)" ;;
         esac
         [ -x "$LEAKER" ] || die "leaker not built: $LEAKER (cmake --build BUILD --target leaker)"
@@ -466,6 +473,6 @@ run)
         run_scenario "$@"
         ;;
 *)
-        die "usage: vmtest.sh fetch --kernel SERIES CACHE_DIR | vmtest.sh rootfs CACHE_DIR | vmtest.sh run [--kind kernel|systemd] --cache DIR --kernel SERIES --out DIR --scenario FILE --leaker BIN [--guard BIN] [--install BUILD] [--images DIR]"
+        die "usage: vmtest.sh fetch --kernel SERIES CACHE_DIR | vmtest.sh rootfs CACHE_DIR | vmtest.sh run [--kind kernel|systemd] --cache DIR --kernel SERIES --out DIR --scenario FILE --leaker BIN [--guard BIN] [--install BUILD] [--deb FILE] [--images DIR]"
         ;;
 esac

@@ -21,7 +21,8 @@
 # For units of the project's own (templates, sockets): sd_install_unit FILE,
 # sd_escape_path DIR, sd_prop / sd_wait_prop (ActiveState, StatusText,
 # NRestarts... as `systemctl show` has them).
-GUARD_BIN=/usr/bin/gopls-guard
+# /usr/bin from the .deb, /usr/local/bin from a build tree's default prefix.
+GUARD_BIN=$(command -v gopls-guard) || GUARD_BIN=/usr/bin/gopls-guard
 SD_CG=/sys/fs/cgroup
 SD_RUN=/run/vmtest
 SD_RUN_OPTS=

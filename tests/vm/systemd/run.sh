@@ -8,7 +8,7 @@
 # then powers the VM off.  Scenario output goes to the console between the
 # "VMTEST-BEGIN name" line and the result line; on failure the files in
 # /tmp/logs, the failed units, the journal and dmesg come before it.
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8
 # Straight to the console, not through journald: the host reads these lines
 # unprefixed and in order.
 exec </dev/null >/dev/console 2>&1

@@ -10,13 +10,13 @@
 mkdir -p /srv/my-work /tmp/units/guard-test@.service.d
 inst=$(sd_escape_path /srv/my-work)
 [ "$inst" = srv-my\\x2dwork ] || fail "systemd-escape --path /srv/my-work gave '$inst'"
-cat >/tmp/units/guard-test@.service <<'UNIT'
+cat >/tmp/units/guard-test@.service <<UNIT
 [Unit]
 Description=guard test instance for %f
 [Service]
 Delegate=yes
 StandardInput=file:/run/vmtest/guard-test.in
-ExecStart=/usr/bin/gopls-guard --workspace %f --policy /tmp/p.ini --policy /tmp/dropin.ini -- /bin/leaker --mark /tmp/mark --sleep
+ExecStart=$GUARD_BIN --workspace %f --policy /tmp/p.ini --policy /tmp/dropin.ini -- /bin/leaker --mark /tmp/mark --sleep
 UNIT
 cat >/tmp/units/guard-test@.service.d/env.conf <<'UNIT'
 [Service]
