@@ -28,7 +28,7 @@ case $cg in
 *) fail "guard-u.scope's cgroup '$cg' is not under user@$U_UID.service" ;;
 esac
 deleg=$(getfattr --only-values -n user.delegate "$cg" 2>/dev/null)
-say "scope cgroup $cg, user.delegate=${deleg:-(none)}, owner $(stat -c %u "$cg"), subtree_control: $(cat "$cg/cgroup.subtree_control")"
+say "scope cgroup $cg, user.delegate=${deleg:-(none)}, owner $(stat -c %u "$cg"), controllers: $(cat "$cg/cgroup.controllers")"
 for f in "$cg" "$cg/cgroup.procs" "$cg/cgroup.subtree_control"; do
         [ "$(stat -c %u "$f")" = "$U_UID" ] || fail "$f is owned by uid $(stat -c %u "$f"), not u: the scope is not delegated to u"
 done
