@@ -392,10 +392,12 @@ run_scenario() {
         t0=$(now)
         if [ "$kind" = systemd ]; then
                 local rootfs=$cache/systemd/rootfs.cpio
-                if [ ! -s "$rootfs" ]; then
-                        # Normally the systemd/rootfs fixture did this.
-                        (fetch_rootfs "$cache") || exit $?
-                fi
+                # Normally the systemd/rootfs fixture did this; by hand, or
+                # after the recipe changed, the link may be missing or stale.
+                case $(readlink "$rootfs") in
+                */"$(sha256 "$ROOTFS_RECIPE" | cut -c1-16)"/rootfs.cpio) [ -s "$rootfs" ] || (fetch_rootfs "$cache") || exit $? ;;
+                *) (fetch_rootfs "$cache") || exit $? ;;
+                esac
                 build_overlay "$out/overlay.cpio" || die "building the overlay (the guard, the scenario) failed"
                 # The kernel unpacks the two archives in turn into its tmpfs
                 # root, and runs systemd from there: no disk, no modules.
