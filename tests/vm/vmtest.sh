@@ -336,7 +336,7 @@ run_scenario() {
                 shift 2 || die "option $1 needs a value"
         done
         [ -n "$cache" ] && [ -n "$out" ] && [ -r "$SCENARIO" ] ||
-                die "usage: vmtest.sh run --cache DIR --kernel SERIES --out DIR --scenario FILE --leaker BIN [--guard BIN] [--images DIR]"
+                die "usage: vmtest.sh run [--kind kernel|systemd] --cache DIR --kernel SERIES --out DIR --scenario FILE --leaker BIN [--guard BIN] [--install BUILD] [--deb FILE] [--images DIR]"
         series_suite "$SERIES" >/dev/null || die "unknown kernel series '$SERIES' (have: 6.1, 6.12)"
         case $kind in
         kernel) ;;
@@ -433,12 +433,15 @@ run_scenario() {
         # verdict on the guard (CI turns every VM skip into a failure).
         if ! grep -q '^VMTEST-BEGIN ' "$log"; then
                 local why
-                why=$(grep -m1 -E 'Kernel panic|No working init|Unable to mount' "$log" ||
+                # systemd.show_status=error leaves its [FAILED] lines on the console.
+                why=$(grep -m1 -E 'Kernel panic|No working init|Unable to mount|\[FAILED\]' "$log" ||
                         { [ -s "$out/qemu.stderr" ] && head -n 1 "$out/qemu.stderr"; } ||
                         tail -n 1 "$log")
                 { [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; } && why="no boot within ${TIMEOUT}s${why:+; last line: $why}"
                 tail -n 20 "$log" | sed 's/^/console: /' >&2
-                skip "$NAME: the $SERIES kernel did not boot to /init (qemu exit $rc): ${why:-no output} (see $log)"
+                local what="the $SERIES kernel did not boot to /init"
+                [ "$kind" = systemd ] && what="systemd did not boot to vmtest.service"
+                skip "$NAME: $what (qemu exit $rc): ${why:-no output} (see $log)"
         fi
         local results nres
         results=$(grep -E "^VMTEST (PASS|FAIL|SKIP) $NAME([: ]|\$)" "$log")
