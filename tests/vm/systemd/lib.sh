@@ -175,6 +175,22 @@ sd_is_active() {
         fi
 }
 sd_wait_active() { poll "$2" sd_is_active "$1" "${3:-}"; }
+# sd_poll_active N UNIT CMD...: poll CMD as poll does, but give up as soon as
+# UNIT is no longer active (its end is the news; no point waiting it out:
+# under TCG N polls take up to twice N x 0.1 s).
+_sd_cmd_or_gone() {
+        _su=$1
+        shift
+        "$@" && return 0
+        sd_is_active "$_su" && return 1
+        "$@" # it may have got there just before the end
+        return 0
+}
+sd_poll_active() {
+        _n=$1 _unit=$2
+        shift 2
+        poll "$_n" _sd_cmd_or_gone "$_unit" "$@" && "$@"
+}
 
 # procs_of DIR: every process in DIR and below it.
 procs_of() { find "$1" -name cgroup.procs -exec cat {} + 2>/dev/null; }

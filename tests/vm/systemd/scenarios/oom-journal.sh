@@ -19,7 +19,9 @@ INI
 # The first server leaks 200 MiB; the one that replaces it just runs.
 sd_guard_service guard-oom --policy "$POLICY" -- /bin/leaker --mark "$MARK" --first-only --leak 200
 cg=$(sd_cgroup guard-oom.service)
-poll 1200 mark_has_starts 2 || fail "no second server within 120 s (starts: $(mark_starts); unit $(systemctl is-active guard-oom.service))"
+say "OOMPolicy=$(sd_prop guard-oom.service OOMPolicy) (an OOM kill inside the unit stops it unless continue)"
+sd_poll_active 1200 guard-oom.service mark_has_starts 2 ||
+        fail "no second server (starts: $(mark_starts); guard-oom.service $(systemctl is-active guard-oom.service), result $(sd_prop guard-oom.service Result), status $(sd_prop guard-oom.service ExecMainStatus))"
 first=$(mark_field 1 2)
 second=$(mark_field 2 2)
 sd_is_active guard-oom.service || fail "guard-oom.service is $(systemctl is-active guard-oom.service) after the OOM kill"
@@ -39,6 +41,9 @@ is_number "$(f GOPLS_GUARD_RESTARTS)" || fail "GOPLS_GUARD_RESTARTS='$(f GOPLS_G
 [ "$(f SYSLOG_IDENTIFIER)" = gopls-guard ] || fail "SYSLOG_IDENTIFIER=$(f SYSLOG_IDENTIFIER)"
 [ "$(f _PID)" = "$GUARD_PID" ] || fail "the entry came from pid $(f _PID), not the guard $GUARD_PID"
 [ "$(f _SYSTEMD_UNIT)" = guard-oom.service ] || fail "_SYSTEMD_UNIT=$(f _SYSTEMD_UNIT)"
+# Sent as a structured entry (log target auto chose the journal), not a line
+# of the stderr stream.
+[ "$(f _TRANSPORT)" = journal ] || fail "_TRANSPORT=$(f _TRANSPORT): the guard did not log to the journal itself"
 case $(f MESSAGE) in
 *"(pid $first) was OOM-killed at memory.max=48M"*) ;;
 *) fail "MESSAGE does not say the server was OOM-killed at memory.max: $(f MESSAGE)" ;;
