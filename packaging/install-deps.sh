@@ -6,6 +6,7 @@
 #   tier 2:  qemu (TCG), busybox-static, cpio; the kernels themselves
 #            (Debian 12's 6.1, Debian 13's 6.12) are fetched by
 #            tests/debian-pkg.sh with a private apt state, into GUARD_CACHE_DIR
+#   systemd tier: debootstrap builds its Debian 12 rootfs (into GUARD_CACHE_DIR)
 #   tier 3:  golang-go, gopls, node + npm (vscode-jsonrpc comes from npm)
 #   fuzz:    clang and its compiler-rt (libFuzzer, sanitizer runtimes)
 #   package: debhelper, dpkg-dev, lintian (packaging/build-deb.sh, label
@@ -20,7 +21,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(gcc make cmake pkg-config libc6-dev
       libsystemd-dev libcgroup-dev libinih-dev libjansson-dev
-      qemu-system-x86 busybox-static cpio
+      qemu-system-x86 busybox-static cpio debootstrap
       golang-go gopls
       clang libclang-rt-14-dev
       debhelper dpkg-dev lintian man-db)

@@ -12,6 +12,8 @@
 #       (linux-image-cloud-amd64 -> linux-image-6.12.N+deb13-cloud-amd64).
 #   debian-pkg.sh cache-dir
 #       Prints the cache directory.
+#   debian-pkg.sh mirror
+#       Prints the Debian mirror it uses (for debootstrap).
 #
 # Cache: $GUARD_CACHE_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/gopls-guard;
 # tests/run-all.sh sets /var/cache/gopls-guard-ci):
@@ -178,7 +180,10 @@ fetch-dep)
 cache-dir)
         cache_dir
         ;;
+mirror)
+        mirror
+        ;;
 *)
-        die "usage: debian-pkg.sh fetch|fetch-dep SUITE PACKAGE | debian-pkg.sh cache-dir"
+        die "usage: debian-pkg.sh fetch|fetch-dep SUITE PACKAGE | debian-pkg.sh cache-dir | debian-pkg.sh mirror"
         ;;
 esac

@@ -17,8 +17,9 @@
 # content and checked on use.
 #
 # With CI=true (.ci/run sets it), a VM test that was skipped fails the run:
-# ctest counts a skip (exit 77) as passed, and the real-kernel tier must
-# really run in CI.  Each phase's wall time is printed at the end.
+# ctest counts a skip (exit 77) as passed, and the real-kernel (vm/) and
+# real-systemd (systemd/) tiers must really run in CI.  Each phase's wall
+# time is printed at the end.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$top"
@@ -88,18 +89,21 @@ tests_of() {
                 }' "$junit"
 }
 if [ "${CI:-}" = true ]; then
-        if [ -z "$(tests_of run vm/)" ]; then
-                echo "run-all: CI: no VM test ran (is GUARD_VM_TESTS off, or qemu missing?)" >&2
-                exit 1
-        fi
-        skipped=$(tests_of notrun vm/; tests_of disabled vm/)
-        if [ -n "$skipped" ]; then
-                echo "run-all: CI: these VM tests were skipped; the real-kernel tier must run in CI:" >&2
-                printf '  %s\n' $skipped >&2
-                echo "why:" >&2
-                grep -h 'SKIP' build/Testing/Temporary/LastTest*.log | sort -u | sed 's/^/  /' >&2 || true
-                exit 1
-        fi
+        # The real-kernel tier (vm/) and the real-systemd tier (systemd/).
+        for tier in vm/ systemd/; do
+                if [ -z "$(tests_of run "$tier")" ]; then
+                        echo "run-all: CI: no ${tier%/} test ran (is GUARD_VM_TESTS off, or qemu missing?)" >&2
+                        exit 1
+                fi
+                skipped=$(tests_of notrun "$tier"; tests_of disabled "$tier")
+                if [ -n "$skipped" ]; then
+                        echo "run-all: CI: these ${tier%/} tests were skipped; the VM tiers must run in CI:" >&2
+                        printf '  %s\n' $skipped >&2
+                        echo "why:" >&2
+                        grep -h 'SKIP' build/Testing/Temporary/LastTest*.log | sort -u | sed 's/^/  /' >&2 || true
+                        exit 1
+                fi
+        done
 fi
 
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DGUARD_WERROR=ON -DGUARD_SANITIZE=ON \

@@ -63,6 +63,8 @@ build)
                 bash "$src/packaging/build-deb.sh" "$out"
         echo "package build: $((SECONDS - start)) s"
         check "the package is at $deb" test -s "$deb"
+        # A name without the version, for the real-systemd tier to install.
+        ln -sfn "$(basename "$deb")" "$out/gopls-guard.deb"
         ;;
 lintian)
         need lintian
