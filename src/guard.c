@@ -67,6 +67,7 @@ struct guard {
         /* OOM attribution (exit-class.h): the baseline of this generation,
          * and the counters that showed the kill the pending check is for. */
         struct cg_memory_events oom_base, oom_seen;
+        uint64_t max_hits_base; /* memory.events "max" at this generation's spawn */
         uint64_t peak;     /* of this generation */
         int peak_fd;       /* server/memory.peak reset at the spawn (6.12+), or -1 */
         uint64_t oom_kills;
@@ -542,6 +543,7 @@ static int spawn(struct guard *g)
                 (void)cg_kill_server(&g->cg);
                 check_memory_events(g, "spawn");
                 g->oom_base = g->watch.last;
+                g->max_hits_base = g->watch.last.max;
                 if (g->peak_fd >= 0)
                         close(g->peak_fd);
                 g->peak_fd = cg_peak_open_reset(&g->cg);
@@ -677,6 +679,12 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
         struct sv_exit e = ec_classify(&end);
         if (e.oom && !g->have_cgroup)
                 g->oom_kills++;
+        /* Usage reached memory.max in this generation (the kernel counted a
+         * "max" event): that is its peak, even when it was so quick that no
+         * sample saw it and memory.peak cannot be reset (before 6.12). */
+        if (g->have_cgroup && g->watch.last.max > g->max_hits_base &&
+            g->p->memory.max != POLICY_NO_LIMIT && g->p->memory.max > g->peak)
+                g->peak = g->p->memory.max;
         g->running = false;
         g->child_src = sd_event_source_disable_unref(g->child_src);
         /* Orphans that ended while the server was a zombie: once it is
@@ -695,19 +703,10 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
 
         enum sv_state before = g->sv.state;
         unsigned restarts_before = g->sv.total_restarts;
-        struct sv_action a = sv_exited(&g->sv, now, &e, drand48());
         char how[128];
         describe_end(&e, how, sizeof how);
-        /* (A shared server's front drops the editors it cannot replay to.) */
-        if (a.kind == SV_ACT_WAIT && !g->o->front && !session_can_restart(relay_session(g->relay))) {
-                /* [lsp] replay = no: a new server would never see an
-                 * initialize, so the editor has to see this end. */
-                a = (struct sv_action){.kind = SV_ACT_EXIT, .exit_code = sv_exit_code(&e)};
-                log_notice("Not restarting %s: with [lsp] replay = no a new server would not "
-                           "be initialized; exiting with %d so that the editor sees the end.",
-                           g->o->argv[0], a.exit_code);
-        }
-
+        /* The end is logged before the supervisor decides, so that its
+         * entry counts the restarts made so far, as its text says. */
         if (e.oom) {
                 char max[32], peak[32];
                 format_size_human(g->p->memory.max, max, sizeof max);
@@ -724,6 +723,17 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
         } else {
                 log_event(g, GE_CRASH, LOG_NOTICE, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
                           (int)pid, how);
+        }
+
+        struct sv_action a = sv_exited(&g->sv, now, &e, drand48());
+        /* (A shared server's front drops the editors it cannot replay to.) */
+        if (a.kind == SV_ACT_WAIT && !g->o->front && !session_can_restart(relay_session(g->relay))) {
+                /* [lsp] replay = no: a new server would never see an
+                 * initialize, so the editor has to see this end. */
+                a = (struct sv_action){.kind = SV_ACT_EXIT, .exit_code = sv_exit_code(&e)};
+                log_notice("Not restarting %s: with [lsp] replay = no a new server would not "
+                           "be initialized; exiting with %d so that the editor sees the end.",
+                           g->o->argv[0], a.exit_code);
         }
 
         if (a.kind == SV_ACT_WAIT) {
