@@ -604,7 +604,8 @@ static int spawn(struct guard *g)
                   "Started %s (pid %d, generation %u)%s%s.", g->o->argv[0], (int)g->srv.pid,
                   g->sv.generation, g->have_cgroup ? " in " : " without a cgroup",
                   g->have_cgroup ? g->cg.path : "");
-        /* Serving from here on: the first start makes the unit active. */
+        /* Serving from here on: the first start makes the unit active (a
+         * front has said so already, once its socket was watched). */
         notify_ready(&g->notify);
         send_status(g);
         write_status(g);
@@ -1276,6 +1277,11 @@ int guard_run(const struct guard_options *o)
                 r = o->front->start(o->front->userdata, g.event, &g);
                 if (r < 0)
                         goto out; /* logged by the front */
+                /* Serving means the socket takes editors from here on,
+                 * whether or not the first server starts: a server that
+                 * cannot start must not hold the unit's start job (and
+                 * every editor queued on the socket) until its timeout. */
+                notify_ready(&g.notify);
         } else {
                 r = relay_new(g.event, &scfg, &rev, &g.relay);
                 if (r < 0) {

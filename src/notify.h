@@ -1,5 +1,6 @@
 /* notify.h — what the guard tells the service manager (sd_notify(3)):
- * READY=1 once it serves, STATUS= one line whenever it changes, WATCHDOG=1
+ * READY=1 once it serves (daemon mode: once its socket takes editors),
+ * STATUS= one line whenever it changes, WATCHDOG=1
  * at half of WATCHDOG_USEC when the unit sets WatchdogSec= (the pings come
  * from the event loop, so a stuck loop stops them and systemd acts), and
  * STOPPING=1 once it begins to stop.  Without NOTIFY_SOCKET every call is

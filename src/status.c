@@ -23,9 +23,29 @@ const struct status_places status_places_default = {
         .tmp = "/tmp",
 };
 
-/* Check an open directory: ours and private.  0, or -EPERM/-ENOTDIR with
- * `why` naming `path` and the fix. */
-static int check_private(int fd, const char *path, uid_t uid, char why[STATUS_WHY_MAX])
+bool status_is_system_dir(const char *path, const char *run)
+{
+        size_t n = run ? strlen(run) : 0;
+        return n > 0 && strncmp(path, run, n) == 0 && strcmp(path + n, "/gopls-guard") == 0;
+}
+
+bool status_dir_mode_ok(const char *path, uid_t uid, mode_t mode, const char *run)
+{
+        /* RUN/gopls-guard of root: the system socket units create it 0755
+         * (DirectoryMode=) so that every user's editor reaches its socket
+         * there.  It stays safe while only root can write to it: nobody
+         * else can plant or replace an entry, and the files inside are
+         * 0600.  Users' directories must stay closed (0700). */
+        if (uid == 0 && status_is_system_dir(path, run))
+                return (mode & 022) == 0;
+        return (mode & 077) == 0;
+}
+
+/* Check an open directory: ours and private (for root's RUN/gopls-guard,
+ * `run` being RUN: writable by root alone; NULL: no such exception).  0,
+ * or -EPERM/-ENOTDIR with `why` naming `path` and the fix. */
+static int check_private(int fd, const char *path, uid_t uid, const char *run,
+                         char why[STATUS_WHY_MAX])
 {
         struct stat st;
 
@@ -46,10 +66,16 @@ static int check_private(int fd, const char *path, uid_t uid, char why[STATUS_WH
                          path, (unsigned)st.st_uid, (unsigned)uid, path);
                 return -EPERM;
         }
-        if (st.st_mode & 077) {
-                snprintf(why, STATUS_WHY_MAX,
-                         "%s can be entered by other users (mode %04o): chmod 700 %s", path,
-                         (unsigned)(st.st_mode & 07777), path);
+        if (!status_dir_mode_ok(path, uid, st.st_mode, run)) {
+                if (uid == 0 && status_is_system_dir(path, run))
+                        snprintf(why, STATUS_WHY_MAX,
+                                 "%s can be written by users other than root (mode %04o): "
+                                 "chmod 755 %s",
+                                 path, (unsigned)(st.st_mode & 07777), path);
+                else
+                        snprintf(why, STATUS_WHY_MAX,
+                                 "%s can be entered by other users (mode %04o): chmod 700 %s", path,
+                                 (unsigned)(st.st_mode & 07777), path);
                 return -EPERM;
         }
         return 0;
@@ -72,8 +98,8 @@ static int open_dir_nofollow(int dirfd, const char *name)
 
 /* Open PARENT/NAME as a private directory of `uid`, creating it 0700 when
  * `create` (and only then setting its mode: umask may have taken bits). */
-static int open_private(const char *parent, const char *name, uid_t uid, bool create, int *ret_fd,
-                        char **ret_path, char why[STATUS_WHY_MAX])
+static int open_private(const char *parent, const char *name, uid_t uid, const char *run,
+                        bool create, int *ret_fd, char **ret_path, char why[STATUS_WHY_MAX])
 {
         _cleanup_close_ int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         _cleanup_free_ char *path = NULL;
@@ -112,7 +138,7 @@ static int open_private(const char *parent, const char *name, uid_t uid, bool cr
         }
         if (made)
                 (void)fchmod(fd, 0700);
-        r = check_private(fd, path, uid, why);
+        r = check_private(fd, path, uid, run, why);
         if (r < 0) {
                 close(fd);
                 return r;
@@ -131,7 +157,7 @@ static bool is_private_base(const char *dir, uid_t uid)
         int fd = open_dir_nofollow(AT_FDCWD, dir);
         if (fd < 0)
                 return false;
-        bool ok = check_private(fd, dir, uid, why) == 0;
+        bool ok = check_private(fd, dir, uid, NULL, why) == 0;
         close(fd);
         return ok;
 }
@@ -177,7 +203,7 @@ int status_dir_at(const struct status_places *pl, const char *override, uid_t ui
         }
         if (!parent || !name)
                 return -ENOMEM;
-        r = open_private(parent, name, uid, create, &fd, &path, why);
+        r = open_private(parent, name, uid, pl->run, create, &fd, &path, why);
         if (r < 0)
                 return r;
         close(fd);
@@ -264,6 +290,11 @@ static int write_all(int fd, const char *data, size_t len)
 
 int status_write(const char *path, const struct status *s)
 {
+        return status_write_at(status_places_default.run, path, s);
+}
+
+int status_write_at(const char *run, const char *path, const struct status *s)
+{
         _cleanup_free_ char *json = NULL, *dir = NULL, *tmp = NULL;
         char why[STATUS_WHY_MAX];
         int r = status_format(s, &json);
@@ -282,7 +313,7 @@ int status_write(const char *path, const struct status *s)
         _cleanup_close_ int dfd = open_dir_nofollow(AT_FDCWD, dir);
         if (dfd < 0)
                 return dfd;
-        r = check_private(dfd, dir, geteuid(), why);
+        r = check_private(dfd, dir, geteuid(), run, why);
         if (r < 0)
                 return r;
         /* O_EXCL|O_NOFOLLOW: never write through whatever sits at the
@@ -485,7 +516,7 @@ static void list_other(struct listing *l, const char *parent, const char *name, 
         struct stat st;
         int fd;
 
-        int r = open_private(parent, name, uid, false, &fd, &path, why);
+        int r = open_private(parent, name, uid, NULL, false, &fd, &path, why);
         if (r < 0) {
                 if (r != -ENOENT)
                         fprintf(stderr, "gopls-guard: skipping a status directory: %s\n", why);
@@ -547,7 +578,7 @@ static void list_system(struct listing *l, const char *run, dev_t own_dev, ino_t
                         continue; /* a socket, a link, a file */
                 char sub[PATH_MAX], why[STATUS_WHY_MAX] = "";
                 snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-                if (fstat(sfd, &st) == 0 && check_private(sfd, sub, st.st_uid, why) == 0) {
+                if (fstat(sfd, &st) == 0 && check_private(sfd, sub, st.st_uid, NULL, why) == 0) {
                         list_dir(l, sfd, sub, false);
                         /* A unit that sets XDG_RUNTIME_DIR to its
                          * RuntimeDirectory= has its guard write one level
@@ -556,7 +587,7 @@ static void list_system(struct listing *l, const char *run, dev_t own_dev, ino_t
                         int gfd = open_dir_nofollow(sfd, "gopls-guard");
                         char nested[PATH_MAX + 16];
                         snprintf(nested, sizeof nested, "%s/gopls-guard", sub);
-                        if (gfd >= 0 && check_private(gfd, nested, owner, why) == 0)
+                        if (gfd >= 0 && check_private(gfd, nested, owner, NULL, why) == 0)
                                 list_dir(l, gfd, nested, false);
                         else if (gfd >= 0)
                                 fprintf(stderr, "gopls-guard: skipping a status directory: %s\n",

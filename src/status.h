@@ -75,6 +75,16 @@ int status_format(const struct status *s, char **ret_json);
  * leftover there, link or not, is removed first), then renamed over NAME.
  * Returns 0 or a negative errno. */
 int status_write(const char *path, const struct status *s);
+/* The same with RUN for "/run" (tests). */
+int status_write_at(const char *run, const char *path, const struct status *s);
+
+/* Whether `path` is RUN/gopls-guard (`run` NULL: never), and whether a
+ * directory of mode `mode` there is private enough for `uid`: users'
+ * directories 0700 (no bit for group or others); root's RUN/gopls-guard
+ * writable by root alone (mode & 022 == 0: the system socket units make it
+ * 0755 so that editors reach their sockets; the files inside are 0600). */
+bool status_is_system_dir(const char *path, const char *run);
+bool status_dir_mode_ok(const char *path, uid_t uid, mode_t mode, const char *run);
 
 enum status_output {
         STATUS_TEXT,

@@ -1,7 +1,8 @@
 #!/bin/bash
 # notify.sh — what the guard tells the service manager, read from a fake
 # NOTIFY_SOCKET (a datagram socket this test binds): READY=1 once, after
-# the server started; STATUS= lines with the state and memory; WATCHDOG=1
+# the server started (in daemon mode: once the socket takes editors,
+# whether or not a server could start); STATUS= lines with the state and memory; WATCHDOG=1
 # pings when WATCHDOG_USEC is set for the guard's own pid, none when
 # WATCHDOG_PID names another process; STOPPING=1 once, on SIGTERM and when
 # the editor goes.  Degraded mode, fixture roots: no cgroup is touched.
@@ -80,4 +81,57 @@ listener plain
 check "no WATCHDOG_USEC: READY=1" has "$work/plain.log" "READY=1"
 check "...and no WATCHDOG=1" test "$(count "$work/plain.log" '^WATCHDOG=1$')" -eq 0
 check "...no warning about the watchdog" test "$(count "$work/plain.err" 'watchdog')" -eq 0
+# 4. serve: READY=1 once the socket takes editors, even when no server
+#    can start (a start job must not wait for one); and once only, however
+#    many servers start.  No server can start: the guard runs as a uid of
+#    its own with RLIMIT_NPROC 1, so that every fork fails (root only:
+#    setpriv, and root itself is exempt from RLIMIT_NPROC).
+mkdir -p "$work/ws"
+esc=$(systemd-escape --path "$work/ws" 2>/dev/null) || esc=
+nobody_uid=64123 # a uid with no process, so that the guard is its only one
+if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null || ! command -v prlimit >/dev/null; then
+        echo "SKIP serve with no server possible: needs root, setpriv and prlimit"
+elif ps -u "$nobody_uid" >/dev/null 2>&1; then
+        echo "SKIP serve with no server possible: uid $nobody_uid has processes"
+else
+        chmod 0711 "$work"
+        mkdir -m 0755 "$work/np"
+        mkdir -m 0700 "$work/np/run"
+        chown "$nobody_uid:$nobody_uid" "$work/np/run"
+        printf '[server]\ncommand = %s\n[restart]\nbackoff_initial = 10s\n[log]\ntarget = stderr\n' \
+                "$echo_server" >"$work/np/p.ini"
+        listener broken
+        chmod 0666 "$work/broken.sock"
+        GOPLS_GUARD_RUNTIME_DIR=$work/np/run NOTIFY_SOCKET=$work/broken.sock \
+                prlimit --nproc=1 setpriv --reuid="$nobody_uid" --regid="$nobody_uid" --clear-groups \
+                "$guard" serve --workspace "$work/ws" --policy "$work/np/p.ini" \
+                </dev/null >/dev/null 2>"$work/broken.err" &
+        gpid=$!
+        check "serve whose server cannot start: READY=1 all the same" \
+                poll 100 grep -qx "READY=1" "$work/broken.log"
+        if [ -n "$esc" ]; then
+                check "...with its socket there" test -S "$work/np/run/$esc.sock"
+        fi
+        check "...and no server started (fork refused)" has "$work/broken.err" "Cannot start"
+        check "...nor logged as started" test "$(count "$work/broken.err" 'Started ')" -eq 0
+        kill -TERM "$gpid"
+        wait "$gpid"
+        check "...READY=1 exactly once" test "$(count "$work/broken.log" '^READY=1$')" -eq 1
+fi
+
+printf '[server]\ncommand = %s\n[restart]\nbackoff_initial = 100ms\n[log]\ntarget = stderr\n' \
+        "$echo_server" >"$work/serve.ini"
+listener serve
+NOTIFY_SOCKET=$work/serve.sock "$guard" serve --workspace "$work/ws" --policy "$work/serve.ini" \
+        </dev/null >/dev/null 2>"$work/serve.err" &
+gpid=$!
+check "serve: READY=1" poll 100 grep -qx "READY=1" "$work/serve.log"
+check "...the first server runs" poll 100 grep -q "generation 1" "$work/serve.err"
+server=$(grep -o 'pid [0-9]*, generation 1' "$work/serve.err" | head -n 1 | grep -o '[0-9]*' | head -n 1)
+[ -n "$server" ] && kill -9 "$server"
+check "...a killed server is followed by another" poll 100 grep -q "generation 2" "$work/serve.err"
+kill -TERM "$gpid"
+wait "$gpid"
+check "...READY=1 exactly once over two servers" test "$(count "$work/serve.log" '^READY=1$')" -eq 1
+check "...and STOPPING=1 once" test "$(count "$work/serve.log" '^STOPPING=1$')" -eq 1
 it_done

@@ -425,6 +425,96 @@ static void test_root_lists_units(void)
         free(base);
 }
 
+/* Which directories may others enter: a table of the pure rule. */
+static void test_dir_mode_rule(void)
+{
+        static const struct {
+                const char *path;
+                uid_t uid;
+                mode_t mode;
+                const char *run;
+                bool ok;
+        } t[] = {
+            {"/run/gopls-guard", 0, 0700, "/run", true},
+            {"/run/gopls-guard", 0, 0755, "/run", true}, /* the socket unit's */
+            {"/run/gopls-guard", 0, 0711, "/run", true},
+            {"/run/gopls-guard", 0, 0775, "/run", false}, /* group may write */
+            {"/run/gopls-guard", 0, 0757, "/run", false}, /* others may write */
+            {"/run/gopls-guard", 0, 01777, "/run", false},
+            {"/run/gopls-guard", 1000, 0755, "/run", false}, /* root's rule only */
+            {"/run/gopls-guard", 0, 0755, NULL, false},      /* no exception asked */
+            {"/run/gopls-guard/x", 0, 0755, "/run", false},  /* a subdirectory */
+            {"/run/gopls-guardx", 0, 0755, "/run", false},
+            {"/run/user/0/gopls-guard", 0, 0755, "/run", false},
+            {"/tmp/gopls-guard", 0, 0755, "/run", false},
+            {"/run/user/1000/gopls-guard", 1000, 0700, "/run", true},
+            {"/run/user/1000/gopls-guard", 1000, 0750, "/run", false},
+            {"/tmp/gopls-guard-1000", 1000, 0701, "/run", false},
+        };
+        for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+                bool ok = status_dir_mode_ok(t[i].path, t[i].uid, t[i].mode, t[i].run);
+                if (ok != t[i].ok)
+                        printf("case %zu: %s uid %u mode %04o\n", i, t[i].path, (unsigned)t[i].uid,
+                               (unsigned)t[i].mode);
+                CHECK(ok == t[i].ok);
+        }
+}
+
+/* Root's RUN/gopls-guard made 0755 by the system socket unit: a guard or
+ * `serve` run by root outside a unit takes it, and its files stay 0600;
+ * one that others may write is refused, naming the fix. */
+static void test_root_system_dir(void)
+{
+        struct status_places pl;
+        char *base, *dir = NULL, why[STATUS_WHY_MAX];
+
+        if (geteuid() != 0) {
+                root_skipped = true;
+                return;
+        }
+        base = fixture(&pl);
+        pl.xdg = NULL; /* root outside a session: RUN/gopls-guard */
+        char *sys = strdup(path_of(pl.run, "gopls-guard"));
+        CHECK_INT(mkdir(sys, 0755), 0);
+        CHECK_INT(chmod(sys, 0755), 0);
+        CHECK_INT(status_dir_at(&pl, NULL, 0, true, &dir, why), 0);
+        CHECK_STR(dir, sys);
+        free(dir);
+        dir = NULL;
+        /* Named outright, as serve names it for root. */
+        CHECK_INT(status_dir_at(&pl, sys, 0, true, &dir, why), 0);
+        free(dir);
+        dir = NULL;
+        CHECK_INT(mode_of(sys), 0755); /* left as the unit made it */
+        struct status s = sample(getpid(), "/w");
+        CHECK_INT(status_write_at(pl.run, path_of(sys, "30.json"), &s), 0);
+        CHECK_INT(mode_of(path_of(sys, "30.json")), 0600);
+
+        CHECK_INT(chmod(sys, 0775), 0);
+        CHECK_INT(status_dir_at(&pl, NULL, 0, true, &dir, why), -EPERM);
+        CHECK_CONTAINS(why, sys);
+        CHECK_CONTAINS(why, "can be written by users other than root (mode 0775): chmod 755");
+        CHECK_INT(status_write_at(pl.run, path_of(sys, "31.json"), &s), -EPERM);
+
+        /* A user's directory (root's own elsewhere too) still needs 0700. */
+        char *other = strdup(path_of(base, "gopls-guard"));
+        CHECK_INT(mkdir(other, 0755), 0);
+        CHECK_INT(chmod(other, 0755), 0);
+        CHECK_INT(status_dir_at(&pl, other, 0, true, &dir, why), -EPERM);
+        CHECK_CONTAINS(why, "can be entered by other users");
+        char name[64];
+        snprintf(name, sizeof name, "gopls-guard-%u", 1000u);
+        CHECK_INT(mkdir(path_of(pl.tmp, name), 0755), 0);
+        CHECK_INT(chmod(path_of(pl.tmp, name), 0755), 0);
+        CHECK_INT(chown(path_of(pl.tmp, name), 1000, 1000), 0);
+        CHECK_INT(status_dir_at(&pl, NULL, 1000, true, &dir, why), -EPERM);
+        CHECK_CONTAINS(why, "can be entered by other users");
+        free(other);
+        free(sys);
+        fake_rm_rf(base);
+        free(base);
+}
+
 int main(void)
 {
         RUN(test_choice);
@@ -435,6 +525,8 @@ int main(void)
         RUN(test_root_lists_all);
         RUN(test_unit_runtime_directory);
         RUN(test_root_lists_units);
+        RUN(test_dir_mode_rule);
+        RUN(test_root_system_dir);
         int r = check_summary();
         if (r == 0 && root_skipped) {
                 printf("SKIP: the cases with another user's files need root\n");
