@@ -289,6 +289,7 @@ sd_editor() {
         else
                 "$GUARD_BIN" connect "$2" <"$SD_RUN/ed-$1.in" >"/tmp/logs/$1.out" 2>"/tmp/logs/$1.err" &
         fi
+        # shellcheck disable=SC2034 # read by the scenarios
         EDITOR_PID=$!
 }
 sd_send() { sd_frame "$2" >"$SD_RUN/ed-$1.in"; }

@@ -13,7 +13,7 @@
 systemctl cat gopls-guard@.service gopls-guard@.socket >/tmp/logs/units.txt 2>&1 ||
         fail "the package's gopls-guard@.service/.socket are not installed: $(tail -n 1 /tmp/logs/units.txt)"
 ws=/srv/act-ws
-mkdir -p -m 0755 "$ws" /etc/gopls-guard/policy.d
+mkdir -p "$ws" /etc/gopls-guard/policy.d && chmod 0755 "$ws"
 inst=$(sd_escape_path "$ws")
 sock_unit=gopls-guard@$inst.socket svc=gopls-guard@$inst.service
 sock=/run/gopls-guard/$inst.sock

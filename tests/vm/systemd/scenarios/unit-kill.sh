@@ -11,7 +11,7 @@
 . /lib/vmtest/sd-lib.sh
 [ -x /usr/bin/lsp-echo ] || fail "lsp-echo is not in the image (vmtest.sh --lsp-echo)"
 ws=/srv/kill-ws
-mkdir -p -m 0755 "$ws" /etc/gopls-guard/policy.d
+mkdir -p "$ws" /etc/gopls-guard/policy.d && chmod 0755 "$ws"
 inst=$(sd_escape_path "$ws")
 sock_unit=gopls-guard@$inst.socket svc=gopls-guard@$inst.service
 cat >/etc/gopls-guard/policy.d/50-test.ini <<'INI'
