@@ -310,3 +310,48 @@ u_unit_gone() {
         *) return 1 ;;
         esac
 }
+
+# ---- Editors through `gopls-guard connect` (the project's own units) ----
+# sd_editor NAME DIR [--as-u]: `gopls-guard connect DIR` (as root, or as u)
+# reading the fifo $SD_RUN/ed-NAME.in, held open until sd_editor_close NAME
+# (the editor going away); its answers in /tmp/logs/NAME.out, its stderr in
+# /tmp/logs/NAME.err.  EDITOR_PID: connect's (or runuser's) pid.
+# sd_send NAME JSON: one framed message to it; sd_answered NAME TEXT: its
+# output holds TEXT; sd_daemon_of NAME ID: the pid an echo/daemon request
+# with that id was answered (lsp-echo's daemon mode).
+SD_INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
+SD_INITIALIZED='{"jsonrpc":"2.0","method":"initialized","params":{}}'
+sd_frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1"; }
+sd_editor() {
+        sd_stdin "ed-$1"
+        if [ "${3:-}" = --as-u ]; then
+                runuser -u u -- "$GUARD_BIN" connect "$2" <"$SD_RUN/ed-$1.in" >"/tmp/logs/$1.out" 2>"/tmp/logs/$1.err" &
+        else
+                "$GUARD_BIN" connect "$2" <"$SD_RUN/ed-$1.in" >"/tmp/logs/$1.out" 2>"/tmp/logs/$1.err" &
+        fi
+        # shellcheck disable=SC2034 # read by the scenarios
+        EDITOR_PID=$!
+}
+sd_send() { sd_frame "$2" >"$SD_RUN/ed-$1.in"; }
+sd_editor_close() { sd_stdin_close "ed-$1"; }
+sd_answered() { grep -qF -- "$2" "/tmp/logs/$1.out" 2>/dev/null; }
+sd_daemon_of() { grep -o "\"id\":$2,\"result\":[0-9]*" "/tmp/logs/$1.out" | tail -n 1 | sed 's/.*://'; }
+# sd_init_editor NAME DIR [--as-u]: sd_editor, initialize answered, initialized sent.
+sd_init_editor() {
+        sd_editor "$@"
+        sd_send "$1" "$SD_INIT"
+        poll 600 sd_answered "$1" '"id":1,"result":{"capabilities"' ||
+                fail "editor $1 ($2${3:+ $3}) not initialized: $(tail -c 300 "/tmp/logs/$1.err")"
+        sd_send "$1" "$SD_INITIALIZED"
+}
+# sd_echo_daemon NAME ID: an echo/daemon request answered; prints the pid.
+sd_echo_daemon() {
+        sd_send "$1" "{\"jsonrpc\":\"2.0\",\"id\":$2,\"method\":\"echo/daemon\"}"
+        poll 600 sd_answered "$1" "\"id\":$2,\"result\":" || return 1
+        sd_daemon_of "$1" "$2"
+}
+# uid_of PID: its real uid.
+uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+# sd_mono_ms UNIT PROP_FROM PROP_TO: milliseconds between two monotonic
+# timestamps of UNIT (e.g. ExecMainStartTimestampMonotonic).
+sd_mono_ms() { echo $((($(sd_prop "$1" "$3") - $(sd_prop "$1" "$2")) / 1000)); }
