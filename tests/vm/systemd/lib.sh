@@ -331,7 +331,13 @@ sd_editor() {
         fi
         # shellcheck disable=SC2034 # read by the scenarios
         EDITOR_PID=$!
+        # The holder's open blocks until connect opens the read end; until
+        # it has its end, a message written by sd_send (open, write, close)
+        # would leave the fifo with no writer and end the editor at once.
+        poll 300 sd_stdin_held "ed-$1" || fail "the fifo of editor $1 was never held open"
 }
+# sd_stdin_held UNIT: sd_stdin's holder has its write end open.
+sd_stdin_held() { [ -e "/proc/$(cat "$SD_RUN/$1.holder" 2>/dev/null)/fd/3" ]; }
 sd_send() { sd_frame "$2" >"$SD_RUN/ed-$1.in"; }
 sd_editor_close() { sd_stdin_close "ed-$1"; }
 sd_answered() { grep -qF -- "$2" "/tmp/logs/$1.out" 2>/dev/null; }
