@@ -27,6 +27,20 @@ static char *path_of(const char *dir, const char *name)
         return p;
 }
 
+/* What `status` prints for uid with these places (the command must
+ * succeed); free() it. */
+static char *status_text(const struct status_places *pl, uid_t uid, enum status_output fmt,
+                         const char *workspace)
+{
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+
+        CHECK_INT(status_command_at(pl, NULL, uid, f, fmt, workspace), 0);
+        fclose(f);
+        return out;
+}
+
 /* A fresh fixture: BASE/{xdg (0700), run/user, run, tmp (1777)}. */
 static char *fixture(struct status_places *pl)
 {
@@ -291,20 +305,13 @@ static void test_root_lists_all(void)
         CHECK_INT(chown(dir, NOBODY, NOBODY), 0);
         free(dir);
 
-        char *out = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&out, &len);
-        CHECK_INT(status_command_at(&pl, NULL, 0, f, true, NULL), 0);
-        fclose(f);
+        char *out = status_text(&pl, 0, true, NULL);
         CHECK_CONTAINS(out, "/ws-1000");
         CHECK_CONTAINS(out, "/ws-1001");
         CHECK(!strstr(out, "/ws-fake"));
         free(out);
         /* An ordinary user sees only their own. */
-        out = NULL;
-        f = open_memstream(&out, &len);
-        CHECK_INT(status_command_at(&pl, NULL, 1001, f, true, NULL), 0);
-        fclose(f);
+        out = status_text(&pl, 1001, true, NULL);
         CHECK_CONTAINS(out, "/ws-1001");
         CHECK(!strstr(out, "/ws-1000"));
         free(out);
@@ -392,20 +399,13 @@ static void test_root_lists_units(void)
         /* a socket-like entry and a plain file beside them are ignored */
         fake_write(pl.run, "gopls-guard/-src-k8s.sock", "");
 
-        char *out = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&out, &len);
-        CHECK_INT(status_command_at(&pl, NULL, 0, f, STATUS_JSON, NULL), 0);
-        fclose(f);
+        char *out = status_text(&pl, 0, STATUS_JSON, NULL);
         CHECK_CONTAINS(out, "\"workspace\":\"/src/k8s\"");
         CHECK_CONTAINS(out, "\"workspace\":\"/src/xdg\"");
         CHECK(!strstr(out, "/src/open"));
         free(out);
 
-        out = NULL;
-        f = open_memstream(&out, &len);
-        CHECK_INT(status_command_at(&pl, NULL, 0, f, STATUS_OPENMETRICS, "/src/k8s"), 0);
-        fclose(f);
+        out = status_text(&pl, 0, STATUS_OPENMETRICS, "/src/k8s");
         char label[128];
         snprintf(label, sizeof label, "{workspace=\"/src/k8s\",user=\"nobody\",pid=\"%d\"}",
                  (int)getpid());
@@ -415,10 +415,7 @@ static void test_root_lists_units(void)
 
         /* RUN/gopls-guard writable by others: nothing in it is trusted. */
         chmod(path_of(pl.run, "gopls-guard"), 0777);
-        out = NULL;
-        f = open_memstream(&out, &len);
-        CHECK_INT(status_command_at(&pl, NULL, 0, f, STATUS_JSON, NULL), 0);
-        fclose(f);
+        out = status_text(&pl, 0, STATUS_JSON, NULL);
         CHECK(!strstr(out, "/src/k8s"));
         free(out);
         fake_rm_rf(base);
