@@ -1,5 +1,5 @@
 /* fuzz-docsync.c — libFuzzer target for the document store
- * (src/lsp-docsync.h), checked against a slow reference model.
+ * (src/lsp/lsp-docsync.h), checked against a slow reference model.
  *
  * lsp-docsync.h specifies the text model completely (line breaks, UTF-16
  * units with RFC 3629 validity, clamping past a line or past the last

@@ -1,5 +1,5 @@
 /* fuzz-framing.c — libFuzzer target for the LSP base-protocol decoder and
- * lsp_peek() (src/lsp-framing.h).
+ * lsp_peek() (src/lsp/lsp-framing.h).
  *
  * Input layout (every byte string is valid; missing bytes read as 0):
  *

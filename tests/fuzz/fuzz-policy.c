@@ -1,5 +1,5 @@
 /* fuzz-policy.c — libFuzzer target for the INI policy parser
- * (policy_load_string(), policy_finish(), policy_print(): src/policy.h).
+ * (policy_load_string(), policy_finish(), policy_print(): src/shared/policy.h).
  *
  * Input layout (every byte string is valid):
  *

@@ -1,5 +1,5 @@
 /* fuzz-session.c — libFuzzer target for the session recorder/replay
- * (src/lsp-session.h), driven by a script of editor and server events.
+ * (src/lsp/lsp-session.h), driven by a script of editor and server events.
  *
  * Input: byte 0 configures the session (bit 0 replay, bit 1 max_held of
  * 200 bytes, bit 2 max_document of 32 bytes, bit 3 free the session at the

@@ -1,6 +1,6 @@
 #!/bin/bash
 # catalog.sh — systemd's own catalog compiler accepts units/gopls-guard.catalog
-# and finds one entry per MESSAGE_ID of src/message-ids.h.  journalctl
+# and finds one entry per MESSAGE_ID of src/systemd/message-ids.h.  journalctl
 # --root works on a private tree, so the machine's journal and catalog
 # database are not touched.  (test-events checks the format rules and the
 # fields; `journalctl -x` on real entries runs in the systemd VM tier.)
@@ -18,7 +18,7 @@ rc=$?
 check "journalctl --update-catalog accepts the catalog (exit $rc)" test "$rc" -eq 0
 check "...without a complaint ($(head -c 300 "$work/update.err"))" test ! -s "$work/update.err"
 journalctl --root="$work/root" --list-catalog >"$work/list" 2>&1
-ids=$(sed -n 's/^#define GG_MESSAGE_[A-Z_]* "\([0-9a-f]*\)"$/\1/p' "$src/src/message-ids.h")
+ids=$(sed -n 's/^#define GG_MESSAGE_[A-Z_]* "\([0-9a-f]*\)"$/\1/p' "$src/src/systemd/message-ids.h")
 check "message-ids.h defines 8 ids" test "$(echo "$ids" | wc -l)" -eq 8
 for id in $ids; do
         check "$id is in the compiled catalog, from gopls-guard" grep -q "^$id gopls-guard: " "$work/list"
