@@ -305,6 +305,51 @@ static void test_ceiling_and_pin(void)
         policy_done(&p);
 }
 
+/* The keys of prevention, recovery and containers pin like the others, and
+ * check-policy shows their pins on every way of printing them. */
+static void test_pin_newer_keys(void)
+{
+        static const struct {
+                const char *admin, *user, *want;
+        } cases[] = {
+            {"[limits]\npin = container.user\n", "[container]\nuser = root\n",
+             "u.ini:2: [container] user: pinned by the administrator in a.ini:2"},
+            {"[limits]\npin = restart.after_give_up\n", "[restart]\nafter_give_up = exit\n",
+             "u.ini:2: [restart] after_give_up: pinned by the administrator in a.ini:2"},
+            {"[limits]\npin = pressure.restart_above\n", "[pressure]\nrestart_above = 50%\n",
+             "u.ini:2: [pressure] restart_above: pinned by the administrator in a.ini:2"},
+            {"[limits]\npin = recovery.cache_dirs\n", "[recovery]\ncache_dirs = /tmp/x\n",
+             "u.ini:2: [recovery] cache_dirs: pinned by the administrator in a.ini:2"},
+        };
+        char err[POLICY_ERR_MAX];
+        struct policy p;
+        char *out;
+
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                int r = admin_then_user(&p, cases[i].admin, cases[i].user, err);
+
+                if (r != -EPERM || !strstr(err, cases[i].want))
+                        fprintf(stderr, "case %zu: r=%d err=%s\n", i, r, err);
+                CHECK_INT(r, -EPERM);
+                CHECK_CONTAINS(err, cases[i].want);
+                policy_done(&p);
+        }
+
+        /* restart_above as a % of max prints the bytes it stands for in its
+         * comment; the pin follows the origin there too */
+        CHECK_INT(admin_then_user(&p,
+                                  "[memory]\nmax = 8G\n[pressure]\nrestart_above = 75%\n"
+                                  "[limits]\npin = pressure.restart_above, container.user\n",
+                                  NULL, err),
+                  0);
+        out = print_policy(&p);
+        CHECK_CONTAINS(out,
+                       "\nrestart_above = 75%  ; 6G of max, from a.ini:4; pinned in a.ini:6\n");
+        CHECK_CONTAINS(out, "\nuser =  ; default; pinned in a.ini:6\n");
+        free(out);
+        policy_done(&p);
+}
+
 /* For the command line: --cgroup and a COMMAND against pins. */
 static void test_check_unpinned(void)
 {
@@ -409,6 +454,7 @@ int main(void)
         RUN(test_pin_after_user_value);
         RUN(test_pin_holds_in_cross_checks);
         RUN(test_ceiling_and_pin);
+        RUN(test_pin_newer_keys);
         RUN(test_check_unpinned);
         RUN(test_print_bounds);
         return check_summary();
