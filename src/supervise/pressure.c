@@ -59,6 +59,12 @@ static bool urgent(const struct pressure *ps, const struct pressure_config *c, u
         return due > now && eta < due - now;
 }
 
+/* Reclaim failed to bring the usage back under memory.high. */
+static bool over_high(const struct pressure *ps, const struct pressure_config *c)
+{
+        return c->high != POLICY_NO_LIMIT && ps->last_at && ps->last_bytes > c->high + c->high / 64;
+}
+
 static void make_due(struct pressure *ps, enum pressure_reason why, usec_t now)
 {
         if (ps->due != PRESSURE_NONE)
@@ -83,7 +89,7 @@ enum pressure_verdict pressure_check(struct pressure *ps, const struct pressure_
         }
         if (size_rule(c) && ps->above_since && now - ps->above_since >= c->above_for)
                 make_due(ps, PRESSURE_ABOVE, now);
-        if (ps->high_since && now - ps->high_since >= c->above_for)
+        if (ps->high_since && now - ps->high_since >= c->above_for && over_high(ps, c))
                 make_due(ps, PRESSURE_HIGH, now);
         if (ps->due == PRESSURE_NONE)
                 return PRESSURE_KEEP;

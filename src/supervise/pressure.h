@@ -9,7 +9,10 @@
  *     `restart_above` without a break for `above_for`;
  *   - the memory.events `high` counter climbing steadily for `above_for`
  *     (each rise within HIGH_GAP of the last one: the kernel is reclaiming
- *     without pause);
+ *     without pause) while the usage stays over memory.high (by more than
+ *     1/64: the per-CPU charge batches) — reclaim that keeps the usage at
+ *     `high` (page cache of the files gopls reads) counts `high` events all
+ *     the time and is no reason to restart;
  *   - the PSI trigger on the leaf's memory.pressure firing.
  * and one calls for it at once: the forecast.  While above `restart_above`,
  * the growth rate of the last samples says when `max` would be reached; if
@@ -66,7 +69,8 @@ enum pressure_reason {
 struct pressure_config {
         bool enabled;           /* [pressure] proactive */
         uint64_t restart_above; /* bytes; POLICY_NO_LIMIT: no size rule, no forecast */
-        uint64_t max; /* memory.max (degraded: the kill at [memory] max); POLICY_NO_LIMIT */
+        uint64_t max;  /* memory.max (degraded: the kill at [memory] max); POLICY_NO_LIMIT */
+        uint64_t high; /* memory.high; POLICY_NO_LIMIT: no `high` rule */
         usec_t above_for;
         usec_t quiet_wait;    /* bounded wait for no request in flight */
         usec_t urgent_within; /* forecast: restart now when max is this close */

@@ -36,6 +36,7 @@ void proactive_config(const struct policy *p, struct pressure_config *ret)
             .restart_above =
                 p->memory.max == POLICY_NO_LIMIT ? POLICY_NO_LIMIT : p->memory.max / 10 * 9,
             .max = p->memory.max,
+            .high = p->memory.high,
             .above_for = p->pressure.above_high_for,
             .quiet_wait = QUIET_WAIT_USEC,
             .urgent_within = URGENT_WITHIN_USEC,
