@@ -30,14 +30,10 @@ void proactive_config(const struct policy *p, struct pressure_config *ret)
 {
         *ret = (struct pressure_config){
             .enabled = p->pressure.proactive,
-            /* Interim, until [pressure] restart_above and above_for
-             * are parsed: their documented defaults (90% of max; the
-             * old above_high_for). */
-            .restart_above =
-                p->memory.max == POLICY_NO_LIMIT ? POLICY_NO_LIMIT : p->memory.max / 10 * 9,
+            .restart_above = p->pressure.restart_above,
             .max = p->memory.max,
             .high = p->memory.high,
-            .above_for = p->pressure.above_high_for,
+            .above_for = p->pressure.above_for,
             .quiet_wait = QUIET_WAIT_USEC,
             .urgent_within = URGENT_WITHIN_USEC,
             .fast_interval = FAST_INTERVAL_USEC,

@@ -25,7 +25,8 @@ on = oom
 max_restarts = 5
 [pressure]
 proactive = yes
-above_high_for = 1h
+restart_above = 90%
+above_for = 1h
 psi = some 150ms 1s
 INI
 mkdir -p -m 0700 "$RUNTIME_DIR"

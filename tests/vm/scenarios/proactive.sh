@@ -11,7 +11,7 @@ cg_setup
 need_guard
 [ -x /bin/lsp-echo ] || fail "lsp-echo is not in the image (vmtest.sh --lsp-echo)"
 RUNS=10
-# restart_above: 90% of max (the default) = 144M, a 16M margin: 0.4 s at
+# restart_above 144M (90% of max, the default), a 16M margin: 0.4 s at
 # 40 MiB/s.  reset_after 1s: each run's server lives longer than that, so
 # the guard never suspends proactive restarts as a start-up loop.
 write_policy <<'INI'
@@ -28,7 +28,8 @@ backoff_initial = 100ms
 reset_after = 1s
 [pressure]
 proactive = yes
-above_high_for = 10s
+restart_above = 144M
+above_for = 10s
 INI
 mkdir -p -m 0700 "$RUNTIME_DIR"
 mkfifo /tmp/ed.in || fail "mkfifo"
