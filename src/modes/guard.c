@@ -481,6 +481,7 @@ static void drop_cgroup(struct guard *g)
         if (g->watching)
                 watch_stop(&g->watch);
         g->watching = false;
+        proactive_psi_close(&g->proactive);
         if (g->peak_fd >= 0)
                 close(g->peak_fd);
         g->peak_fd = -1;

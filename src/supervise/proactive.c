@@ -131,6 +131,14 @@ int proactive_psi(struct proactive *pr, int leaf_fd, const char *trigger)
         return 0;
 }
 
+void proactive_psi_close(struct proactive *pr)
+{
+        pr->psi_src = sd_event_source_disable_unref(pr->psi_src);
+        if (pr->psi_fd >= 0)
+                close(pr->psi_fd);
+        pr->psi_fd = -1;
+}
+
 void proactive_spawned(struct proactive *pr, usec_t now)
 {
         if (!pr->cfg.enabled)
@@ -162,9 +170,6 @@ void proactive_high(struct proactive *pr, usec_t now, uint64_t high_count)
 void proactive_done(struct proactive *pr)
 {
         pr->timer = sd_event_source_disable_unref(pr->timer);
-        pr->psi_src = sd_event_source_disable_unref(pr->psi_src);
-        if (pr->psi_fd >= 0)
-                close(pr->psi_fd);
-        pr->psi_fd = -1;
+        proactive_psi_close(pr);
         pr->running = false;
 }

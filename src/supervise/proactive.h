@@ -54,6 +54,9 @@ int proactive_init(struct proactive *pr, sd_event *e, const struct policy *p, us
  * reports; the other signals work without it. */
 int proactive_psi(struct proactive *pr, int leaf_fd, const char *trigger);
 
+/* Close the PSI trigger (the leaf it is on goes away); no-op without one. */
+void proactive_psi_close(struct proactive *pr);
+
 /* A server generation started / ended. */
 void proactive_spawned(struct proactive *pr, usec_t now);
 void proactive_ended(struct proactive *pr);
