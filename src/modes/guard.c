@@ -1298,8 +1298,9 @@ static int start_proactive(struct guard *g)
                                           .restart = proactive_restart,
                                           .userdata = g};
         char trigger[64];
-        int r = proactive_init(&g->proactive, g->event, g->p,
-                               g->have_cgroup ? g->p->cpu.sample_interval : DEGRADED_POLL_USEC, &ops);
+        int r =
+            proactive_init(&g->proactive, g->event, g->p,
+                           g->have_cgroup ? g->p->cpu.sample_interval : DEGRADED_POLL_USEC, &ops);
 
         if (r < 0 || !g->p->pressure.proactive || !g->have_cgroup)
                 return r;
@@ -1316,8 +1317,9 @@ static int start_proactive(struct guard *g)
                             "be a multiple of 2s. [pressure] psi is not watched.",
                             g->p->pressure.psi, g->cg.path);
         else if (r < 0)
-                log_warning_errno(r, "Cannot set the PSI trigger on %s/server/memory.pressure: %m; "
-                                     "[pressure] psi is not watched.",
+                log_warning_errno(r,
+                                  "Cannot set the PSI trigger on %s/server/memory.pressure: %m; "
+                                  "[pressure] psi is not watched.",
                                   g->cg.path);
         return 0;
 }
