@@ -5,7 +5,9 @@
 # the degraded guard would kill it; three times the guard restarts it
 # first (reason=forecast or above, proactive_restarts +1, no kill at the
 # limit, no crash restart), and each time the editor's next request is
-# answered by the new server.  Nothing here touches a cgroup.
+# answered by the new server.  Then growth that stops above restart_above,
+# far from max: the restart comes after above_for (reason=above).  Nothing
+# here touches a cgroup.
 #
 #   proactive-degraded.sh GOPLS_GUARD_TEST LSP_ECHO
 set -u
@@ -56,4 +58,30 @@ wait "$gpid"
 rc=$?
 check "exit status 0 (got $rc)" test "$rc" -eq 0
 [ "$failed" -eq 0 ] || tail -n 20 "$work/err"
+
+# Growth that stops above restart_above, far from max (1G: no forecast):
+# the restart comes once the usage has stayed above it for above_for.
+sed -i 's/^max = 300M/max = 1G/' "$work/p.ini"
+exec 3>&-
+rm -f "$work/in"
+mkfifo "$work/in"
+exec 3<>"$work/in"
+"$guard" --policy "$work/p.ini" -- "$echo_server" <"$work/in" >"$work/out2" 2>"$work/err2" 3>&- &
+gpid=$!
+send '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
+check "above_for: initialize answered" poll 100 has "$work/out2" '"id":1,"result":{"capabilities"'
+send '{"jsonrpc":"2.0","method":"bench/grow","params":{"mib":210,"mib_per_s":60}}'
+t0=$(date +%s%N)
+restarted() { [ "$(status proactive_restarts)" = 1 ] && [ "$(status server_pid)" != 0 ]; }
+check "above_for: restarted proactively" poll 400 restarted
+t1=$(date +%s%N)
+check "above_for: for staying above restart_above" grep -q 'reason=above' "$work/err2"
+echo "above_for: restarted $(((t1 - t0) / 1000000)) ms after the grow (3.5 s of growth + above_for 10s)"
+send '{"jsonrpc":"2.0","id":3,"method":"bench/echo","params":{"after":"above"}}'
+check "above_for: the next request answered" poll 100 has "$work/out2" '"id":3,"result":{"after":"above"}'
+send '{"jsonrpc":"2.0","id":2,"method":"shutdown"}'
+send '{"jsonrpc":"2.0","method":"exit"}'
+check "above_for: the guard exits" poll 100 bash -c "! kill -0 $gpid 2>/dev/null"
+wait "$gpid"
+[ "$failed" -eq 0 ] || tail -n 20 "$work/err2"
 it_done
