@@ -158,7 +158,13 @@ enum pressure_verdict pressure_high(struct pressure *ps, const struct pressure_c
 enum pressure_verdict pressure_psi(struct pressure *ps, const struct pressure_config *c, usec_t now,
                                    bool busy)
 {
-        if (active(ps, c))
+        /* Below memory.high's reach the stall is reclaim at high keeping
+         * the usage there (page cache), as for the high rule; with no high
+         * under max the stall can only be reclaim at max. */
+        bool throttled_by_high = c->high != POLICY_NO_LIMIT && c->max != POLICY_NO_LIMIT
+                                     ? c->high < c->max
+                                     : c->high != POLICY_NO_LIMIT;
+        if (active(ps, c) && (!throttled_by_high || over_high(ps, c)))
                 make_due(ps, PRESSURE_PSI, now);
         return pressure_check(ps, c, now, busy);
 }

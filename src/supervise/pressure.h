@@ -13,7 +13,10 @@
  *     1/64: the per-CPU charge batches) — reclaim that keeps the usage at
  *     `high` (page cache of the files gopls reads) counts `high` events all
  *     the time and is no reason to restart;
- *   - the PSI trigger on the leaf's memory.pressure firing.
+ *   - the PSI trigger on the leaf's memory.pressure firing — where
+ *     memory.high lies below memory.max, only with the usage over high as
+ *     for the high rule: reclaim at high stalls the server too, also when
+ *     it only keeps the page cache at high.
  * and one calls for it at once: the forecast.  While above `restart_above`,
  * the growth rate of the last samples says when `max` would be reached; if
  * that is before `above_for` runs out (or within `urgent_within` from now),

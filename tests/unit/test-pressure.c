@@ -86,11 +86,19 @@ static const struct {
           {HIGH, 2000, 30, false, K}, END}},
         {"high counter baseline only: no streak", CFG, PRESSURE_NONE,
          {{HIGH, 0, 500, false, K}, {HIGH, 2000, 500, false, K}, END}},
-        {"PSI: restart when quiet", CFG, PRESSURE_PSI,
-         {{PSI, 1000, 0, true, Q}, {CHECK_, 1200, 0, false, NOW}, END}},
+        {"PSI with the usage over high: restart when quiet", CFG, PRESSURE_PSI,
+         {{SAMPLE, 900, 62, true, K}, {PSI, 1000, 0, true, Q}, {CHECK_, 1200, 0, false, NOW}, END}},
+        /* The stall of reclaim holding the page cache at high. */
+        {"PSI with the usage held at high: keep", CFG, PRESSURE_NONE,
+         {{SAMPLE, 900, 60, false, K}, {PSI, 1000, 0, false, K}, {SAMPLE, 1900, 60, false, K},
+          {PSI, 2000, 0, false, K}, END}},
+        {"PSI with high equal to max: restart", {.enabled = true, .restart_above = 80 * MIB, .max = 100 * MIB,
+                                                  .high = 100 * MIB, .above_for = 1000 * MS, .quiet_wait = 500 * MS},
+         PRESSURE_PSI,
+         {{SAMPLE, 900, 50, false, K}, {PSI, 1000, 0, false, NOW}, END}},
         {"disabled: nothing", {.enabled = false, .restart_above = 80 * MIB, .max = 100 * MIB}, PRESSURE_NONE,
          {{SAMPLE, 1000, 100, false, K}, {PSI, 1100, 0, false, K}, END}},
-        {"no restart_above: PSI only", {.enabled = true, .restart_above = POLICY_NO_LIMIT, .max = 100 * MIB,
+        {"no restart_above: PSI only", {.enabled = true, .restart_above = POLICY_NO_LIMIT, .max = 100 * MIB, .high = POLICY_NO_LIMIT,
                                         .above_for = 1000 * MS, .quiet_wait = 500 * MS},
          PRESSURE_PSI,
          {{SAMPLE, 1000, 100, false, K}, {SAMPLE, 5000, 100, false, K}, {PSI, 5100, 0, false, NOW}, END}},
@@ -187,37 +195,40 @@ static void test_next_sample(void)
 
 static void test_quick_restarts_suspend(void)
 {
+        /* memory.high = max: PSI alone restarts. */
+        struct pressure_config QC = CFG;
+        QC.high = QC.max;
         struct pressure ps = {0};
         usec_t t = 1;
-        pressure_spawned(&ps, &CFG, t);
+        pressure_spawned(&ps, &QC, t);
         /* Three servers in a row restarted within a second of their start. */
         for (int i = 0; i < PRESSURE_MAX_QUICK; i++) {
                 CHECK(!ps.suspended);
-                CHECK_INT(pressure_psi(&ps, &CFG, t + 100 * MS, false), NOW);
+                CHECK_INT(pressure_psi(&ps, &QC, t + 100 * MS, false), NOW);
                 pressure_restarting(&ps, t + 100 * MS);
                 /* Once restarting, nothing more for this generation. */
-                CHECK_INT(pressure_psi(&ps, &CFG, t + 150 * MS, false), K);
+                CHECK_INT(pressure_psi(&ps, &QC, t + 150 * MS, false), K);
                 t += 1000 * MS;
-                pressure_spawned(&ps, &CFG, t);
+                pressure_spawned(&ps, &QC, t);
         }
         CHECK(ps.suspended);
-        CHECK_INT(pressure_psi(&ps, &CFG, t + 100 * MS, false), K);
-        CHECK_INT(pressure_sample(&ps, &CFG, t + 200 * MS, 100 * MIB, false), K);
-        CHECK_U64(pressure_next_sample(&ps, &CFG, t + 200 * MS, 5000 * MS), 5000 * MS);
+        CHECK_INT(pressure_psi(&ps, &QC, t + 100 * MS, false), K);
+        CHECK_INT(pressure_sample(&ps, &QC, t + 200 * MS, 100 * MIB, false), K);
+        CHECK_U64(pressure_next_sample(&ps, &QC, t + 200 * MS, 5000 * MS), 5000 * MS);
         /* This one runs healthy_after: watched again. */
-        CHECK_INT(pressure_sample(&ps, &CFG, t + CFG.healthy_after, 10 * MIB, false), K);
+        CHECK_INT(pressure_sample(&ps, &QC, t + QC.healthy_after, 10 * MIB, false), K);
         CHECK(!ps.suspended);
-        CHECK_INT(pressure_psi(&ps, &CFG, t + CFG.healthy_after + 1, false), NOW);
+        CHECK_INT(pressure_psi(&ps, &QC, t + QC.healthy_after + 1, false), NOW);
 
         /* A long run between proactive restarts resets the count. */
         struct pressure q = {0};
         t = 1;
-        pressure_spawned(&q, &CFG, t);
+        pressure_spawned(&q, &QC, t);
         for (int i = 0; i < 2 * PRESSURE_MAX_QUICK; i++) {
-                (void)pressure_psi(&q, &CFG, t + 100 * MS, false);
+                (void)pressure_psi(&q, &QC, t + 100 * MS, false);
                 pressure_restarting(&q, t + 100 * MS);
-                t += (i % 2 ? 1000 * MS : CFG.healthy_after + 1);
-                pressure_spawned(&q, &CFG, t);
+                t += (i % 2 ? 1000 * MS : QC.healthy_after + 1);
+                pressure_spawned(&q, &QC, t);
         }
         CHECK(!q.suspended);
 }
