@@ -16,6 +16,16 @@
  * Nothing here logs. */
 #pragma once
 
+#include <stddef.h>
+
 /* An O_RDWR fd of `leaf_fd`/memory.pressure with `trigger` written to it
  * (poll it for POLLPRI), or a negative errno. */
 int psi_trigger_open(int leaf_fd, const char *trigger);
+
+/* The trigger an unprivileged process may set (kernel 6.4+: the window a
+ * whole number of 2 s): "KIND STALL WINDOW" (usec) with WINDOW rounded up
+ * to the next multiple of 2 s and STALL scaled with it, so that the share
+ * of stalled time stays the same ("some 150000 1000000" -> "some 300000
+ * 2000000").  1 if it differs from `trigger`, 0 if that already fits,
+ * -EINVAL for a string not in that form, -ENOBUFS if `len` is too small. */
+int psi_trigger_unprivileged(const char *trigger, char *buf, size_t len);

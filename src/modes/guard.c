@@ -21,6 +21,7 @@
 #include "log.h"
 #include "notify.h"
 #include "proactive.h"
+#include "psi.h"
 #include "procfs.h"
 #include "relay.h"
 #include "scope.h"
@@ -1307,6 +1308,18 @@ static int start_proactive(struct guard *g)
         if (policy_psi_trigger(g->p, trigger, sizeof trigger) < 0)
                 return 0; /* no trigger asked for */
         r = proactive_psi(&g->proactive, g->cg.server_fd, trigger);
+        if (r == -EINVAL) {
+                /* Without CAP_SYS_RESOURCE (6.4+) the window must be a whole
+                 * number of 2s: the same share of stalled time over such a
+                 * window, rather than no PSI at all for every user. */
+                char unpriv[64];
+                if (psi_trigger_unprivileged(trigger, unpriv, sizeof unpriv) > 0 &&
+                    (r = proactive_psi(&g->proactive, g->cg.server_fd, unpriv)) >= 0)
+                        log_info("The kernel refused the PSI trigger \"%s\" to an unprivileged "
+                                 "process; watching \"%s\" (the window a whole number of 2s, "
+                                 "the same share stalled) instead.",
+                                 trigger, unpriv);
+        }
         if (r == -ENOENT || r == -EOPNOTSUPP)
                 log_notice("The kernel has no PSI (%s/server/memory.pressure: %s); [pressure] psi "
                            "is not watched, the other [pressure] rules are.",

@@ -58,8 +58,26 @@ static void test_no_symlink_followed(void)
         free(dir);
 }
 
+static void test_unprivileged_window(void)
+{
+        char buf[64];
+        /* The default policy's trigger: the same 15% over 2 s. */
+        CHECK_INT(psi_trigger_unprivileged("some 150000 1000000", buf, sizeof buf), 1);
+        CHECK_STR(buf, "some 300000 2000000");
+        CHECK_INT(psi_trigger_unprivileged("full 500000 3000000", buf, sizeof buf), 1);
+        CHECK_STR(buf, "full 666666 4000000");
+        /* Already a whole number of 2 s: nothing to change. */
+        CHECK_INT(psi_trigger_unprivileged("some 1000000 4000000", buf, sizeof buf), 0);
+        CHECK_STR(buf, "some 1000000 4000000");
+        CHECK_INT(psi_trigger_unprivileged("some 150ms 1s", buf, sizeof buf), -EINVAL);
+        CHECK_INT(psi_trigger_unprivileged("some 150000 1000000 x", buf, sizeof buf), -EINVAL);
+        CHECK_INT(psi_trigger_unprivileged("some 150000 0", buf, sizeof buf), -EINVAL);
+        CHECK_INT(psi_trigger_unprivileged("some 150000 1000000", buf, 8), -ENOBUFS);
+}
+
 int main(void)
 {
+        RUN(test_unprivileged_window);
         RUN(test_writes_the_trigger_with_its_nul);
         RUN(test_no_psi_is_enoent);
         RUN(test_no_symlink_followed);
