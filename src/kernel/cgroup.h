@@ -114,6 +114,8 @@ int cg_server_kill_fds(const struct cg_tree *t, int *ret_kill_fd, int *ret_procs
 /* Read counters from server/. */
 int cg_read_memory_events(const struct cg_tree *t, struct cg_memory_events *ret);
 int cg_read_sample(const struct cg_tree *t, struct cg_sample *ret);
+/* server/memory.current alone (the fast sampling of [pressure]). */
+int cg_read_memory_current(const struct cg_tree *t, uint64_t *ret);
 /* A peak of this generation only.  6.12+ resets memory.peak per open file
  * (a write of any non-empty string: the reads through that fd then give
  * the peak since the write); cg_peak_open_reset() returns such an fd of

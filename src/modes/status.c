@@ -252,6 +252,7 @@ int status_format(const struct status *s, char **ret_json)
                 "last_end", s->last_end);
         if (!o)
                 return -ENOMEM;
+        json_object_set_new(o, "proactive_restarts", json_integer((json_int_t)s->proactive_restarts));
         json_object_set_new(o, "memory",
                             json_pack("{s:I, s:I, s:o, s:o}", "current",
                                       (json_int_t)s->memory_current, "peak",

@@ -202,6 +202,15 @@ struct sv_action sv_exited(struct supervisor *sv, usec_t now, const struct sv_ex
                  * after stop_grace, its own status) the guard ends normally. */
                 sv->last_end = sv_classify(e);
                 return act_exit(sv, 0, false);
+        case SV_RESTARTING:
+                if (e->oom) {
+                        /* The kernel was faster: an OOM kill like any other. */
+                        sv->state = SV_RUNNING;
+                        return running_exited(sv, now, e, jitter);
+                }
+                sv->last_end = sv_classify(e);
+                sv->proactive_restarts++;
+                return act_spawn(sv, now);
         case SV_IDLE:
         case SV_BACKOFF:
         case SV_DONE:
@@ -210,14 +219,25 @@ struct sv_action sv_exited(struct supervisor *sv, usec_t now, const struct sv_ex
         }
 }
 
+struct sv_action sv_restart(struct supervisor *sv, usec_t now)
+{
+        (void)now;
+        if (sv->state != SV_RUNNING)
+                return act_none();
+        sv->state = SV_RESTARTING;
+        return (struct sv_action){.kind = SV_ACT_TERMINATE, .delay = sv->stop_grace};
+}
+
 struct sv_action sv_timer(struct supervisor *sv, usec_t now)
 {
         switch (sv->state) {
         case SV_BACKOFF:
                 return act_spawn(sv, now);
         case SV_STOPPING:
-                /* stop_grace ran out; the state stays STOPPING so the reap
-                 * that follows the kill still ends the guard with 0. */
+        case SV_RESTARTING:
+                /* stop_grace ran out; the state stays as it is so that the
+                 * reap that follows the kill still ends the guard with 0,
+                 * or starts the next server. */
                 return (struct sv_action){.kind = SV_ACT_KILL};
         case SV_IDLE:
         case SV_RUNNING:
@@ -238,6 +258,10 @@ struct sv_action sv_stop(struct supervisor *sv, usec_t now)
         case SV_RUNNING:
                 sv->state = SV_STOPPING;
                 return (struct sv_action){.kind = SV_ACT_TERMINATE, .delay = sv->stop_grace};
+        case SV_RESTARTING:
+                /* SIGTERM is out and stop_grace armed: wait for the end. */
+                sv->state = SV_STOPPING;
+                return act_none();
         case SV_STOPPING:
         case SV_DONE:
         default:
@@ -258,6 +282,8 @@ const char *sv_state_name(enum sv_state s)
                 return "stopping";
         case SV_DONE:
                 return "done";
+        case SV_RESTARTING:
+                return "restarting";
         }
         return "invalid";
 }

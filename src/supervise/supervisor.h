@@ -10,7 +10,17 @@
  *   RUNNING         -        see below         -              TERMINATE (-> STOPPING)
  *   BACKOFF         -        -                 SPAWN          EXIT 0
  *   STOPPING        -        EXIT 0            KILL           -
+ *   RESTARTING      -        SPAWN (see below) KILL           - (-> STOPPING)
  *   DONE            -        -                 -              -
+ *
+ * RUNNING + restart (sv_restart(): a restart the guard chose, such as
+ * [pressure] proactive, not an end of the server): TERMINATE(stop_grace),
+ * state RESTARTING.  Its end is then expected: SPAWN at once, with no
+ * backoff, not recorded in the window (it never leads to giving up) and
+ * counted in `proactive_restarts`, not `total_restarts`; only an OOM kill
+ * in the meantime (the race was lost) is taken like an end in RUNNING.
+ * A stop during RESTARTING turns it into STOPPING: the SIGTERM is out and
+ * the stop_grace timer armed already.
  *
  * RUNNING + exited: the end is classified (sv_classify()); if the policy
  * restarts after that kind of end, and fewer than max_restarts restarts
@@ -30,7 +40,7 @@
 
 #include "policy.h"
 
-enum sv_state { SV_IDLE, SV_RUNNING, SV_BACKOFF, SV_STOPPING, SV_DONE };
+enum sv_state { SV_IDLE, SV_RUNNING, SV_BACKOFF, SV_STOPPING, SV_DONE, SV_RESTARTING };
 
 enum sv_end_kind {
         SV_END_OOM,       /* killed by the kernel's OOM killer (or by the guard at the limit) */
@@ -76,6 +86,7 @@ struct supervisor {
         unsigned consecutive;    /* restarts since the last healthy run (backoff step) */
         unsigned generation;     /* servers spawned so far (1 for the first) */
         unsigned total_restarts; /* restarts over the guard's life */
+        unsigned proactive_restarts; /* restarts by sv_restart() that completed */
         enum sv_end_kind last_end;
 
         /* times of the restarts within the window, oldest first (ring) */
@@ -97,6 +108,10 @@ struct sv_action sv_exited(struct supervisor *sv, usec_t now, const struct sv_ex
 
 /* A timer armed by WAIT or TERMINATE fired. */
 struct sv_action sv_timer(struct supervisor *sv, usec_t now);
+
+/* Restart the running server now, not as a crash (see above):
+ * TERMINATE(stop_grace), or NONE in any state but RUNNING. */
+struct sv_action sv_restart(struct supervisor *sv, usec_t now);
 
 /* SIGTERM/SIGINT, or the editor went away. */
 struct sv_action sv_stop(struct supervisor *sv, usec_t now);

@@ -12,6 +12,9 @@ max = 50M
 on = oom
 backoff_initial = 100ms
 max_restarts = 1
+[pressure]
+; this test is about the kernel's OOM kill (or the degraded kill at max)
+proactive = no
 INI
 mkdir -p -m 0700 "$RUNTIME_DIR"
 mkfifo /tmp/guard.in || fail "mkfifo"

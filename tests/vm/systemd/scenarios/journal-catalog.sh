@@ -21,6 +21,9 @@ swap_max = 0
 on = oom
 backoff_initial = 100ms
 max_restarts = 1
+[pressure]
+; this test is about the kernel's OOM kill (or the degraded kill at max)
+proactive = no
 INI
 mkdir -p /srv/ws
 SD_RUN_OPTS="-p WorkingDirectory=/srv/ws"
