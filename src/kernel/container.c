@@ -170,6 +170,16 @@ static int move_all(int root_fd, int leaf_fd, const char *mount, char why[CONTAI
                         l = end;
                         while (*l == '\n')
                                 l++;
+                        /* A process of another pid namespace shows as 0 and
+                         * cannot be named to the kernel: only its own
+                         * side could move it. */
+                        if (pid <= 0) {
+                                snprintf(why, CONTAINER_WHY_MAX,
+                                         "%s/cgroup.procs holds a process outside the "
+                                         "container's pid namespace, which init cannot move",
+                                         mount);
+                                return -EBUSY;
+                        }
                         char buf[24];
                         snprintf(buf, sizeof buf, "%ld", pid);
                         r = write_file_at(leaf_fd, "cgroup.procs", buf);
