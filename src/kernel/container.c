@@ -38,7 +38,7 @@ enum container_state container_assess(const struct container_situation *s)
          * and a read-only mount: say read-only first, it is what to fix. */
         if (s->read_only)
                 return CONTAINER_READ_ONLY;
-        if (!s->own_cgroup ||
+        if (s->initial_ns || !s->own_cgroup ||
             (strcmp(s->own_cgroup, "/") != 0 && strcmp(s->own_cgroup, INIT_PATH) != 0))
                 return CONTAINER_NOT_NAMESPACED;
         if (!s->controllers || !word_in(s->controllers, "memory"))

@@ -52,11 +52,17 @@ enum container_state {
 struct container_situation {
         bool have_mount;         /* a cgroup2 mount was found */
         bool read_only;          /* statvfs: ST_RDONLY */
+        bool initial_ns;         /* in the machine's own cgroup namespace */
         const char *own_cgroup;  /* init's cgroup as /proc/self/cgroup says, or NULL */
         const char *controllers; /* the root's cgroup.controllers, or NULL */
 };
 
-/* What init can do in `s`.  A namespace root shows init at "/" (or in
+/* The inode of the initial cgroup namespace (the kernel's
+ * PROC_CGROUP_INIT_INO), as /proc/self/ns/cgroup shows it. */
+#define CONTAINER_INIT_CGROUP_NS_INO 0xEFFFFFFBU
+
+/* What init can do in `s`.  The machine's own cgroup namespace is never a
+ * container's, even at its root.  A namespace root shows init at "/" (or in
  * "/gopls-guard/init" once prepared, e.g. by an earlier init of the same
  * container); anywhere else the container shares a cgroup namespace with
  * its host and R is not the container's to lay out. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <systemd/sd-event.h>
@@ -125,6 +126,10 @@ static void prepare_cgroup(const struct guard_roots *roots, uid_t uid, gid_t gid
                 s.read_only = statvfs(mount, &sv) == 0 && (sv.f_flag & ST_RDONLY);
                 (void)cg_pid_cgroup(roots->proc, 0, &own);
                 s.own_cgroup = own;
+                char ns[PATH_MAX];
+                struct stat st;
+                snprintf(ns, sizeof ns, "%s/self/ns/cgroup", roots->proc);
+                s.initial_ns = stat(ns, &st) < 0 || st.st_ino == CONTAINER_INIT_CGROUP_NS_INO;
                 char path[PATH_MAX];
                 snprintf(path, sizeof path, "%s/cgroup.controllers", mount);
                 if (read_file_at(AT_FDCWD, path, &avail, 4096) >= 0)

@@ -22,20 +22,23 @@ static void test_assess(void)
                 enum container_state want;
         } t[] = {
             {{.have_mount = false}, CONTAINER_NO_CGROUP2},
+            /* the machine's own namespace, even at its root: not a container */
+            {{true, false, true, "/", "memory"}, CONTAINER_NOT_NAMESPACED},
             /* Docker's default: private namespace, read-only mount */
-            {{true, true, "/", "cpu memory pids"}, CONTAINER_READ_ONLY},
-            {{true, true, "/docker/abc", "cpu memory pids"}, CONTAINER_READ_ONLY},
-            {{true, false, "/system.slice/docker-abc.scope", "memory"}, CONTAINER_NOT_NAMESPACED},
-            {{true, false, NULL, "memory"}, CONTAINER_NOT_NAMESPACED},
+            {{true, true, false, "/", "cpu memory pids"}, CONTAINER_READ_ONLY},
+            {{true, true, false, "/docker/abc", "cpu memory pids"}, CONTAINER_READ_ONLY},
+            {{true, false, false, "/system.slice/docker-abc.scope", "memory"},
+             CONTAINER_NOT_NAMESPACED},
+            {{true, false, false, NULL, "memory"}, CONTAINER_NOT_NAMESPACED},
             /* a leaf that merely resembles ours, deeper down, is not the root */
-            {{true, false, "/x/gopls-guard/init", "memory"}, CONTAINER_NOT_NAMESPACED},
-            {{true, false, "/", "cpu pids"}, CONTAINER_NO_MEMORY},
-            {{true, false, "/", "memoryx cpu"}, CONTAINER_NO_MEMORY},
-            {{true, false, "/", NULL}, CONTAINER_NO_MEMORY},
-            {{true, false, "/", "cpuset cpu io memory hugetlb pids rdma misc\n"},
+            {{true, false, false, "/x/gopls-guard/init", "memory"}, CONTAINER_NOT_NAMESPACED},
+            {{true, false, false, "/", "cpu pids"}, CONTAINER_NO_MEMORY},
+            {{true, false, false, "/", "memoryx cpu"}, CONTAINER_NO_MEMORY},
+            {{true, false, false, "/", NULL}, CONTAINER_NO_MEMORY},
+            {{true, false, false, "/", "cpuset cpu io memory hugetlb pids rdma misc\n"},
              CONTAINER_PREPARE},
             /* prepared already (an init restarted in the same container) */
-            {{true, false, "/gopls-guard/init", "memory"}, CONTAINER_PREPARE},
+            {{true, false, false, "/gopls-guard/init", "memory"}, CONTAINER_PREPARE},
         };
         for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
                 enum container_state got = container_assess(&t[i].s);
