@@ -438,7 +438,20 @@ static int cmd_init(int argc, char **argv, const struct guard_roots *roots)
                 usage(stdout);
                 return 0;
         }
-        return init_run(a.argv, a.user, roots);
+        /* --user wins over [container] user.  A policy error is said (by
+         * load_policy) but does not keep the container from starting:
+         * PID 1 must run its command whatever the policy says. */
+        struct cli c = {0};
+        struct policy p;
+        bool have_policy = load_policy(&p, &c, roots) >= 0;
+        if (!have_policy && !a.user)
+                fprintf(stderr, "gopls-guard: init: going on without [container] user (root "
+                                "gets the cgroup subtree)\n");
+        const char *user = a.user ? a.user : have_policy ? p.container.user : NULL;
+        int r = init_run(a.argv, user, roots);
+        if (have_policy)
+                policy_done(&p);
+        return r;
 }
 
 /* ---- daemon mode: serve and connect (serve.h, connect.h) ---- */

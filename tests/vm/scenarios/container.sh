@@ -1,5 +1,5 @@
 # vmtest: mem=512 smp=1 timeout=280
-# container — `gopls-guard init --user u` as PID 1 of a simulated container
+# container — `gopls-guard init` ([container] user = u) as PID 1 of a simulated container
 # (lib.sh's ctr_*: a cgroup of its own, private cgroup/pid/mount namespaces,
 # a fresh cgroup2 mount) prepares ctr/gopls-guard for u; a guard started
 # afterwards as u through the docker exec path (nsenter from outside init's
@@ -12,7 +12,11 @@ ctr_need
 user_setup
 mkfifo /tmp/ctr-stop || fail "mkfifo"
 
-ctr_start rw "--cgroup --pid --mount" --user u -- sh -c 'echo started >/tmp/ctr-started; read x </tmp/ctr-stop; exit 7'
+# USER from the administrator's policy ([container] user), not --user
+# (container-readonly.sh passes --user).
+mkdir -p /etc/gopls-guard && printf '[container]\nuser = u\n' >/etc/gopls-guard/policy.ini ||
+        fail "cannot write /etc/gopls-guard/policy.ini"
+ctr_start rw "--cgroup --pid --mount" -- sh -c 'echo started >/tmp/ctr-started; read x </tmp/ctr-stop; exit 7'
 t0=$CTR_T0
 prepared() { grep -q "Prepared /sys/fs/cgroup/gopls-guard for uid $U_UID" "$CTR_LOG"; }
 poll 300 prepared || fail "init did not prepare the subtree: $(cat "$CTR_LOG")"
