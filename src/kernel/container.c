@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
@@ -362,6 +364,45 @@ int container_find(const char *mount, const char *own, uid_t uid, char **ret_dir
         return 1;
 }
 
+/* Remove NAME under dir_fd if it is a leaf a dead guard left: marked by
+ * gopls-guard, not locked (a live guard holds the flock cgroup.h's
+ * cg_open() takes), and empty but for a marked server/ (its sentinel
+ * emptied that).  rmdir refuses anything with processes or children. */
+static void remove_stale(int dir_fd, const char *name)
+{
+        _cleanup_close_ int fd = open_dir_at(dir_fd, name);
+        if (fd < 0 || cg_is_marked(fd) != 1 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return;
+        _cleanup_close_ int srv = open_dir_at(fd, "server");
+        if (srv >= 0 && cg_is_marked(srv) == 1)
+                (void)unlinkat(fd, "server", AT_REMOVEDIR);
+        (void)unlinkat(dir_fd, name, AT_REMOVEDIR);
+}
+
+int container_sweep(const char *dir, pid_t pid)
+{
+        _cleanup_close_ int dir_fd = open_dir_at(AT_FDCWD, dir);
+        if (dir_fd < 0)
+                return dir_fd;
+        int list_fd = dup(dir_fd);
+        DIR *d = list_fd < 0 ? NULL : fdopendir(list_fd);
+        if (!d) {
+                int e = errno;
+                if (list_fd >= 0)
+                        close(list_fd);
+                return -e;
+        }
+        char own[32];
+        snprintf(own, sizeof own, "guard-%d", (int)pid);
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (de->d_type == DT_DIR && strncmp(de->d_name, "guard-", 6) == 0 &&
+                    strcmp(de->d_name, own) != 0)
+                        remove_stale(dir_fd, de->d_name);
+        closedir(d);
+        return 0;
+}
+
 int container_make_leaf(const char *dir, pid_t pid, char **ret_leaf, char why[CONTAINER_WHY_MAX])
 {
         _cleanup_close_ int dir_fd = -1, leaf_fd = -1;
@@ -416,6 +457,8 @@ int container_guard_leaf(const char *mount, const char *own, uid_t uid, pid_t pi
                 why[0] = '\0';
         if (r <= 0)
                 return r;
+        /* Leaves of guards that were killed would pile up otherwise. */
+        (void)container_sweep(dir, pid);
         r = container_make_leaf(dir, pid, ret_leaf, why);
         return r < 0 ? r : 1;
 }

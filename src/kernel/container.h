@@ -108,7 +108,13 @@ int container_find(const char *mount, const char *own, uid_t uid, char **ret_dir
  * return its path (malloc'd). */
 int container_make_leaf(const char *dir, pid_t pid, char **ret_leaf, char why[CONTAINER_WHY_MAX]);
 
-/* container_find() then container_make_leaf() for this process: 1 with
+/* Remove the guard-PID leaves under DIR that guards which died left
+ * (marked, not locked, empty but for a marked empty server/), except
+ * this guard's own.  0 or a negative errno (DIR cannot be listed). */
+int container_sweep(const char *dir, pid_t pid);
+
+/* container_find(), container_sweep(), then container_make_leaf() for
+ * this process: 1 with
  * the leaf's path, 0 when there is no usable prepared subtree (`why` says
  * why, or is empty when nothing was prepared at all), or a negative errno
  * with `why`. */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -312,6 +313,50 @@ static void test_prepare_errors(void)
         CHECK(container_mount_hint(NULL) == NULL);
 }
 
+/* Leaves of dead guards go; a live guard's (locked), an unmarked one, and
+ * one with more than an empty marked server/ in it stay. */
+static void test_sweep(void)
+{
+        char *d = fake_dir();
+        char p[1024];
+        CHECK(d != NULL);
+        if (!d)
+                return;
+        if (!have_user_xattrs(d)) {
+                printf("test_sweep: skipped, %s has no user xattrs\n", d);
+                fake_rm_rf(d);
+                return;
+        }
+        static const char *const dirs[] = {"guard-1", "guard-1/server", "guard-2", "guard-3",
+                                           "guard-4", "guard-4/server", "guard-5", "other"};
+        for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+                fake_mkdir(d, dirs[i]);
+                snprintf(p, sizeof p, "%s/%s", d, dirs[i]);
+                if (strcmp(dirs[i], "guard-3") != 0) /* guard-3: not ours */
+                        setxattr(p, CG_MARK_XATTR, "gopls-guard pid 1", 17, 0);
+        }
+        fake_write(d, "guard-4/server/leftover", "x"); /* not empty: stays */
+        snprintf(p, sizeof p, "%s/guard-2", d);
+        int held = open(p, O_RDONLY | O_DIRECTORY);
+        CHECK(held >= 0 && flock(held, LOCK_EX | LOCK_NB) == 0); /* a live guard */
+        CHECK_INT(container_sweep(d, 5), 0);
+        struct stat st;
+        snprintf(p, sizeof p, "%s/guard-1", d);
+        CHECK(stat(p, &st) < 0 && errno == ENOENT);
+        static const char *const stay[] = {"guard-2", "guard-3", "guard-4/server", "guard-5",
+                                           "other"};
+        for (size_t i = 0; i < sizeof stay / sizeof stay[0]; i++) {
+                snprintf(p, sizeof p, "%s/%s", d, stay[i]);
+                if (stat(p, &st) < 0)
+                        fprintf(stderr, "%s was removed\n", stay[i]);
+                CHECK(stat(p, &st) == 0);
+        }
+        if (held >= 0)
+                close(held);
+        CHECK_INT(container_sweep("/nonexistent", 1), -ENOENT);
+        fake_rm_rf(d);
+}
+
 int main(void)
 {
         RUN(test_assess);
@@ -322,5 +367,6 @@ int main(void)
         RUN(test_prepare_and_find);
         RUN(test_find_not_delegated);
         RUN(test_prepare_errors);
+        RUN(test_sweep);
         return check_summary();
 }

@@ -99,9 +99,45 @@ say "guard (docker exec path) exited $WAIT_STATUS"
 [ "$WAIT_STATUS" -eq 0 ] || fail "the guard exited $WAIT_STATUS: $(tail -n 5 "$GUARD_LOG")"
 poll 50 test ! -e "$leaf" || fail "the guard left $leaf behind"
 
+# A guard killed with SIGKILL leaves its leaf behind (its sentinel empties
+# server/); the next guard removes it.
+write_policy <<'INI'
+[restart]
+on = never
+INI
+chown "$U_UID" "$POLICY"
+mkfifo /tmp/guard2.in || fail "mkfifo"
+exec 4<>/tmp/guard2.in
+exec_guard() {
+        ctr_exec "$S/init" su -s /bin/sh u -c "XDG_RUNTIME_DIR=$RUNTIME_DIR exec /bin/gopls-guard --policy $POLICY -- /bin/leaker --mark $MARK --sleep" \
+                </tmp/guard2.in >/dev/null 2>>/tmp/logs/guard2.log 4>&- &
+        EXEC_PID=$!
+}
+n0=$(mark_starts)
+exec_guard
+poll 600 mark_has_starts $((n0 + 1)) || fail "the second guard did not start its server: $(cat /tmp/logs/guard2.log)"
+GP=$(guard_below "$EXEC_PID")
+is_number "$GP" || fail "cannot find the second guard"
+kill -KILL "$GP"
+wait_exit "$EXEC_PID" 300 || fail "nsenter did not end after its guard was killed"
+dead=$(ls -d "$S"/guard-* 2>/dev/null)
+[ -n "$dead" ] || fail "the killed guard left no leaf (nothing to show the sweep on)"
+server_empty() { [ -z "$(cat "$dead/server/cgroup.procs" 2>/dev/null)" ]; }
+poll 100 server_empty || fail "the killed guard's sentinel did not empty $dead/server"
+exec_guard
+poll 600 mark_has_starts $((n0 + 2)) || fail "the third guard did not start its server: $(cat /tmp/logs/guard2.log)"
+poll 50 test ! -e "$dead" || fail "the next guard did not remove the killed guard's leaf $dead"
+GP=$(guard_below "$EXEC_PID")
+is_number "$GP" || fail "cannot find the third guard"
+kill -TERM "$GP"
+wait_exit "$EXEC_PID" 300 || fail "the third guard did not end after SIGTERM"
+exec 4>&-
+poll 50 sh -c "! ls -d $S/guard-* >/dev/null 2>&1" || fail "leaves left: $(ls "$S")"
+say "a SIGKILLed guard's leaf $dead was removed by the next guard"
+
 # The container stops: init exits with its command's status.
 echo x >/tmp/ctr-stop
 wait_exit "$CTR_PID" 100 || fail "init did not end after its command"
 [ "$WAIT_STATUS" -eq 7 ] || fail "the container exited $WAIT_STATUS, expected the command's 7: $(cat "$CTR_LOG")"
 grep -q "Cannot prepare" "$CTR_LOG" && fail "init warned: $(cat "$CTR_LOG")"
-pass "prepared in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", (b - a) * 1000 }') ms; docker-exec guard as u: limits in its leaf, OOM recovered, leaf removed; init exit 7"
+pass "prepared in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", (b - a) * 1000 }') ms; docker-exec guard as u: limits in its leaf, OOM recovered, leaf removed, a killed guard's leaf swept; init exit 7"
