@@ -706,6 +706,14 @@ int cg_teardown(struct cg_tree *t, uint64_t timeout_usec, char why[CG_WHY_MAX])
                 }
                 t->made_supervisor = false;
         }
+        if (t->made_dir && ret == 0) {
+                r = remove_leaf(AT_FDCWD, t->path, timeout_usec);
+                if (r < 0) {
+                        snprintf(why, CG_WHY_MAX, "cannot remove %s: %s", t->path, strerror(-r));
+                        ret = r;
+                }
+                t->made_dir = false;
+        }
         return ret;
 }
 

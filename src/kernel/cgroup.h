@@ -30,7 +30,7 @@
 
 #include "policy.h"
 
-#define CG_WHY_MAX 512
+#define CG_WHY_MAX 1024 /* room for container.h's hints */
 
 /* Counters of memory.events (hierarchical). */
 struct cg_memory_events {
@@ -51,6 +51,8 @@ struct cg_tree {
         int dir_fd;        /* DIR */
         int server_fd;     /* DIR/server, or -1 */
         bool made_supervisor;
+        bool made_dir;     /* DIR is the guard's own (container.h's guard-PID leaf):
+                              cg_teardown() removes it too */
         bool has_memory;
         bool has_cpu, has_pids; /* enabled for server/: offered by DIR and limited by the policy */
 };
@@ -135,7 +137,8 @@ int cg_populated(const struct cg_tree *t);
 int cg_kill_server(const struct cg_tree *t);
 
 /* Remove server/ and supervisor/ (moving the guard back to DIR first),
- * only those this guard created or took over as its own,
+ * only those this guard created or took over as its own, and DIR itself
+ * when `made_dir` says the guard made it,
  * after cg_kill_server(); retries rmdir while the kernel still reports
  * EBUSY for up to `timeout_usec`.  Closes the fds. */
 int cg_teardown(struct cg_tree *t, uint64_t timeout_usec, char why[CG_WHY_MAX]);

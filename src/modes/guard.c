@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "container.h"
 #include "events.h"
 #include "exit-class.h"
 #include "log.h"
@@ -1089,7 +1090,7 @@ static int find_cgroup(struct guard *g, char why[CG_WHY_MAX])
         const char *want = g->o->cgroup ? g->o->cgroup : g->p->cgroup.path;
         _cleanup_free_ char *mount = NULL, *own = NULL;
         char dir[PATH_MAX], own_dir[PATH_MAX] = "";
-        bool self_inside = false;
+        bool self_inside = false, made_dir = false;
         int r;
 
         r = cg_find_mount(g->o->roots->cgroup_mount, &mount);
@@ -1133,6 +1134,21 @@ static int find_cgroup(struct guard *g, char why[CG_WHY_MAX])
                                          "the transient scope did not give a delegated cgroup");
                 }
                 if (!delegated) {
+                        /* Last in DESIGN.md's order: the subtree gopls-guard
+                         * init prepared in this container (container.h). */
+                        _cleanup_free_ char *leaf = NULL;
+                        char cwhy[CONTAINER_WHY_MAX];
+                        r = container_guard_leaf(mount, own, geteuid(), getpid(), &leaf, cwhy);
+                        if (r > 0) {
+                                snprintf(dir, sizeof dir, "%s", leaf);
+                                made_dir = true;
+                                goto open;
+                        }
+                        const char *ro = container_mount_hint(mount);
+                        if (ro || cwhy[0]) {
+                                snprintf(why, CG_WHY_MAX, "%s", ro ? ro : cwhy);
+                                return 0;
+                        }
                         snprintf(why, CG_WHY_MAX,
                                  "the guard's own cgroup %s is not delegated to it (%s)%s%s; run "
                                  "it with --cgroup DIR, from a unit with Delegate=yes, or under "
@@ -1145,9 +1161,11 @@ static int find_cgroup(struct guard *g, char why[CG_WHY_MAX])
                 self_inside = true;
         }
 
+open:
         r = cg_open(dir, &g->cg, why);
         if (r < 0)
                 return r;
+        g->cg.made_dir = made_dir;
         char warn[CG_WHY_MAX];
         r = cg_setup(&g->cg, g->p, self_inside, why, warn);
         if (r < 0) {
