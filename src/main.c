@@ -11,6 +11,7 @@
 #include "config.h"
 #include "connect.h"
 #include "guard.h"
+#include "incident.h"
 #include "log.h"
 #include "masquerade.h"
 #include "policy.h"
@@ -29,6 +30,7 @@ static void usage(FILE *f)
               "  gopls-guard status [--json | --openmetrics] [WORKSPACE]\n"
               "  gopls-guard serve --workspace DIR [--policy FILE]...   # daemon mode, on a socket\n"
               "  gopls-guard connect DIR          # stdio bridge to the guard serving DIR\n"
+              "  gopls-guard incidents [--json] [WORKSPACE]   # what was kept at each OOM kill or crash\n"
               "\n"
               "Runs a language server (gopls unless COMMAND or [server] command says otherwise)\n"
               "in its own cgroup v2 leaf with the policy's memory, cpu and pids limits, relays\n"
@@ -400,6 +402,21 @@ static int cmd_status(int argc, char **argv, const struct guard_roots *roots)
                               c.n_rest ? c.rest[0] : NULL);
 }
 
+static int cmd_incidents(int argc, char **argv)
+{
+        struct cli c = {0};
+        struct incident_places pl;
+        int r = parse(argc, argv, "incidents", "json", &c);
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_USAGE;
+        if (c.n_rest > 1) {
+                fprintf(stderr, "gopls-guard: incidents takes at most one WORKSPACE\n");
+                return EXIT_USAGE;
+        }
+        incident_places_from_env(&pl);
+        return incidents_command(&pl, stdout, c.json, c.n_rest ? c.rest[0] : NULL);
+}
+
 /* ---- daemon mode: serve and connect (serve.h, connect.h) ---- */
 
 static int cmd_serve(int argc, char **argv, const struct guard_roots *roots)
@@ -484,6 +501,8 @@ int main(int argc, char **argv)
                 return cmd_check_policy(argc - 1, argv + 1, &roots);
         if (argc > 1 && strcmp(argv[1], "status") == 0)
                 return cmd_status(argc - 1, argv + 1, &roots);
+        if (argc > 1 && strcmp(argv[1], "incidents") == 0)
+                return cmd_incidents(argc - 1, argv + 1);
         if (argc > 1 && strcmp(argv[1], "serve") == 0)
                 return cmd_serve(argc - 1, argv + 1, &roots);
         if (argc > 1 && strcmp(argv[1], "connect") == 0)

@@ -18,6 +18,7 @@
 #include "cgroup.h"
 #include "events.h"
 #include "exit-class.h"
+#include "incident.h"
 #include "log.h"
 #include "notify.h"
 #include "procfs.h"
@@ -25,6 +26,7 @@
 #include "scope.h"
 #include "sentinel.h"
 #include "server.h"
+#include "stderr-tail.h"
 #include "status.h"
 #include "supervisor.h"
 #include "util.h"
@@ -75,6 +77,12 @@ struct guard {
         usec_t last_exit_usec, last_spawn_usec, started_usec;
         char *status_path;
         struct notifier notify; /* sd_notify: READY, STATUS, WATCHDOG, STOPPING */
+
+        /* The server's stderr, passed through with its last lines kept, and
+         * the newest incident written (incident.h). */
+        struct stderr_tail err;
+        bool err_ok;
+        char last_incident[PATH_MAX]; /* its directory, or "" */
 
         /* Ends what the guard started if the guard dies (sentinel.h). */
         struct sentinel sentinel;
@@ -143,6 +151,7 @@ static void write_status(struct guard *g)
                 .last_end = g->sv.generation > 1 || g->last_exit_usec
                                     ? sv_end_kind_name(g->sv.last_end)
                                     : NULL,
+                .last_incident = g->last_incident[0] ? g->last_incident : NULL,
         };
         if (!g->status_path)
                 return;
@@ -553,12 +562,19 @@ static int spawn(struct guard *g)
         }
 
         g->peak = 0;
+        spec.capture_stderr = g->err_ok;
         r = server_spawn(&spec, &g->srv);
         if (r < 0 && g->have_cgroup && (r == -EACCES || r == -EPERM || r == -ENOENT))
                 return placement_refused(g, r);
         if (r < 0)
                 return log_error_errno(r, "Cannot start %s: %m", g->o->argv[0]);
         g->last_spawn_usec = now_usec();
+        if (g->srv.stderr_fd >= 0 && (r = stderr_tail_attach(&g->err, g->srv.stderr_fd)) < 0) {
+                /* The server still runs; its stderr waits in the pipe. */
+                log_warning_errno(r, "Cannot read %s's stderr: %m", g->o->argv[0]);
+                close(g->srv.stderr_fd);
+        }
+        g->srv.stderr_fd = -1;
 
         r = sd_event_add_child_pidfd(g->event, &g->child_src, g->srv.pidfd, WEXITED,
                                      on_server_exit, g);
@@ -584,7 +600,8 @@ static int spawn(struct guard *g)
                         close(g->srv.stdin_fd);
                 if (g->srv.stdout_fd >= 0)
                         close(g->srv.stdout_fd);
-                g->srv = (struct server_proc){.pidfd = -1, .stdin_fd = -1, .stdout_fd = -1};
+                g->srv = (struct server_proc){.pidfd = -1, .stdin_fd = -1, .stdout_fd = -1,
+                                              .stderr_fd = -1};
                 return r;
         }
         g->running = true;
@@ -610,6 +627,63 @@ static int spawn(struct guard *g)
         send_status(g);
         write_status(g);
         return 0;
+}
+
+/* Keep what is known about an end that went wrong (incident.h): called at
+ * each OOM kill and crash, and by whatever else ends a server on purpose
+ * (a hang, a proactive restart), with `kind` its journal event.  Failing
+ * to write it is said and otherwise ignored: the server matters more. */
+static void record_incident(struct guard *g, const char *kind, const struct sv_exit *e, pid_t pid)
+{
+        struct incident_places pl;
+        char why[INCIDENT_WHY_MAX], name[INCIDENT_NAME_MAX];
+        const char *methods[32];
+        _cleanup_free_ char *tail = g->err_ok ? stderr_tail_text(&g->err, STDERR_TAIL_LINES) : NULL;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int leaf = g->have_cgroup ? cg_server_dir_fd(&g->cg) : -1;
+
+        incident_places_from_env(&pl);
+        _cleanup_close_ int dirfd = incident_dir_open(&pl, true, &path, why);
+        if (dirfd < 0) {
+                log_warning("Not keeping an incident of this %s: %s", kind, why);
+                return;
+        }
+        struct incident_facts f = {
+                .kind = kind,
+                .workspace = g->o->workspace,
+                .command = g->o->argv[0],
+                .cgroup = g->have_cgroup ? g->cg.path : NULL,
+                .guard_pid = getpid(),
+                .server_pid = pid,
+                .generation = g->sv.generation,
+                .status = e ? e->status : 0,
+                .signal = e ? e->signal : 0,
+                .oom = e && e->oom,
+                .peak = g->peak,
+                .memory_high = g->p->memory.high,
+                .memory_max = g->p->memory.max,
+                .realtime_usec = (uint64_t)time(NULL) * USEC_PER_SEC,
+                .leaf_fd = leaf,
+                .stderr_tail = tail,
+                .methods = methods,
+                .n_methods = g->relay ? session_pending_methods(relay_session(g->relay), methods, 32) : 0,
+                /* gopls writes its -profile.mem file only when it exits by
+                 * itself; a killed server leaves none. */
+                .heap_note = e && e->oom ? "an OOM-killed server writes no heap profile"
+                                         : "the server wrote no heap profile",
+        };
+        int r = incident_capture(dirfd, &f, name);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot write an incident into %s: %m", path);
+                return;
+        }
+        snprintf(g->last_incident, sizeof g->last_incident, "%s/%s", path, name);
+        log_info("Kept what is known about this %s in %s/%s (gopls-guard incidents lists it).",
+                 kind, path, name);
+        r = incident_prune(dirfd, INCIDENT_KEEP_DEFAULT, INCIDENT_MAX_SIZE_DEFAULT);
+        if (r > 0)
+                log_debug("Removed the %d oldest incident(s) to stay within [incidents] keep and "
+                          "max_size.", r);
 }
 
 static void describe_end(const struct sv_exit *e, char *buf, size_t len)
@@ -688,6 +762,8 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                 g->peak = g->p->memory.max;
         g->running = false;
         g->child_src = sd_event_source_disable_unref(g->child_src);
+        if (g->err_ok)
+                stderr_tail_detach(&g->err);
         /* Orphans that ended while the server was a zombie: once it is
          * reaped, right after this callback. */
         if (g->reap_later)
@@ -718,12 +794,15 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                           g->o->argv[0], (int)pid, max, peak,
                           g->have_cgroup ? "" : " by the guard (degraded mode)",
                           restarts_before);
+                record_incident(g, "oom-kill", &e, pid);
         } else if (before == SV_STOPPING) {
                 log_event(g, GE_STOP, LOG_INFO, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
                           (int)pid, how);
         } else {
                 log_event(g, GE_CRASH, LOG_NOTICE, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
                           (int)pid, how);
+                if (e.signal || e.status != 0)
+                        record_incident(g, "crash", &e, pid);
         }
 
         struct sv_action a = sv_exited(&g->sv, now, &e, drand48());
@@ -1126,6 +1205,8 @@ static void teardown(struct guard *g)
                 g->running = false;
         }
         g->child_src = sd_event_source_disable_unref(g->child_src);
+        if (g->err_ok)
+                stderr_tail_free(&g->err);
         if (g->relay) {
                 relay_detach_server(g->relay);
                 relay_flush_editor(g->relay, g->p->restart.stop_grace);
@@ -1170,7 +1251,8 @@ static void teardown(struct guard *g)
 
 int guard_run(const struct guard_options *o)
 {
-        struct guard g = {.o = o, .p = o->policy, .srv = {.pidfd = -1, .stdin_fd = -1, .stdout_fd = -1},
+        struct guard g = {.o = o, .p = o->policy,
+                          .srv = {.pidfd = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1},
                           .cg = {.dir_fd = -1, .server_fd = -1}, .peak_fd = -1,
                           .sentinel = SENTINEL_NONE};
         char why[CG_WHY_MAX] = "";
@@ -1233,6 +1315,11 @@ int guard_run(const struct guard_options *o)
                 log_error_errno(r, "Cannot watch signals: %m");
                 goto out;
         }
+        r = stderr_tail_init(&g.err, g.event, STDERR_FILENO);
+        if (r < 0)
+                log_warning_errno(r, "Cannot watch the guard's stderr (%m); the server writes "
+                                     "to it directly, and incidents have no stderr lines.");
+        g.err_ok = r >= 0;
         r = notify_start(&g.notify, g.event);
         if (r < 0)
                 log_warning_errno(r, "Cannot arm the watchdog pings that the service manager asks "

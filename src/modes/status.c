@@ -252,6 +252,8 @@ int status_format(const struct status *s, char **ret_json)
                 "last_end", s->last_end);
         if (!o)
                 return -ENOMEM;
+        json_object_set_new(o, "last_incident",
+                            s->last_incident ? json_string(s->last_incident) : json_null());
         json_object_set_new(o, "memory",
                             json_pack("{s:I, s:I, s:o, s:o}", "current",
                                       (json_int_t)s->memory_current, "peak",
@@ -464,6 +466,9 @@ static void show(struct listing *l, json_t *o, pid_t pid, const char *ws, uid_t 
                         json_integer_value(json_object_get(o, "generation")), cur, peak, max,
                         ws ? ws : "-",
                         json_is_true(json_object_get(o, "degraded")) ? " (degraded)" : "");
+                const char *inc = json_string_value(json_object_get(o, "last_incident"));
+                if (inc)
+                        fprintf(l->out, "%8s last incident: %s\n", "", inc);
         }
         l->shown++;
 }
