@@ -83,6 +83,10 @@ struct guard {
         struct stderr_tail err;
         bool err_ok;
         char last_incident[PATH_MAX]; /* its directory, or "" */
+        /* server/memory.stat as last seen while the server ran: after an
+         * OOM kill the leaf's own is empty. */
+        char *stat_snap;
+        usec_t stat_snap_usec;
 
         /* Ends what the guard started if the guard dies (sentinel.h). */
         struct sentinel sentinel;
@@ -214,15 +218,35 @@ static int on_child_oom_check(sd_event_source *s, uint64_t usec, void *userdata)
         if (!g->running || g->srv.pid != g->oom_check_pid)
                 return 0;
         bool alive = server_alive(g);
+        bool group = g->oom_seen.oom_group_kill > g->oom_base.oom_group_kill;
         /* Still running a moment after the kill: the victim was one of its
          * children (a go list), which gopls reports as a failed load.  That
-         * kill is spent: a later end of this server is judged without it. */
+         * kill is spent: a later end of this server is judged without it.
+         * (Not after a group kill, which takes the server too.) */
         g->oom_base = ec_baseline_after_check(&g->oom_base, &g->oom_seen, alive);
-        if (alive)
+        if (alive && !group)
                 log_warning("The kernel OOM-killed a process in the server's cgroup at "
                             "memory.max; %s itself (pid %d) is still running.",
                             g->o->argv[0], (int)g->srv.pid);
         return 0;
+}
+
+/* Keep server/memory.stat for an incident: at each sample, and while the
+ * server presses on its limits (memory.events high/max climbing), at most
+ * every SNAP_MIN_USEC, so a leak that outruns the sampling is still seen
+ * close to its end. */
+#define SNAP_MIN_USEC (250 * USEC_PER_MSEC)
+static void snap_memory_stat(struct guard *g)
+{
+        usec_t now = now_usec();
+        char *text = NULL;
+        if (!g->have_cgroup || !g->running || now - g->stat_snap_usec < SNAP_MIN_USEC)
+                return;
+        if (read_file_at(g->cg.server_fd, "memory.stat", &text, 64 * 1024) < 0)
+                return;
+        free(g->stat_snap);
+        g->stat_snap = text;
+        g->stat_snap_usec = now;
 }
 
 static void on_memory_change(void *userdata, const struct cg_memory_events *before,
@@ -230,6 +254,9 @@ static void on_memory_change(void *userdata, const struct cg_memory_events *befo
 {
         struct guard *g = userdata;
         uint64_t kills = watch_oom_events(before, now);
+
+        if (now->high > before->high || now->max > before->max)
+                snap_memory_stat(g);
 
         if (kills > 0) {
                 g->oom_kills += kills;
@@ -395,9 +422,10 @@ static void send_status(struct guard *g)
 
 static void sample(struct guard *g)
 {
-        if (g->have_cgroup)
+        if (g->have_cgroup) {
                 read_cgroup(g, "sample");
-        else if (g->running)
+                snap_memory_stat(g);
+        } else if (g->running)
                 poll_proc(g);
         send_status(g);
         write_status(g);
@@ -562,6 +590,9 @@ static int spawn(struct guard *g)
         }
 
         g->peak = 0;
+        /* A snapshot of the last generation must not pass for this one's. */
+        g->stat_snap = (free(g->stat_snap), NULL);
+        g->stat_snap_usec = 0;
         spec.capture_stderr = g->err_ok;
         r = server_spawn(&spec, &g->srv);
         if (r < 0 && g->have_cgroup && (r == -EACCES || r == -EPERM || r == -ENOENT))
@@ -665,6 +696,8 @@ static void record_incident(struct guard *g, const char *kind, const struct sv_e
                 .realtime_usec = (uint64_t)time(NULL) * USEC_PER_SEC,
                 .leaf_fd = leaf,
                 .stderr_tail = tail,
+                .memory_stat_last = g->stat_snap,
+                .memory_stat_last_age_usec = now_usec() - g->stat_snap_usec,
                 .methods = methods,
                 .n_methods = g->relay ? session_pending_methods(relay_session(g->relay), methods, 32) : 0,
                 /* gopls writes its -profile.mem file only when it exits by
@@ -1246,6 +1279,7 @@ static void teardown(struct guard *g)
         for (char **e = g->env; e && *e; e++)
                 free(*e);
         free(g->env);
+        free(g->stat_snap);
         sd_event_unref(g->event);
 }
 
