@@ -22,6 +22,7 @@
 #include "log.h"
 #include "notify.h"
 #include "procfs.h"
+#include "recovery.h"
 #include "relay.h"
 #include "scope.h"
 #include "sentinel.h"
@@ -87,6 +88,7 @@ struct guard {
          * OOM kill the leaf's own is empty. */
         char *stat_snap;
         usec_t stat_snap_usec;
+        bool purged; /* [recovery] purge_cache done in this crash streak */
 
         /* Ends what the guard started if the guard dies (sentinel.h). */
         struct sentinel sentinel;
@@ -671,8 +673,11 @@ static void record_incident(struct guard *g, const char *kind, const struct sv_e
         const char *methods[32];
         _cleanup_free_ char *tail = g->err_ok ? stderr_tail_text(&g->err, STDERR_TAIL_LINES) : NULL;
         _cleanup_free_ char *path = NULL;
-        _cleanup_close_ int leaf = g->have_cgroup ? cg_server_dir_fd(&g->cg) : -1;
+        _cleanup_close_ int leaf = -1;
 
+        if (g->p->incidents.keep == 0)
+                return; /* [incidents] keep = 0: none wanted */
+        leaf = g->have_cgroup ? cg_server_dir_fd(&g->cg) : -1;
         incident_places_from_env(&pl);
         _cleanup_close_ int dirfd = incident_dir_open(&pl, true, &path, why);
         if (dirfd < 0) {
@@ -713,10 +718,73 @@ static void record_incident(struct guard *g, const char *kind, const struct sv_e
         snprintf(g->last_incident, sizeof g->last_incident, "%s/%s", path, name);
         log_info("Kept what is known about this %s in %s/%s (gopls-guard incidents lists it).",
                  kind, path, name);
-        r = incident_prune(dirfd, INCIDENT_KEEP_DEFAULT, INCIDENT_MAX_SIZE_DEFAULT);
+        r = incident_prune(dirfd, g->p->incidents.keep, g->p->incidents.max_size);
         if (r > 0)
                 log_debug("Removed the %d oldest incident(s) to stay within [incidents] keep and "
                           "max_size.", r);
+}
+
+/* A variable as the server sees it: [server] env first, then ours. */
+static const char *server_getenv(const struct guard *g, const char *name)
+{
+        size_t n = strlen(name);
+        for (char **e = g->env; e && *e; e++)
+                if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+                        return *e + n + 1;
+        return getenv(name);
+}
+
+/* [recovery] purge_cache (recovery.h): after repeated crashes in the
+ * window, move the caches aside before the next start, and say where. */
+static void purge_caches(struct guard *g)
+{
+        char def[PATH_MAX], to[PATH_MAX], msg[1024] = "";
+        const char *one[] = {def, NULL};
+        char *const *dirs = g->p->recovery.cache_dirs;
+        size_t off = 0;
+
+        if (g->sv.n_restarts_at < RECOVERY_ENDS)
+                g->purged = false; /* a new streak may purge again */
+        if (!recovery_should_purge(g->p->recovery.purge_cache, g->sv.n_restarts_at, g->purged))
+                return;
+        g->purged = true;
+        if (g->p->recovery.n_cache_dirs == 0) {
+                if (recovery_gopls_cache_dir(server_getenv(g, "GOPLSCACHE"),
+                                             server_getenv(g, "XDG_CACHE_HOME"),
+                                             server_getenv(g, "HOME"), def, sizeof def) < 0) {
+                        log_warning("[recovery] purge_cache: gopls's cache directory is unknown "
+                                    "(no GOPLSCACHE, XDG_CACHE_HOME or HOME); nothing moved.");
+                        return;
+                }
+                dirs = (char *const *)one;
+        }
+        for (; *dirs; dirs++) {
+                int r = recovery_move_aside(*dirs, time(NULL), to, sizeof to);
+                if (r == 0)
+                        log_info("[recovery] purge_cache: %s does not exist; nothing to move.",
+                                 *dirs);
+                else if (r < 0)
+                        log_warning_errno(r, "[recovery] purge_cache: not moving %s aside: %m%s",
+                                          *dirs,
+                                          r == -ELOOP   ? " (a link)"
+                                          : r == -EPERM ? " (another user's)"
+                                                        : "");
+                if (r <= 0)
+                        continue;
+                log_notice("%s crashed %u times within [restart] window: moved its cache %s "
+                           "aside to %s ([recovery] purge_cache; nothing was deleted).",
+                           g->o->argv[0], g->sv.n_restarts_at, *dirs, to);
+                off += (size_t)snprintf(msg + off, off < sizeof msg ? sizeof msg - off : 0,
+                                        "%s%s to %s", off ? ", " : "", *dirs, to);
+        }
+        if (msg[0] && g->p->lsp.notify) {
+                char m[1200];
+                snprintf(m, sizeof m,
+                         "gopls-guard moved the language server's cache aside after repeated "
+                         "crashes (in case it is corrupt): %s. Nothing was deleted.",
+                         msg);
+                editors_show_message(g, 2, m);
+        }
 }
 
 static void describe_end(const struct sv_exit *e, char *buf, size_t len)
@@ -849,6 +917,8 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                            g->o->argv[0], a.exit_code);
         }
 
+        if (a.kind == SV_ACT_WAIT)
+                purge_caches(g);
         if (a.kind == SV_ACT_WAIT) {
                 char d[32];
                 format_duration_human(a.delay, d, sizeof d);

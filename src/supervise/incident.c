@@ -318,8 +318,8 @@ static json_t *facts_json(const struct incident_facts *f, const char *name, bool
                 if (last) {
                         json_object_set_new(o, "memory_stat_last", last);
                         json_object_set_new(
-                                o, "memory_stat_last_age_ms",
-                                json_integer((json_int_t)(f->memory_stat_last_age_usec / 1000)));
+                            o, "memory_stat_last_age_ms",
+                            json_integer((json_int_t)(f->memory_stat_last_age_usec / 1000)));
                 }
         }
         set_file(o, "cpu_stat", f->leaf_fd, "cpu.stat");
