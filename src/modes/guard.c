@@ -89,6 +89,11 @@ struct guard {
         char *stat_snap;
         usec_t stat_snap_usec;
         bool purged; /* [recovery] purge_cache done in this crash streak */
+        /* [incidents] heap_profile: where gopls writes its -profile.mem at a
+         * graceful end, and the command line that asks it to (NULL: not
+         * asked). */
+        char *heap_path;
+        char **argv_heap;
 
         /* Ends what the guard started if the guard dies (sentinel.h). */
         struct sentinel sentinel;
@@ -561,7 +566,7 @@ static int placement_refused(struct guard *g, int err)
 static int spawn(struct guard *g)
 {
         struct server_spec spec = {
-                .argv = g->o->argv,
+                .argv = g->argv_heap ? g->argv_heap : g->o->argv,
                 .env = g->env,
                 .cgroup_fd = -1,
                 .cgroup_procs_fd = -1,
@@ -595,6 +600,8 @@ static int spawn(struct guard *g)
         /* A snapshot of the last generation must not pass for this one's. */
         g->stat_snap = (free(g->stat_snap), NULL);
         g->stat_snap_usec = 0;
+        if (g->heap_path)
+                (void)unlink(g->heap_path); /* the last generation's */
         spec.capture_stderr = g->err_ok;
         r = server_spawn(&spec, &g->srv);
         if (r < 0 && g->have_cgroup && (r == -EACCES || r == -EPERM || r == -ENOENT))
@@ -662,6 +669,78 @@ static int spawn(struct guard *g)
         return 0;
 }
 
+/* Whether this generation's gopls wrote its heap profile (at a graceful
+ * end: EOF on its input, or exit). */
+static bool heap_written(const struct guard *g)
+{
+        struct stat st;
+        return g->heap_path && lstat(g->heap_path, &st) == 0 && S_ISREG(st.st_mode) &&
+               st.st_size > 0;
+}
+
+/* [incidents] heap_profile: gopls (both generations tested, 0.5.0 and
+ * 0.16.1) writes a heap profile to -profile.mem=FILE when it ends
+ * gracefully, with no port opened to other users (as -debug=ADDR would).
+ * The flag goes before any subcommand, where gopls takes global flags.
+ * The file is in the private incidents directory; an incident takes it,
+ * and a graceful stop keeps it as incidents/last-heap.pprof.  0, or a
+ * negative errno when it cannot be set up (then no profile is asked). */
+static int setup_heap_profile(struct guard *g)
+{
+        struct incident_places pl;
+        char why[INCIDENT_WHY_MAX];
+        _cleanup_free_ char *dir = NULL;
+        const char *base = strrchr(g->o->argv[0], '/');
+        size_t n = 0;
+
+        base = base ? base + 1 : g->o->argv[0];
+        if (!g->p->incidents.heap_profile || g->p->incidents.keep == 0 || strcmp(base, "gopls"))
+                return 0;
+        for (char *const *a = g->o->argv; *a; a++, n++)
+                if (strstr(*a, "-profile.mem"))
+                        return 0; /* the user's own choice */
+        incident_places_from_env(&pl);
+        int fd = incident_dir_open(&pl, true, &dir, why);
+        if (fd < 0) {
+                log_warning("Not asking %s for a heap profile: %s", g->o->argv[0], why);
+                return fd;
+        }
+        close(fd);
+        if (asprintf(&g->heap_path, "%s/.heap-%d.pprof", dir, (int)getpid()) < 0) {
+                g->heap_path = NULL;
+                return -ENOMEM;
+        }
+        g->argv_heap = calloc(n + 2, sizeof *g->argv_heap);
+        if (!g->argv_heap || asprintf(&g->argv_heap[1], "-profile.mem=%s", g->heap_path) < 0) {
+                free(g->argv_heap);
+                g->argv_heap = NULL;
+                return -ENOMEM;
+        }
+        g->argv_heap[0] = g->o->argv[0];
+        for (size_t i = 1; i < n; i++)
+                g->argv_heap[i + 1] = g->o->argv[i];
+        log_debug("Asking %s for a heap profile at its graceful end (%s).", g->o->argv[0],
+                  g->heap_path);
+        return 0;
+}
+
+/* A graceful stop: keep the profile gopls wrote as the last one. */
+static void keep_last_heap(struct guard *g)
+{
+        char to[PATH_MAX];
+        const char *slash;
+        if (!heap_written(g) || !(slash = strrchr(g->heap_path, '/')))
+                return;
+        snprintf(to, sizeof to, "%.*s/last-heap.pprof", (int)(slash - g->heap_path),
+                 g->heap_path);
+        /* gopls creates it 0666 & umask; the directory is private, the
+         * file is made so as well. */
+        (void)chmod(g->heap_path, 0600);
+        if (rename(g->heap_path, to) == 0)
+                log_info("%s's heap profile at its graceful end: %s (go tool pprof %s).",
+                         g->o->argv[0], to, to);
+}
+
 /* Keep what is known about an end that went wrong (incident.h): called at
  * each OOM kill and crash, and by whatever else ends a server on purpose
  * (a hang, a proactive restart), with `kind` its journal event.  Failing
@@ -705,10 +784,16 @@ static void record_incident(struct guard *g, const char *kind, const struct sv_e
                 .memory_stat_last_age_usec = now_usec() - g->stat_snap_usec,
                 .methods = methods,
                 .n_methods = g->relay ? session_pending_methods(relay_session(g->relay), methods, 32) : 0,
+                .heap_profile = heap_written(g) ? g->heap_path : NULL,
                 /* gopls writes its -profile.mem file only when it exits by
                  * itself; a killed server leaves none. */
-                .heap_note = e && e->oom ? "an OOM-killed server writes no heap profile"
-                                         : "the server wrote no heap profile",
+                .heap_note = !g->argv_heap ? (g->p->incidents.heap_profile
+                                                      ? "heap profiles are asked only of gopls"
+                                                      : "[incidents] heap_profile = no")
+                             : e && e->oom ? "an OOM-killed server writes no heap profile"
+                             : e && e->signal
+                                     ? "a server killed by a signal writes no heap profile"
+                                     : "the server wrote no heap profile",
         };
         int r = incident_capture(dirfd, &f, name);
         if (r < 0) {
@@ -899,6 +984,7 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
         } else if (before == SV_STOPPING) {
                 log_event(g, GE_STOP, LOG_INFO, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
                           (int)pid, how);
+                keep_last_heap(g);
         } else {
                 log_event(g, GE_CRASH, LOG_NOTICE, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
                           (int)pid, how);
@@ -1350,6 +1436,12 @@ static void teardown(struct guard *g)
                 free(*e);
         free(g->env);
         free(g->stat_snap);
+        if (g->heap_path)
+                (void)unlink(g->heap_path);
+        free(g->heap_path);
+        if (g->argv_heap)
+                free(g->argv_heap[1]);
+        free(g->argv_heap);
         sd_event_unref(g->event);
 }
 
@@ -1385,6 +1477,7 @@ int guard_run(const struct guard_options *o)
         sentinel_make_marker(g.marker);
         start_sentinel(&g);
 
+        (void)setup_heap_profile(&g);
         if (build_env(&g) < 0) {
                 log_error_errno(ENOMEM, "Out of memory");
                 goto out;

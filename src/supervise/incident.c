@@ -267,6 +267,8 @@ static int write_all_at(int dirfd, const char *name, const char *data, size_t le
 /* Move (or, across filesystems, copy) the server's profile in. */
 static int take_profile(int dirfd, const char *from)
 {
+        /* The server created it with its own umask. */
+        (void)chmod(from, 0600);
         if (renameat(AT_FDCWD, from, dirfd, INCIDENT_HEAP) == 0)
                 return 0;
         if (errno != EXDEV)
