@@ -32,8 +32,10 @@ void incident_places_from_env(struct incident_places *ret)
         };
 }
 
-/* An open directory that only the user may use (see incident.h). */
-static int check_private(int fd, const char *path, char why[INCIDENT_WHY_MAX])
+/* An open directory that only the user may use (see incident.h).  Root
+ * listing (`foreign`) may read another user's, as long as it is private:
+ * a system unit's StateDirectory= belongs to its dynamic user. */
+static int check_private(int fd, const char *path, bool foreign, char why[INCIDENT_WHY_MAX])
 {
         struct stat st;
         uid_t uid = geteuid();
@@ -47,7 +49,7 @@ static int check_private(int fd, const char *path, char why[INCIDENT_WHY_MAX])
                 snprintf(why, INCIDENT_WHY_MAX, "%s is not a directory: remove it", path);
                 return -ENOTDIR;
         }
-        if (st.st_uid != uid) {
+        if (st.st_uid != uid && !foreign) {
                 snprintf(why, INCIDENT_WHY_MAX,
                          "%s belongs to uid %u, not to uid %u: someone else could read or "
                          "replace incidents there; have it removed (as root: rm -r %s)",
@@ -65,7 +67,7 @@ static int check_private(int fd, const char *path, char why[INCIDENT_WHY_MAX])
 
 /* Open (and make) NAME below `parent` without following a link. */
 static int open_private_child(int parent, const char *name, const char *path, bool create,
-                              char why[INCIDENT_WHY_MAX])
+                              bool foreign, char why[INCIDENT_WHY_MAX])
 {
         if (create && mkdirat(parent, name, 0700) < 0 && errno != EEXIST) {
                 int r = -errno;
@@ -87,7 +89,7 @@ static int open_private_child(int parent, const char *name, const char *path, bo
                 }
                 return r;
         }
-        int r = check_private(fd, path, why);
+        int r = check_private(fd, path, foreign, why);
         if (r < 0) {
                 close(fd);
                 return r;
@@ -118,7 +120,7 @@ int incident_dir_open(const struct incident_places *pl, bool create, char **ret_
                       char why[INCIDENT_WHY_MAX])
 {
         char base[PATH_MAX], unit[PATH_MAX] = "", path[PATH_MAX];
-        bool in_unit = false;
+        bool in_unit = false, foreign = !create && geteuid() == 0;
         int r;
 
         if (pl->state_directory && pl->state_directory[0] == '/') {
@@ -155,7 +157,7 @@ int incident_dir_open(const struct incident_places *pl, bool create, char **ret_
                 return -errno;
         if (in_unit) {
                 /* The unit's own directory: systemd made it for this user. */
-                if ((r = check_private(bfd, base, why)) < 0)
+                if ((r = check_private(bfd, base, foreign, why)) < 0)
                         return r;
         } else if ((st.st_uid != geteuid() && st.st_uid != 0) || (st.st_mode & 022)) {
                 snprintf(why, INCIDENT_WHY_MAX,
@@ -169,13 +171,13 @@ int incident_dir_open(const struct incident_places *pl, bool create, char **ret_
         int parent = bfd;
         if (!in_unit) {
                 snprintf(path, sizeof path, "%s/gopls-guard", base);
-                gfd = open_private_child(bfd, "gopls-guard", path, create, why);
+                gfd = open_private_child(bfd, "gopls-guard", path, create, foreign, why);
                 if (gfd < 0)
                         return gfd;
                 parent = gfd;
         }
         snprintf(path, sizeof path, "%s%s/incidents", base, in_unit ? "" : "/gopls-guard");
-        int fd = open_private_child(parent, "incidents", path, create, why);
+        int fd = open_private_child(parent, "incidents", path, create, foreign, why);
         if (fd < 0)
                 return fd;
         if (ret_path && !(*ret_path = strdup(path))) {

@@ -80,7 +80,9 @@ void incident_places_from_env(struct incident_places *ret);
  * `create`).  Returns an O_DIRECTORY fd, with `ret_path` (may be NULL) a
  * malloc'd path for messages; -ENOENT when it does not exist and !create,
  * -EPERM for a wrong owner or mode, -ELOOP for a link, each with `why`
- * naming the directory and the fix. */
+ * naming the directory and the fix.  Root, only reading (!create), may
+ * open another user's private directories (a system unit's dynamic
+ * user's). */
 int incident_dir_open(const struct incident_places *pl, bool create, char **ret_path,
                       char why[INCIDENT_WHY_MAX]);
 
