@@ -616,6 +616,11 @@ static void check_caches(struct doctor *d)
         else
                 snprintf(dir, sizeof dir, "%s/.cache/gopls", home ? home : "");
         check_cache_dir(d, "cache-gopls", "gopls's cache", dir);
+        /* [recovery] cache_dirs: what purge_cache would move aside. */
+        const struct policy *p = d->o->policy;
+        for (size_t i = 0; p && i < p->recovery.n_cache_dirs; i++)
+                check_cache_dir(d, "cache-recovery", "[recovery] cache_dirs entry",
+                                p->recovery.cache_dirs[i]);
         if (d->go_env) {
                 check_cache_dir(d, "cache-go-build", "Go's build cache (GOCACHE)",
                                 go_env(d, "GOCACHE"));

@@ -119,6 +119,11 @@ if [ "$(id -u)" != 0 ]; then
         chmod 700 "$work/ro-cache"
 fi
 
+printf '[recovery]\ncache_dirs = %s/a-file/sub\n' "$work" >"$work/recovery.ini"
+run recovery-dirs --policy "$work/recovery.ini" "$work/ws"
+check "a [recovery] cache_dirs entry that cannot be created: a failure" \
+        finding recovery-dirs cache-recovery failure
+
 printf '[cgroup]\nrequire = yes\n' >"$work/require.ini"
 run require --policy "$work/require.ini" "$work/ws"
 check "no cgroup with [cgroup] require = yes: a failure" finding require cgroup failure

@@ -109,4 +109,12 @@ check "a link as state directory: the log says why" has "$work/err3" "is a symbo
 rc=$?
 refused() { [ "$rc" = 1 ] && has "$work/list3.err" "symbolic link"; }
 check "incidents refuses the link (exit 1) and says why" refused
+"$guard" incidents a b >/dev/null 2>"$work/usage.err"
+rc=$?
+usage_ok() { [ "$rc" = 2 ] && has "$work/usage.err" "incidents takes at most one WORKSPACE"; }
+check "incidents with two workspaces: exit 2, and says so" usage_ok
+"$guard" incidents --policy x >/dev/null 2>"$work/usage2.err"
+rc=$?
+usage2_ok() { [ "$rc" = 2 ] && has "$work/usage2.err" "incidents does not take --policy"; }
+check "incidents --policy: exit 2, and says so" usage2_ok
 it_done
