@@ -87,7 +87,8 @@ struct guard {
         /* server/memory.stat as last seen while the server ran: after an
          * OOM kill the leaf's own is empty. */
         char *stat_snap;
-        usec_t stat_snap_usec;
+        usec_t stat_snap_usec, stat_try_usec;
+        uint64_t stat_snap_anon;
         bool purged; /* [recovery] purge_cache done in this crash streak */
         /* [incidents] heap_profile: where gopls writes its -profile.mem at a
          * graceful end, and the command line that asks it to (NULL: not
@@ -238,22 +239,32 @@ static int on_child_oom_check(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
-/* Keep server/memory.stat for an incident: at each sample, and while the
- * server presses on its limits (memory.events high/max climbing), at most
- * every SNAP_MIN_USEC, so a leak that outruns the sampling is still seen
- * close to its end. */
+/* Keep server/memory.stat for an incident: read at each sample, and while
+ * the server presses on its limits (memory.events high/max climbing) at
+ * most every SNAP_MIN_USEC, so a leak that outruns the sampling is still
+ * seen near its end; the read with the most anonymous memory of the
+ * generation is kept (one taken while the OOM killer empties the leaf
+ * would show nothing: measured on 6.1). */
 #define SNAP_MIN_USEC (250 * USEC_PER_MSEC)
 static void snap_memory_stat(struct guard *g)
 {
         usec_t now = now_usec();
         char *text = NULL;
-        if (!g->have_cgroup || !g->running || now - g->stat_snap_usec < SNAP_MIN_USEC)
+        uint64_t anon = 0;
+        if (!g->have_cgroup || !g->running || now - g->stat_try_usec < SNAP_MIN_USEC)
                 return;
+        g->stat_try_usec = now;
         if (read_file_at(g->cg.server_fd, "memory.stat", &text, 64 * 1024) < 0)
                 return;
+        (void)cg_parse_kv(text, "anon", &anon);
+        if (g->stat_snap && anon < g->stat_snap_anon) {
+                free(text);
+                return;
+        }
         free(g->stat_snap);
         g->stat_snap = text;
         g->stat_snap_usec = now;
+        g->stat_snap_anon = anon;
 }
 
 static void on_memory_change(void *userdata, const struct cg_memory_events *before,
@@ -599,7 +610,8 @@ static int spawn(struct guard *g)
         g->peak = 0;
         /* A snapshot of the last generation must not pass for this one's. */
         g->stat_snap = (free(g->stat_snap), NULL);
-        g->stat_snap_usec = 0;
+        g->stat_snap_usec = g->stat_try_usec = 0;
+        g->stat_snap_anon = 0;
         if (g->heap_path)
                 (void)unlink(g->heap_path); /* the last generation's */
         spec.capture_stderr = g->err_ok;
@@ -780,8 +792,8 @@ static void record_incident(struct guard *g, const char *kind, const struct sv_e
                 .realtime_usec = (uint64_t)time(NULL) * USEC_PER_SEC,
                 .leaf_fd = leaf,
                 .stderr_tail = tail,
-                .memory_stat_last = g->stat_snap,
-                .memory_stat_last_age_usec = now_usec() - g->stat_snap_usec,
+                .memory_stat_at_peak = g->stat_snap,
+                .memory_stat_at_peak_age_usec = now_usec() - g->stat_snap_usec,
                 .methods = methods,
                 .n_methods = g->relay ? session_pending_methods(relay_session(g->relay), methods, 32) : 0,
                 .heap_profile = heap_written(g) ? g->heap_path : NULL,

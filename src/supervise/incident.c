@@ -317,13 +317,13 @@ static json_t *facts_json(const struct incident_facts *f, const char *name, bool
         json_object_set_new(o, "memory", mem);
         set_file(o, "memory_events", f->leaf_fd, "memory.events");
         set_file(o, "memory_stat", f->leaf_fd, "memory.stat");
-        if (f->memory_stat_last) {
-                json_t *last = kv_object(f->memory_stat_last);
+        if (f->memory_stat_at_peak) {
+                json_t *last = kv_object(f->memory_stat_at_peak);
                 if (last) {
-                        json_object_set_new(o, "memory_stat_last", last);
+                        json_object_set_new(o, "memory_stat_at_peak", last);
                         json_object_set_new(
-                            o, "memory_stat_last_age_ms",
-                            json_integer((json_int_t)(f->memory_stat_last_age_usec / 1000)));
+                            o, "memory_stat_at_peak_age_ms",
+                            json_integer((json_int_t)(f->memory_stat_at_peak_age_usec / 1000)));
                 }
         }
         set_file(o, "cpu_stat", f->leaf_fd, "cpu.stat");

@@ -54,10 +54,11 @@ struct incident_facts {
         /* The server leaf (O_DIRECTORY), or -1: memory.events, memory.stat,
          * memory.peak and cpu.stat are copied from it as they are now. */
         int leaf_fd;
-        /* memory.stat as last read while the server ran (after an OOM kill
-         * the leaf's is empty), and how long before the end; may be NULL. */
-        const char *memory_stat_last;
-        uint64_t memory_stat_last_age_usec;
+        /* memory.stat as read while the server ran, when its anonymous
+         * memory was largest (after an OOM kill the leaf's is empty), and
+         * how long before the end; may be NULL. */
+        const char *memory_stat_at_peak;
+        uint64_t memory_stat_at_peak_age_usec;
         const char *stderr_tail;    /* the server's last stderr lines, may be NULL */
         const char *const *methods; /* editor requests in flight, n_methods of them */
         size_t n_methods;
