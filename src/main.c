@@ -10,8 +10,10 @@
 
 #include "config.h"
 #include "connect.h"
+#include "doctor.h"
 #include "guard.h"
 #include "init.h"
+#include "incident.h"
 #include "log.h"
 #include "masquerade.h"
 #include "policy.h"
@@ -31,6 +33,8 @@ static void usage(FILE *f)
               "  gopls-guard serve --workspace DIR [--policy FILE]...   # daemon mode, on a socket\n"
               "  gopls-guard connect DIR          # stdio bridge to the guard serving DIR\n"
               "  gopls-guard init [--user USER] [--] COMMAND [ARG...]   # container PID 1\n"
+              "  gopls-guard doctor [--json] [--policy FILE]... [WORKSPACE]   # precheck, exit 1 on a failure\n"
+              "  gopls-guard incidents [--json] [WORKSPACE]   # what was kept at each OOM kill or crash\n"
               "\n"
               "Runs a language server (gopls unless COMMAND or [server] command says otherwise)\n"
               "in its own cgroup v2 leaf with the policy's memory, cpu and pids limits, relays\n"
@@ -184,9 +188,11 @@ static int parse(int argc, char **argv, const char *mode, const char *allowed, s
         return 0;
 }
 
-static int load_policy(struct policy *p, const struct cli *c, const struct guard_roots *roots)
+/* Load the policy as every mode does; on failure `err` says why (not
+ * printed) and `p` is freed. */
+static int load_policy_err(struct policy *p, const struct cli *c, const struct guard_roots *roots,
+                           char err[POLICY_ERR_MAX])
 {
-        char err[POLICY_ERR_MAX] = "";
         const char *xdg = getenv("XDG_CONFIG_HOME");
         const char *home = getenv("HOME");
         char etc_dir[4096], user_dir[4096];
@@ -202,7 +208,7 @@ static int load_policy(struct policy *p, const struct cli *c, const struct guard
 
         r = policy_init(p);
         if (r < 0) {
-                fprintf(stderr, "gopls-guard: out of memory\n");
+                snprintf(err, POLICY_ERR_MAX, "out of memory");
                 return r;
         }
         r = policy_load_all(p, etc_dir, user_dir[0] ? user_dir : NULL, c->policies,
@@ -210,11 +216,21 @@ static int load_policy(struct policy *p, const struct cli *c, const struct guard
         if (r >= 0)
                 r = policy_finish(p, err);
         if (r < 0) {
-                fprintf(stderr, "gopls-guard: %s\n", err[0] ? err : strerror(-r));
+                if (!err[0])
+                        snprintf(err, POLICY_ERR_MAX, "%s", strerror(-r));
                 policy_done(p);
                 return r;
         }
         return 0;
+}
+
+static int load_policy(struct policy *p, const struct cli *c, const struct guard_roots *roots)
+{
+        char err[POLICY_ERR_MAX] = "";
+        int r = load_policy_err(p, c, roots, err);
+        if (r < 0)
+                fprintf(stderr, "gopls-guard: %s\n", err);
+        return r;
 }
 
 /* What the command line may not override once the administrator pinned
@@ -454,6 +470,50 @@ static int cmd_init(int argc, char **argv, const struct guard_roots *roots)
         return r;
 }
 
+static int cmd_incidents(int argc, char **argv)
+{
+        struct cli c = {0};
+        struct incident_places pl;
+        int r = parse(argc, argv, "incidents", "json", &c);
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_USAGE;
+        if (c.n_rest > 1) {
+                fprintf(stderr, "gopls-guard: incidents takes at most one WORKSPACE\n");
+                return EXIT_USAGE;
+        }
+        incident_places_from_env(&pl);
+        return incidents_command(&pl, stdout, c.json, c.n_rest ? c.rest[0] : NULL);
+}
+
+static int cmd_doctor(int argc, char **argv, const struct guard_roots *roots)
+{
+        struct cli c = {0};
+        struct policy p;
+        char err[POLICY_ERR_MAX] = "";
+        int r = parse(argc, argv, "doctor", "json policy", &c);
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_USAGE;
+        if (c.n_rest > 1) {
+                fprintf(stderr, "gopls-guard: doctor takes at most one WORKSPACE\n");
+                free(c.policies);
+                return EXIT_USAGE;
+        }
+        bool loaded = load_policy_err(&p, &c, roots, err) >= 0;
+        const struct doctor_options o = {
+                .policy = loaded ? &p : NULL,
+                .policy_error = err,
+                .workspace = c.n_rest ? c.rest[0] : NULL,
+                .roots = roots,
+                .json = c.json,
+                .out = stdout,
+        };
+        r = doctor_run(&o);
+        if (loaded)
+                policy_done(&p);
+        free(c.policies);
+        return r;
+}
+
 /* ---- daemon mode: serve and connect (serve.h, connect.h) ---- */
 
 static int cmd_serve(int argc, char **argv, const struct guard_roots *roots)
@@ -541,6 +601,10 @@ int main(int argc, char **argv)
                 return cmd_check_policy(argc - 1, argv + 1, &roots);
         if (argc > 1 && strcmp(argv[1], "status") == 0)
                 return cmd_status(argc - 1, argv + 1, &roots);
+        if (argc > 1 && strcmp(argv[1], "doctor") == 0)
+                return cmd_doctor(argc - 1, argv + 1, &roots);
+        if (argc > 1 && strcmp(argv[1], "incidents") == 0)
+                return cmd_incidents(argc - 1, argv + 1);
         if (argc > 1 && strcmp(argv[1], "serve") == 0)
                 return cmd_serve(argc - 1, argv + 1, &roots);
         if (argc > 1 && strcmp(argv[1], "connect") == 0)

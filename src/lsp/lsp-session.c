@@ -65,6 +65,7 @@ struct ereq {
         size_t len;
         unsigned gen; /* server generation it was last sent to */
         bool initialize, shutdown, execute_command;
+        char method[64]; /* decoded, cut at 63 bytes; for incidents */
 };
 
 /* An editor message received while no server could take it. */
@@ -917,6 +918,8 @@ static int editor_forward(struct lsp_session *s, const char *body, size_t len,
         e->shutdown = lsp_peek_method_is(p, "shutdown");
         e->execute_command = lsp_peek_method_is(p, "workspace/executeCommand");
         e->gen = s->gen;
+        if (lsp_peek_method(p, e->method, sizeof(e->method)) <= 0)
+                e->method[0] = '\0';
 
         if (s->cfg.replay) {
                 bool again = e->initialize;
@@ -1922,4 +1925,12 @@ bool session_method_is_read(const char *method)
                 if (strcmp(method, reads[i]) == 0)
                         return true;
         return false;
+}
+
+size_t session_pending_methods(const struct lsp_session *s, const char **ret, size_t max)
+{
+        size_t n = 0;
+        for (const struct ereq *e = s->pend_first; e && n < max; e = e->next)
+                ret[n++] = e->method[0] ? e->method : "(unknown)";
+        return n;
 }

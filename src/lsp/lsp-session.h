@@ -183,5 +183,10 @@ struct lsp_session_stats {
 };
 void session_stats(const struct lsp_session *s, struct lsp_session_stats *ret);
 
+/* The methods of the editor requests sent to a server and not yet
+ * answered, oldest first: up to `max` pointers into the session (valid
+ * until its next call).  Returns how many. */
+size_t session_pending_methods(const struct lsp_session *s, const char **ret, size_t max);
+
 /* Whether a request only reads, so it may be sent again to a new server. */
 bool session_method_is_read(const char *method);

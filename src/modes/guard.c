@@ -19,15 +19,18 @@
 #include "container.h"
 #include "events.h"
 #include "exit-class.h"
+#include "incident.h"
 #include "log.h"
 #include "notify.h"
 #include "proactive.h"
 #include "psi.h"
 #include "procfs.h"
+#include "recovery.h"
 #include "relay.h"
 #include "scope.h"
 #include "sentinel.h"
 #include "server.h"
+#include "stderr-tail.h"
 #include "status.h"
 #include "supervisor.h"
 #include "util.h"
@@ -82,6 +85,22 @@ struct guard {
         /* [pressure] proactive: restart before the kernel kills. */
         struct proactive proactive;
         usec_t proactive_at; /* when the pending proactive restart was decided */
+        /* The server's stderr, passed through with its last lines kept, and
+         * the newest incident written (incident.h). */
+        struct stderr_tail err;
+        bool err_ok;
+        char last_incident[PATH_MAX]; /* its directory, or "" */
+        /* server/memory.stat as last seen while the server ran: after an
+         * OOM kill the leaf's own is empty. */
+        char *stat_snap;
+        usec_t stat_snap_usec, stat_try_usec;
+        uint64_t stat_snap_anon;
+        bool purged; /* [recovery] purge_cache done in this crash streak */
+        /* [incidents] heap_profile: where gopls writes its -profile.mem at a
+         * graceful end, and the command line that asks it to (NULL: not
+         * asked). */
+        char *heap_path;
+        char **argv_heap;
 
         /* Ends what the guard started if the guard dies (sentinel.h). */
         struct sentinel sentinel;
@@ -151,6 +170,7 @@ static void write_status(struct guard *g)
                 .last_end = g->sv.generation > 1 || g->last_exit_usec
                                     ? sv_end_kind_name(g->sv.last_end)
                                     : NULL,
+                .last_incident = g->last_incident[0] ? g->last_incident : NULL,
         };
         if (!g->status_path)
                 return;
@@ -213,15 +233,45 @@ static int on_child_oom_check(sd_event_source *s, uint64_t usec, void *userdata)
         if (!g->running || g->srv.pid != g->oom_check_pid)
                 return 0;
         bool alive = server_alive(g);
+        bool group = g->oom_seen.oom_group_kill > g->oom_base.oom_group_kill;
         /* Still running a moment after the kill: the victim was one of its
          * children (a go list), which gopls reports as a failed load.  That
-         * kill is spent: a later end of this server is judged without it. */
+         * kill is spent: a later end of this server is judged without it.
+         * (Not after a group kill, which takes the server too.) */
         g->oom_base = ec_baseline_after_check(&g->oom_base, &g->oom_seen, alive);
-        if (alive)
+        if (alive && !group)
                 log_warning("The kernel OOM-killed a process in the server's cgroup at "
                             "memory.max; %s itself (pid %d) is still running.",
                             g->o->argv[0], (int)g->srv.pid);
         return 0;
+}
+
+/* Keep server/memory.stat for an incident: read at each sample, and while
+ * the server presses on its limits (memory.events high/max climbing) at
+ * most every SNAP_MIN_USEC, so a leak that outruns the sampling is still
+ * seen near its end; the read with the most anonymous memory of the
+ * generation is kept (one taken while the OOM killer empties the leaf
+ * would show nothing: measured on 6.1). */
+#define SNAP_MIN_USEC (250 * USEC_PER_MSEC)
+static void snap_memory_stat(struct guard *g)
+{
+        usec_t now = now_usec();
+        char *text = NULL;
+        uint64_t anon = 0;
+        if (!g->have_cgroup || !g->running || now - g->stat_try_usec < SNAP_MIN_USEC)
+                return;
+        g->stat_try_usec = now;
+        if (read_file_at(g->cg.server_fd, "memory.stat", &text, 64 * 1024) < 0)
+                return;
+        (void)cg_parse_kv(text, "anon", &anon);
+        if (g->stat_snap && anon < g->stat_snap_anon) {
+                free(text);
+                return;
+        }
+        free(g->stat_snap);
+        g->stat_snap = text;
+        g->stat_snap_usec = now;
+        g->stat_snap_anon = anon;
 }
 
 static void on_memory_change(void *userdata, const struct cg_memory_events *before,
@@ -229,6 +279,9 @@ static void on_memory_change(void *userdata, const struct cg_memory_events *befo
 {
         struct guard *g = userdata;
         uint64_t kills = watch_oom_events(before, now);
+
+        if (now->high > before->high || now->max > before->max)
+                snap_memory_stat(g);
 
         if (kills > 0) {
                 g->oom_kills += kills;
@@ -395,9 +448,10 @@ static void send_status(struct guard *g)
 
 static void sample(struct guard *g)
 {
-        if (g->have_cgroup)
+        if (g->have_cgroup) {
                 read_cgroup(g, "sample");
-        else if (g->running)
+                snap_memory_stat(g);
+        } else if (g->running)
                 poll_proc(g);
         send_status(g);
         write_status(g);
@@ -532,7 +586,7 @@ static int placement_refused(struct guard *g, int err)
 static int spawn(struct guard *g)
 {
         struct server_spec spec = {
-                .argv = g->o->argv,
+                .argv = g->argv_heap ? g->argv_heap : g->o->argv,
                 .env = g->env,
                 .cgroup_fd = -1,
                 .cgroup_procs_fd = -1,
@@ -563,12 +617,25 @@ static int spawn(struct guard *g)
         }
 
         g->peak = 0;
+        /* A snapshot of the last generation must not pass for this one's. */
+        g->stat_snap = (free(g->stat_snap), NULL);
+        g->stat_snap_usec = g->stat_try_usec = 0;
+        g->stat_snap_anon = 0;
+        if (g->heap_path)
+                (void)unlink(g->heap_path); /* the last generation's */
+        spec.capture_stderr = g->err_ok;
         r = server_spawn(&spec, &g->srv);
         if (r < 0 && g->have_cgroup && (r == -EACCES || r == -EPERM || r == -ENOENT))
                 return placement_refused(g, r);
         if (r < 0)
                 return log_error_errno(r, "Cannot start %s: %m", g->o->argv[0]);
         g->last_spawn_usec = now_usec();
+        if (g->srv.stderr_fd >= 0 && (r = stderr_tail_attach(&g->err, g->srv.stderr_fd)) < 0) {
+                /* The server still runs; its stderr waits in the pipe. */
+                log_warning_errno(r, "Cannot read %s's stderr: %m", g->o->argv[0]);
+                close(g->srv.stderr_fd);
+        }
+        g->srv.stderr_fd = -1;
 
         r = sd_event_add_child_pidfd(g->event, &g->child_src, g->srv.pidfd, WEXITED,
                                      on_server_exit, g);
@@ -594,7 +661,8 @@ static int spawn(struct guard *g)
                         close(g->srv.stdin_fd);
                 if (g->srv.stdout_fd >= 0)
                         close(g->srv.stdout_fd);
-                g->srv = (struct server_proc){.pidfd = -1, .stdin_fd = -1, .stdout_fd = -1};
+                g->srv = (struct server_proc){.pidfd = -1, .stdin_fd = -1, .stdout_fd = -1,
+                                              .stderr_fd = -1};
                 return r;
         }
         g->running = true;
@@ -627,6 +695,209 @@ static int spawn(struct guard *g)
         send_status(g);
         write_status(g);
         return 0;
+}
+
+/* Whether this generation's gopls wrote its heap profile (at a graceful
+ * end: EOF on its input, or exit). */
+static bool heap_written(const struct guard *g)
+{
+        struct stat st;
+        return g->heap_path && lstat(g->heap_path, &st) == 0 && S_ISREG(st.st_mode) &&
+               st.st_size > 0;
+}
+
+/* [incidents] heap_profile: gopls (both generations tested, 0.5.0 and
+ * 0.16.1) writes a heap profile to -profile.mem=FILE when it ends
+ * gracefully, with no port opened to other users (as -debug=ADDR would).
+ * The flag goes before any subcommand, where gopls takes global flags.
+ * The file is in the private incidents directory; an incident takes it,
+ * and a graceful stop keeps it as incidents/last-heap.pprof.  0, or a
+ * negative errno when it cannot be set up (then no profile is asked). */
+static int setup_heap_profile(struct guard *g)
+{
+        struct incident_places pl;
+        char why[INCIDENT_WHY_MAX];
+        _cleanup_free_ char *dir = NULL;
+        const char *base = strrchr(g->o->argv[0], '/');
+        size_t n = 0;
+
+        base = base ? base + 1 : g->o->argv[0];
+        if (!g->p->incidents.heap_profile || g->p->incidents.keep == 0 || strcmp(base, "gopls"))
+                return 0;
+        for (char *const *a = g->o->argv; *a; a++, n++)
+                if (strstr(*a, "-profile.mem"))
+                        return 0; /* the user's own choice */
+        incident_places_from_env(&pl);
+        int fd = incident_dir_open(&pl, true, &dir, why);
+        if (fd < 0) {
+                log_warning("Not asking %s for a heap profile: %s", g->o->argv[0], why);
+                return fd;
+        }
+        close(fd);
+        if (asprintf(&g->heap_path, "%s/.heap-%d.pprof", dir, (int)getpid()) < 0) {
+                g->heap_path = NULL;
+                return -ENOMEM;
+        }
+        g->argv_heap = calloc(n + 2, sizeof *g->argv_heap);
+        if (!g->argv_heap || asprintf(&g->argv_heap[1], "-profile.mem=%s", g->heap_path) < 0) {
+                free(g->argv_heap);
+                g->argv_heap = NULL;
+                return -ENOMEM;
+        }
+        g->argv_heap[0] = g->o->argv[0];
+        for (size_t i = 1; i < n; i++)
+                g->argv_heap[i + 1] = g->o->argv[i];
+        log_debug("Asking %s for a heap profile at its graceful end (%s).", g->o->argv[0],
+                  g->heap_path);
+        return 0;
+}
+
+/* A graceful stop: keep the profile gopls wrote as the last one. */
+static void keep_last_heap(struct guard *g)
+{
+        char to[PATH_MAX];
+        const char *slash;
+        if (!heap_written(g) || !(slash = strrchr(g->heap_path, '/')))
+                return;
+        snprintf(to, sizeof to, "%.*s/last-heap.pprof", (int)(slash - g->heap_path),
+                 g->heap_path);
+        /* gopls creates it 0666 & umask; the directory is private, the
+         * file is made so as well. */
+        (void)chmod(g->heap_path, 0600);
+        if (rename(g->heap_path, to) == 0)
+                log_info("%s's heap profile at its graceful end: %s (go tool pprof %s).",
+                         g->o->argv[0], to, to);
+}
+
+/* Keep what is known about an end that went wrong (incident.h): called at
+ * each OOM kill and crash, and by whatever else ends a server on purpose
+ * (a hang, a proactive restart), with `kind` its journal event.  Failing
+ * to write it is said and otherwise ignored: the server matters more. */
+static void record_incident(struct guard *g, const char *kind, const struct sv_exit *e, pid_t pid)
+{
+        struct incident_places pl;
+        char why[INCIDENT_WHY_MAX], name[INCIDENT_NAME_MAX];
+        const char *methods[32];
+        _cleanup_free_ char *tail = g->err_ok ? stderr_tail_text(&g->err, STDERR_TAIL_LINES) : NULL;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int leaf = -1;
+
+        if (g->p->incidents.keep == 0)
+                return; /* [incidents] keep = 0: none wanted */
+        leaf = g->have_cgroup ? cg_server_dir_fd(&g->cg) : -1;
+        incident_places_from_env(&pl);
+        _cleanup_close_ int dirfd = incident_dir_open(&pl, true, &path, why);
+        if (dirfd < 0) {
+                log_warning("Not keeping an incident of this %s: %s", kind, why);
+                return;
+        }
+        struct incident_facts f = {
+                .kind = kind,
+                .workspace = g->o->workspace,
+                .command = g->o->argv[0],
+                .cgroup = g->have_cgroup ? g->cg.path : NULL,
+                .guard_pid = getpid(),
+                .server_pid = pid,
+                .generation = g->sv.generation,
+                .status = e ? e->status : 0,
+                .signal = e ? e->signal : 0,
+                .oom = e && e->oom,
+                .peak = g->peak,
+                .memory_high = g->p->memory.high,
+                .memory_max = g->p->memory.max,
+                .realtime_usec = (uint64_t)time(NULL) * USEC_PER_SEC,
+                .leaf_fd = leaf,
+                .stderr_tail = tail,
+                .memory_stat_at_peak = g->stat_snap,
+                .memory_stat_at_peak_age_usec = now_usec() - g->stat_snap_usec,
+                .methods = methods,
+                .n_methods = g->relay ? session_pending_methods(relay_session(g->relay), methods, 32) : 0,
+                .heap_profile = heap_written(g) ? g->heap_path : NULL,
+                /* gopls writes its -profile.mem file only when it exits by
+                 * itself; a killed server leaves none. */
+                .heap_note = !g->argv_heap ? (g->p->incidents.heap_profile
+                                                      ? "heap profiles are asked only of gopls"
+                                                      : "[incidents] heap_profile = no")
+                             : e && e->oom ? "an OOM-killed server writes no heap profile"
+                             : e && e->signal
+                                     ? "a server killed by a signal writes no heap profile"
+                                     : "the server wrote no heap profile",
+        };
+        int r = incident_capture(dirfd, &f, name);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot write an incident into %s: %m", path);
+                return;
+        }
+        snprintf(g->last_incident, sizeof g->last_incident, "%s/%s", path, name);
+        log_info("Kept what is known about this %s in %s/%s (gopls-guard incidents lists it).",
+                 kind, path, name);
+        r = incident_prune(dirfd, g->p->incidents.keep, g->p->incidents.max_size);
+        if (r > 0)
+                log_debug("Removed the %d oldest incident(s) to stay within [incidents] keep and "
+                          "max_size.", r);
+}
+
+/* A variable as the server sees it: [server] env first, then ours. */
+static const char *server_getenv(const struct guard *g, const char *name)
+{
+        size_t n = strlen(name);
+        for (char **e = g->env; e && *e; e++)
+                if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+                        return *e + n + 1;
+        return getenv(name);
+}
+
+/* [recovery] purge_cache (recovery.h): after repeated crashes in the
+ * window, move the caches aside before the next start, and say where. */
+static void purge_caches(struct guard *g)
+{
+        char def[PATH_MAX], to[PATH_MAX], msg[1024] = "";
+        const char *one[] = {def, NULL};
+        char *const *dirs = g->p->recovery.cache_dirs;
+        size_t off = 0;
+
+        if (g->sv.n_restarts_at < RECOVERY_ENDS)
+                g->purged = false; /* a new streak may purge again */
+        if (!recovery_should_purge(g->p->recovery.purge_cache, g->sv.n_restarts_at, g->purged))
+                return;
+        g->purged = true;
+        if (g->p->recovery.n_cache_dirs == 0) {
+                if (recovery_gopls_cache_dir(server_getenv(g, "GOPLSCACHE"),
+                                             server_getenv(g, "XDG_CACHE_HOME"),
+                                             server_getenv(g, "HOME"), def, sizeof def) < 0) {
+                        log_warning("[recovery] purge_cache: gopls's cache directory is unknown "
+                                    "(no GOPLSCACHE, XDG_CACHE_HOME or HOME); nothing moved.");
+                        return;
+                }
+                dirs = (char *const *)one;
+        }
+        for (; *dirs; dirs++) {
+                int r = recovery_move_aside(*dirs, time(NULL), to, sizeof to);
+                if (r == 0)
+                        log_info("[recovery] purge_cache: %s does not exist; nothing to move.",
+                                 *dirs);
+                else if (r < 0)
+                        log_warning_errno(r, "[recovery] purge_cache: not moving %s aside: %m%s",
+                                          *dirs,
+                                          r == -ELOOP   ? " (a link)"
+                                          : r == -EPERM ? " (another user's)"
+                                                        : "");
+                if (r <= 0)
+                        continue;
+                log_notice("%s crashed %u times within [restart] window: moved its cache %s "
+                           "aside to %s ([recovery] purge_cache; nothing was deleted).",
+                           g->o->argv[0], g->sv.n_restarts_at, *dirs, to);
+                off += (size_t)snprintf(msg + off, off < sizeof msg ? sizeof msg - off : 0,
+                                        "%s%s to %s", off ? ", " : "", *dirs, to);
+        }
+        if (msg[0] && g->p->lsp.notify) {
+                char m[1200];
+                snprintf(m, sizeof m,
+                         "gopls-guard moved the language server's cache aside after repeated "
+                         "crashes (in case it is corrupt): %s. Nothing was deleted.",
+                         msg);
+                editors_show_message(g, 2, m);
+        }
 }
 
 static void describe_end(const struct sv_exit *e, char *buf, size_t len)
@@ -706,6 +977,8 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
         g->running = false;
         proactive_ended(&g->proactive);
         g->child_src = sd_event_source_disable_unref(g->child_src);
+        if (g->err_ok)
+                stderr_tail_detach(&g->err);
         /* Orphans that ended while the server was a zombie: once it is
          * reaped, right after this callback. */
         if (g->reap_later)
@@ -736,12 +1009,21 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                           g->o->argv[0], (int)pid, max, peak,
                           g->have_cgroup ? "" : " by the guard (degraded mode)",
                           restarts_before);
+                record_incident(g, "oom-kill", &e, pid);
         } else if (before == SV_STOPPING || before == SV_RESTARTING) {
                 log_event(g, GE_STOP, LOG_INFO, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
                           (int)pid, how);
+                /* A proactive restart is an incident too (the memory that
+                 * made it, and the heap profile gopls wrote as it ended). */
+                if (before == SV_RESTARTING && g->proactive_at)
+                        record_incident(g, "proactive-restart", &e, pid);
+                else
+                        keep_last_heap(g);
         } else {
                 log_event(g, GE_CRASH, LOG_NOTICE, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
                           (int)pid, how);
+                if (e.signal || e.status != 0)
+                        record_incident(g, "crash", &e, pid);
         }
 
         struct sv_action a = sv_exited(&g->sv, now, &e, drand48());
@@ -755,6 +1037,8 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                            g->o->argv[0], a.exit_code);
         }
 
+        if (a.kind == SV_ACT_WAIT)
+                purge_caches(g);
         if (a.kind == SV_ACT_WAIT) {
                 char d[32];
                 format_duration_human(a.delay, d, sizeof d);
@@ -1265,6 +1549,8 @@ static void teardown(struct guard *g)
                 g->running = false;
         }
         g->child_src = sd_event_source_disable_unref(g->child_src);
+        if (g->err_ok)
+                stderr_tail_free(&g->err);
         if (g->relay) {
                 relay_detach_server(g->relay);
                 relay_flush_editor(g->relay, g->p->restart.stop_grace);
@@ -1305,6 +1591,13 @@ static void teardown(struct guard *g)
         for (char **e = g->env; e && *e; e++)
                 free(*e);
         free(g->env);
+        free(g->stat_snap);
+        if (g->heap_path)
+                (void)unlink(g->heap_path);
+        free(g->heap_path);
+        if (g->argv_heap)
+                free(g->argv_heap[1]);
+        free(g->argv_heap);
         sd_event_unref(g->event);
 }
 
@@ -1357,7 +1650,8 @@ static int start_proactive(struct guard *g)
 
 int guard_run(const struct guard_options *o)
 {
-        struct guard g = {.o = o, .p = o->policy, .srv = {.pidfd = -1, .stdin_fd = -1, .stdout_fd = -1},
+        struct guard g = {.o = o, .p = o->policy,
+                          .srv = {.pidfd = -1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1},
                           .cg = {.dir_fd = -1, .server_fd = -1}, .peak_fd = -1,
                           .sentinel = SENTINEL_NONE, .proactive = {.psi_fd = -1}};
         char why[CG_WHY_MAX] = "";
@@ -1386,6 +1680,7 @@ int guard_run(const struct guard_options *o)
         sentinel_make_marker(g.marker);
         start_sentinel(&g);
 
+        (void)setup_heap_profile(&g);
         if (build_env(&g) < 0) {
                 log_error_errno(ENOMEM, "Out of memory");
                 goto out;
@@ -1420,6 +1715,11 @@ int guard_run(const struct guard_options *o)
                 log_error_errno(r, "Cannot watch signals: %m");
                 goto out;
         }
+        r = stderr_tail_init(&g.err, g.event, STDERR_FILENO);
+        if (r < 0)
+                log_warning_errno(r, "Cannot watch the guard's stderr (%m); the server writes "
+                                     "to it directly, and incidents have no stderr lines.");
+        g.err_ok = r >= 0;
         r = notify_start(&g.notify, g.event);
         if (r < 0)
                 log_warning_errno(r, "Cannot arm the watchdog pings that the service manager asks "

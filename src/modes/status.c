@@ -253,6 +253,8 @@ int status_format(const struct status *s, char **ret_json)
         if (!o)
                 return -ENOMEM;
         json_object_set_new(o, "proactive_restarts", json_integer((json_int_t)s->proactive_restarts));
+        json_object_set_new(o, "last_incident",
+                            s->last_incident ? json_string(s->last_incident) : json_null());
         json_object_set_new(o, "memory",
                             json_pack("{s:I, s:I, s:o, s:o}", "current",
                                       (json_int_t)s->memory_current, "peak",
@@ -471,6 +473,9 @@ static void show(struct listing *l, json_t *o, pid_t pid, const char *ws, uid_t 
                 }
                 fprintf(l->out, "%s%s\n", ws ? ws : "-",
                         json_is_true(json_object_get(o, "degraded")) ? " (degraded)" : "");
+                const char *inc = json_string_value(json_object_get(o, "last_incident"));
+                if (inc)
+                        fprintf(l->out, "%8s last incident: %s\n", "", inc);
         }
         l->shown++;
 }

@@ -44,6 +44,7 @@ struct status {
          * spawned (clone returned), this write */
         uint64_t started_usec, last_exit_usec, last_spawn_usec, updated_usec;
         const char *last_end; /* "oom", "signal", ... or NULL */
+        const char *last_incident; /* the newest incident's directory (incident.h), or NULL */
 };
 
 #define STATUS_WHY_MAX 512

@@ -25,6 +25,12 @@ struct cg_memory_events ec_baseline_after_check(const struct cg_memory_events *b
                                                 const struct cg_memory_events *seen,
                                                 bool server_alive)
 {
+        /* A group kill (memory.oom.group=1) takes every process of the
+         * leaf, the server included, even when it has not died yet at the
+         * check: the OOM killer's victim may need a while to exit (seen
+         * under TCG: more than 200 ms).  Its end is this kill's. */
+        if (seen->oom_group_kill > base->oom_group_kill)
+                return *base;
         return server_alive ? *seen : *base;
 }
 

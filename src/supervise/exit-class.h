@@ -50,7 +50,9 @@ struct sv_exit ec_classify(const struct ec_end *e);
 /* The baseline after the check that follows an OOM kill seen while the
  * server ran: `seen` (the counters that showed the kill) if the server was
  * still alive at the check, else `base` unchanged (the kill may be its own
- * and its end is about to be classified). */
+ * and its end is about to be classified).  A group kill (oom_group_kill
+ * rose) keeps `base` either way: it takes the server too, which may just
+ * not have exited yet. */
 struct cg_memory_events ec_baseline_after_check(const struct cg_memory_events *base,
                                                 const struct cg_memory_events *seen,
                                                 bool server_alive);

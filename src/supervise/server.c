@@ -51,7 +51,8 @@ __attribute__((noreturn)) static void child_fail(const char *what, const char *c
         _exit(127);
 }
 
-__attribute__((noreturn)) static void child_run(const struct server_spec *spec, int in_r, int out_w, pid_t guard)
+__attribute__((noreturn)) static void child_run(const struct server_spec *spec, int in_r, int out_w,
+                                                int err_w, pid_t guard)
 {
         sigset_t none;
 
@@ -70,7 +71,8 @@ __attribute__((noreturn)) static void child_run(const struct server_spec *spec, 
                 _exit(127);
         (void)setpgid(0, 0);
 
-        if (dup2(in_r, STDIN_FILENO) < 0 || dup2(out_w, STDOUT_FILENO) < 0)
+        if (dup2(in_r, STDIN_FILENO) < 0 || dup2(out_w, STDOUT_FILENO) < 0 ||
+            (err_w >= 0 && dup2(err_w, STDERR_FILENO) < 0))
                 child_fail("cannot set up stdio for", spec->argv[0]);
         /* Nothing of the guard's beyond stdio: not the editor's pipe ends it
          * was started with (a server holding them would keep the editor's
@@ -92,14 +94,15 @@ __attribute__((noreturn)) static void child_run(const struct server_spec *spec, 
 
 int server_spawn(const struct server_spec *spec, struct server_proc *ret)
 {
-        int in[2] = {-1, -1}, out[2] = {-1, -1};
+        int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
         int pidfd = -1;
         pid_t guard = getpid(), pid;
         int r;
 
         /* The child's ends must survive exec, so they are not O_CLOEXEC;
          * the guard's ends are, and non-blocking for the event loop. */
-        if (pipe2(in, 0) < 0 || pipe2(out, 0) < 0) {
+        if (pipe2(in, 0) < 0 || pipe2(out, 0) < 0 ||
+            (spec->capture_stderr && pipe2(err, 0) < 0)) {
                 r = -errno;
                 goto fail;
         }
@@ -109,7 +112,9 @@ int server_spawn(const struct server_spec *spec, struct server_proc *ret)
         (void)fcntl(out[1], F_SETPIPE_SZ, 1 << 20);
         (void)fcntl(in[1], F_SETPIPE_SZ, 1 << 20);
         if (fcntl(in[1], F_SETFD, FD_CLOEXEC) < 0 || fcntl(out[0], F_SETFD, FD_CLOEXEC) < 0 ||
-            fcntl(in[1], F_SETFL, O_NONBLOCK) < 0 || fcntl(out[0], F_SETFL, O_NONBLOCK) < 0) {
+            fcntl(in[1], F_SETFL, O_NONBLOCK) < 0 || fcntl(out[0], F_SETFL, O_NONBLOCK) < 0 ||
+            (err[0] >= 0 && (fcntl(err[0], F_SETFD, FD_CLOEXEC) < 0 ||
+                             fcntl(err[0], F_SETFL, O_NONBLOCK) < 0))) {
                 r = -errno;
                 goto fail;
         }
@@ -127,7 +132,9 @@ int server_spawn(const struct server_spec *spec, struct server_proc *ret)
         if (pid == 0) {
                 close(in[1]);
                 close(out[0]);
-                child_run(use, in[0], out[1], guard);
+                if (err[0] >= 0)
+                        close(err[0]);
+                child_run(use, in[0], out[1], err[1], guard);
         }
         if (pid < 0) {
                 r = -errno;
@@ -145,8 +152,13 @@ int server_spawn(const struct server_spec *spec, struct server_proc *ret)
         (void)fcntl(pidfd, F_SETFD, FD_CLOEXEC);
         close(in[0]);
         close(out[1]);
-        *ret = (struct server_proc){
-                .pid = pid, .pidfd = pidfd, .stdin_fd = in[1], .stdout_fd = out[0]};
+        if (err[1] >= 0)
+                close(err[1]);
+        *ret = (struct server_proc){.pid = pid,
+                                    .pidfd = pidfd,
+                                    .stdin_fd = in[1],
+                                    .stdout_fd = out[0],
+                                    .stderr_fd = err[0]};
         return 0;
 fail:
         for (int i = 0; i < 2; i++) {
@@ -154,6 +166,8 @@ fail:
                         close(in[i]);
                 if (out[i] >= 0)
                         close(out[i]);
+                if (err[i] >= 0)
+                        close(err[i]);
         }
         return r;
 }

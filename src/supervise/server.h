@@ -1,8 +1,10 @@
 /* server.h — starting one generation of the language server.
  *
  * The server gets fresh pipes for stdin and stdout (the guard relays the
- * editor's stdio across generations) and inherits the guard's stderr, so
- * its own messages reach the editor's log unchanged. */
+ * editor's stdio across generations).  Its stderr is either the guard's
+ * own, inherited, or (capture_stderr) a pipe whose read end the guard
+ * passes through to its own stderr unchanged while keeping the last lines
+ * (stderr-tail.h). */
 #pragma once
 
 #include <stdbool.h>
@@ -13,6 +15,7 @@ struct server_spec {
         char *const *env;   /* extra NAME=VALUE, set on top of the guard's environ */
         int cgroup_fd;      /* O_DIRECTORY fd of the server leaf, or -1 (degraded) */
         int cgroup_procs_fd; /* fallback placement: O_WRONLY server/cgroup.procs, or -1 */
+        bool capture_stderr; /* stderr into a pipe (ret->stderr_fd), not inherited */
 };
 
 struct server_proc {
@@ -20,6 +23,7 @@ struct server_proc {
         int pidfd;
         int stdin_fd;  /* guard writes, non-blocking */
         int stdout_fd; /* guard reads, non-blocking */
+        int stderr_fd; /* guard reads (capture_stderr), or -1 */
 };
 
 /* Start the server.  It is placed in the leaf before it runs a single

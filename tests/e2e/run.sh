@@ -64,7 +64,8 @@ if [ -n "$gen" ]; then
     mkdir -p "$HOME" "$GOPATH" "$GOCACHE" "$GOPLSCACHE" || exit 1
     export PATH GOROOT GOTOOLCHAIN HOME GOPATH GOCACHE GOPLSCACHE
     # XDG_CACHE_HOME would move gopls's file cache back to the machine's.
-    unset XDG_CACHE_HOME GOFLAGS GOENV
+    # XDG_STATE_HOME would put the guard's incidents in the machine's home.
+    unset XDG_CACHE_HOME XDG_STATE_HOME STATE_DIRECTORY GOFLAGS GOENV
     echo "run.sh: gopls $gen ($GEN_GOPLS_VERSION, $GEN_GO_VERSION) from $GEN_BIN"
 fi
 if [ -n "$shim" ]; then

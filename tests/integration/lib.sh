@@ -5,7 +5,7 @@
 #   it_fixture_roots  the guard's fixture roots in $work, for gopls-guard-test:
 #                     an empty cgroup mount (degraded mode, no cgroup touched),
 #                     a private status directory, no /etc policy, an empty
-#                     user config
+#                     user config, a private state directory (incidents)
 #   check NAME CMD... one PASS or FAIL line, counted
 #   has FILE TEXT     FILE holds TEXT (fixed string)
 #   frame JSON        JSON with its Content-Length header
@@ -22,6 +22,8 @@ it_fixture_roots() {
         mkdir -m 0700 "$work/run" # the status directory must be private
         export GOPLS_GUARD_CGROUP_ROOT=$work/no-cgroup GOPLS_GUARD_RUNTIME_DIR=$work/run
         export XDG_CONFIG_HOME=$work/config GOPLS_GUARD_SYSCONFDIR=$work/no-etc
+        export XDG_STATE_HOME=$work/state
+        unset STATE_DIRECTORY
 }
 
 passed=0

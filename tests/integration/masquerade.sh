@@ -24,6 +24,9 @@ export MARK=$work/mark ECHO_SERVER=$echo_server
 # to both streams and exits with $FAKE_STATUS.
 cat >"$work/real/gopls" <<'SH'
 #!/bin/sh
+# The guard asks gopls for its heap profile ([incidents] heap_profile)
+# with a flag of its own, first: not one of the caller's.
+case "${1:-}" in -profile.mem=*) echo "$1" >>"$MARK.heap"; shift ;; esac
 echo "$$ $PPID $*" >>"$MARK"
 case "${1:-}" in
 "" | serve | -mode=stdio | -rpc.trace | -logfile) exec "$ECHO_SERVER" ;;
@@ -98,6 +101,8 @@ guarded() {
         check "gopls $*: with the caller's arguments" test "$(cut -d' ' -f3- "$MARK")" = "$*"
 }
 guarded noargs
+check "guarded: the guard asks gopls for its heap profile in the state directory" \
+        has "$MARK.heap" "-profile.mem=$XDG_STATE_HOME/gopls-guard/incidents/.heap-"
 guarded serve serve
 guarded mode -mode=stdio
 guarded trace -rpc.trace serve

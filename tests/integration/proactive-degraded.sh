@@ -50,6 +50,12 @@ check "no kill at [memory] max" bash -c "! grep -q 'over \[memory\] max' '$work/
 check "no crash restart" bash -c "! grep -q 'Restarting .* in .* (restart ' '$work/err'"
 check "restarts: 0 in the status file" test "$(status restarts)" = 0
 check "each proactive restart says why" test "$(grep -c 'reason=\(forecast\|above\)' "$work/err")" -eq 3
+incs=$(find "$work/state/gopls-guard/incidents" -mindepth 1 -maxdepth 1 -type d \
+        -name '2*-proactive-restart' 2>/dev/null | wc -l)
+check "each proactive restart kept an incident (3, found $incs)" [ "$incs" = 3 ]
+newest=$(find "$work/state/gopls-guard/incidents" -mindepth 1 -maxdepth 1 -type d | sort | tail -1)
+check "its kind is proactive-restart, with the peak it reached" \
+        jq -e '.kind == "proactive-restart" and .memory.peak > 0' "$newest/incident.json"
 grep 'before the kernel kills it\|after the decision' "$work/err" | cut -c1-200
 send '{"jsonrpc":"2.0","id":2,"method":"shutdown"}'
 send '{"jsonrpc":"2.0","method":"exit"}'

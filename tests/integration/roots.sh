@@ -21,6 +21,7 @@ chmod 0700 "$work/run"
 printf '[limits]\nmemory.max = 1G\n' >"$work/etc/gopls-guard/policy.ini"
 printf '[memory]\nmax = 2G\nhigh = 1536M\n' >"$work/user.ini"
 export XDG_CONFIG_HOME=$work/config GOPLS_GUARD_SYSCONFDIR=$work/etc
+export XDG_STATE_HOME=$work/state # incidents stay in the scratch directory
 
 "$guard_test" check-policy --policy "$work/user.ini" >"$work/test.out" 2>"$work/test.err"
 rc=$?

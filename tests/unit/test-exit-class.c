@@ -58,6 +58,14 @@ static void test_baseline(void)
         /* The server was gone by the check: its own kill, baseline kept. */
         b = ec_baseline_after_check(&base, &seen, false);
         CHECK_U64(b.oom_kill, 0);
+        /* A group kill takes the server even if it still runs at the check
+         * (a slow exit): the baseline stays, and its SIGKILL end is OOM. */
+        struct cg_memory_events group = seen;
+        group.oom_group_kill = base.oom_group_kill + 1;
+        b = ec_baseline_after_check(&base, &group, true);
+        CHECK_U64(b.oom_kill, base.oom_kill);
+        struct ec_end gk = {.signal = SIGKILL, .cgroup = true, .base = b, .now = group};
+        CHECK(ec_classify(&gk).oom);
 }
 
 static void test_asked_for_and_exit_code(void)

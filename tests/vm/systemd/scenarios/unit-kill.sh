@@ -6,7 +6,8 @@
 # under the unit, and the editor's next request is answered by a new server;
 # then the server outgrows the policy's memory.max, the journal holds an
 # oom-kill entry with its memory fields, the unit stays active, and the
-# editor is answered again.
+# editor is answered again; both ends left an incident in the unit's
+# StateDirectory=.
 . /lib/vmtest/lib.sh
 . /lib/vmtest/sd-lib.sh
 [ -x /usr/bin/lsp-echo ] || fail "lsp-echo is not in the image (vmtest.sh --lsp-echo)"
@@ -77,5 +78,14 @@ sd_is_active "$svc" || fail "$svc is $(sd_prop "$svc" ActiveState) after the OOM
 [ "$(sd_prop "$svc" MainPID)" = "$GUARD_PID" ] || fail "the guard changed after the OOM kill"
 sd_check_layout "$cg" "$GUARD_PID"
 echo "$SERVER_PIDS" | grep -qx "$d3" || fail "the new server $d3 is not in $cg/server"
+# Both ends left an incident in the unit's StateDirectory= (private to
+# its dynamic user).
+inc=/var/lib/gopls-guard/$inst/incidents
+[ "$(ls "$inc" 2>/dev/null | grep -c -- '-crash$')" -ge 1 ] || fail "no crash incident in $inc: $(ls -la "$inc" 2>&1)"
+[ "$(ls "$inc" | grep -c -- '-oom-kill$')" -ge 1 ] || fail "no oom-kill incident in $inc: $(ls "$inc")"
+[ "$(stat -L -c %a "/var/lib/gopls-guard/$inst")$(stat -c %a "$inc")" = 700700 ] ||
+        fail "state directories are not 0700: $(stat -L -c %a "/var/lib/gopls-guard/$inst") $(stat -c %a "$inc")"
+n=$(STATE_DIRECTORY=/var/lib/gopls-guard/$inst gopls-guard incidents --json | jq length 2>/dev/null)
+[ "${n:-0}" -ge 2 ] || fail "gopls-guard incidents lists '$n' as root with STATE_DIRECTORY of the unit"
 sd_editor_close a
 pass "SIGKILL of $d1: crash+restart entries, answered by $d2; OOM kill of $d2 (peak $(o GOPLS_GUARD_MEMORY_PEAK) B): oom-kill entry, answered by $d3; $svc active with guard $GUARD_PID throughout"
