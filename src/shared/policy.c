@@ -974,6 +974,18 @@ static bool user_name_valid(const char *s)
         return true;
 }
 
+/* An optional string key's value, already checked: "" unsets it. */
+static int set_optional(struct load_ctx *c, char **slot, const char *value)
+{
+        char *copy = NULL;
+
+        if (*value != '\0' && !(copy = strdup(value)))
+                return fail(c, -ENOMEM, "out of memory");
+        free(*slot);
+        *slot = copy;
+        return 0;
+}
+
 static int set_value(struct load_ctx *c, enum policy_key k, const char *value)
 {
         struct policy *p = c->p;
@@ -1154,23 +1166,16 @@ static int set_value(struct load_ctx *c, enum policy_key k, const char *value)
                 p->pressure.psi = norm;
                 break;
         }
-        case VT_PATH: {
-                char *copy = NULL;
-
+        case VT_PATH:
                 if (*value != '\0' && *value != '/')
                         return fail(c, -EINVAL,
                                     "%s: \"%s\" is not an absolute path (use a cgroup directory "
                                     "such as /sys/fs/cgroup/..., or leave it empty)",
                                     c->where, value);
-                if (*value != '\0') {
-                        copy = strdup(value);
-                        if (!copy)
-                                return fail(c, -ENOMEM, "out of memory");
-                }
-                free(p->cgroup.path);
-                p->cgroup.path = copy;
+                r = set_optional(c, &p->cgroup.path, value);
+                if (r < 0)
+                        return r;
                 break;
-        }
         case VT_AFTER_GIVE_UP:
                 r = set_enum(c, value, after_give_up_names, ELEMENTSOF(after_give_up_names), &e);
                 if (r < 0)
@@ -1242,26 +1247,17 @@ static int set_value(struct load_ctx *c, enum policy_key k, const char *value)
                 p->recovery.n_cache_dirs = n;
                 break;
         }
-        case VT_USER: {
-                char *copy = NULL;
-
+        case VT_USER:
                 if (*value != '\0' && !user_name_valid(value))
                         return fail(c, -EINVAL,
                                     "%s: \"%s\" is not a user name or a numeric uid (use e.g. "
                                     "vscode or 1000, or leave it empty)",
                                     c->where, value);
-                if (*value != '\0') {
-                        copy = strdup(value);
-                        if (!copy)
-                                return fail(c, -ENOMEM, "out of memory");
-                }
-                free(p->container.user);
-                p->container.user = copy;
+                r = set_optional(c, &p->container.user, value);
+                if (r < 0)
+                        return r;
                 break;
-        }
-        case VT_SLICE: {
-                char *copy = NULL;
-
+        case VT_SLICE:
                 if (*value != '\0' && !policy_slice_name_valid(value))
                         return fail(c, -EINVAL,
                                     "%s: \"%s\" is not a slice unit name (use a name such as "
@@ -1269,15 +1265,10 @@ static int set_value(struct load_ctx *c, enum policy_key k, const char *value)
                                     "ending in .slice; or leave it empty for the manager's "
                                     "default)",
                                     c->where, value);
-                if (*value != '\0') {
-                        copy = strdup(value);
-                        if (!copy)
-                                return fail(c, -ENOMEM, "out of memory");
-                }
-                free(p->cgroup.slice);
-                p->cgroup.slice = copy;
+                r = set_optional(c, &p->cgroup.slice, value);
+                if (r < 0)
+                        return r;
                 break;
-        }
         default:
                 break;
         }
