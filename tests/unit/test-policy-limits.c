@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "policy.h"
+#include "policy-print.h"
 
 #define K UINT64_C(1024)
 #define M (K * K)
@@ -20,20 +21,6 @@ static void init(struct policy *p)
         CHECK_INT(policy_init(p), 0);
         p->mem_total = MEM_TOTAL;
         p->root_only = false;
-}
-
-static char *print_policy(const struct policy *p)
-{
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-
-        CHECK(f != NULL);
-        if (!f)
-                return NULL;
-        CHECK_INT(policy_print(p, f), 0);
-        fclose(f);
-        return buf;
 }
 
 /* The admin file a.ini, then the user file u.ini, then finish.  Returns

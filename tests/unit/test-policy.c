@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "policy.h"
+#include "policy-print.h"
 #include "supervisor.h"
 
 #define K UINT64_C(1024)
@@ -39,20 +40,6 @@ static int load_finish(struct policy *p, const char *name, const char *text, boo
         if (r < 0)
                 return r;
         return policy_finish(p, err);
-}
-
-static char *print_policy(const struct policy *p)
-{
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-
-        CHECK(f != NULL);
-        if (!f)
-                return NULL;
-        CHECK_INT(policy_print(p, f), 0);
-        fclose(f);
-        return buf;
 }
 
 /* The printed policy without its "  ; from/default" comments, to compare
