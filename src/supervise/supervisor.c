@@ -31,6 +31,7 @@ static struct sv_action act_spawn(struct supervisor *sv, usec_t now)
          * the previous server started (which would reset the backoff and
          * let a missing binary be retried every backoff_initial). */
         sv->started_at = now;
+        sv->hang_kill = false; /* about the server that went */
         return (struct sv_action){.kind = SV_ACT_SPAWN};
 }
 
@@ -86,7 +87,8 @@ bool sv_restarts_after(enum restart_on on, enum sv_end_kind kind)
 {
         switch (on) {
         case RESTART_ON_OOM:
-                return kind == SV_END_OOM;
+                /* A hang kill is the guard's doing, not the server's end. */
+                return kind == SV_END_OOM || kind == SV_END_HANG;
         case RESTART_ON_CRASH:
                 return kind != SV_END_CLEAN;
         case RESTART_ON_ALWAYS:
@@ -171,6 +173,12 @@ static struct sv_action running_exited(struct supervisor *sv, usec_t now, const 
         enum sv_end_kind kind = sv_classify(e);
         usec_t ran, delay;
 
+        /* An OOM kill that beat the guard's own kill stays an OOM kill. */
+        if (sv->hang_kill && kind != SV_END_OOM)
+                kind = SV_END_HANG;
+        if (sv->hang_kill)
+                sv->hangs++;
+        sv->hang_kill = false;
         sv->last_end = kind;
         if (!sv_restarts_after(sv->on, kind))
                 return act_exit(sv, sv_exit_code(e), false);
@@ -202,6 +210,13 @@ struct sv_action sv_exited(struct supervisor *sv, usec_t now, const struct sv_ex
                  * after stop_grace, its own status) the guard ends normally. */
                 sv->last_end = sv_classify(e);
                 return act_exit(sv, 0, false);
+        case SV_RESTARTING:
+                /* The end the user asked for: a new server at once, and a
+                 * fresh backoff (the crash loop, if any, was interrupted). */
+                sv->last_end = sv_classify(e);
+                sv->consecutive = 0;
+                sv->requested_restarts++;
+                return act_spawn(sv, now);
         case SV_IDLE:
         case SV_BACKOFF:
         case SV_DONE:
@@ -216,8 +231,9 @@ struct sv_action sv_timer(struct supervisor *sv, usec_t now)
         case SV_BACKOFF:
                 return act_spawn(sv, now);
         case SV_STOPPING:
-                /* stop_grace ran out; the state stays STOPPING so the reap
-                 * that follows the kill still ends the guard with 0. */
+        case SV_RESTARTING:
+                /* stop_grace ran out; the state stays so the reap that
+                 * follows the kill still ends the guard with 0, or spawns. */
                 return (struct sv_action){.kind = SV_ACT_KILL};
         case SV_IDLE:
         case SV_RUNNING:
@@ -238,11 +254,44 @@ struct sv_action sv_stop(struct supervisor *sv, usec_t now)
         case SV_RUNNING:
                 sv->state = SV_STOPPING;
                 return (struct sv_action){.kind = SV_ACT_TERMINATE, .delay = sv->stop_grace};
+        case SV_RESTARTING:
+                /* SIGTERM went out and stop_grace is armed already. */
+                sv->state = SV_STOPPING;
+                return act_none();
         case SV_STOPPING:
         case SV_DONE:
         default:
                 return act_none();
         }
+}
+
+struct sv_action sv_restart(struct supervisor *sv, usec_t now)
+{
+        switch (sv->state) {
+        case SV_RUNNING:
+                sv->state = SV_RESTARTING;
+                return (struct sv_action){.kind = SV_ACT_TERMINATE, .delay = sv->stop_grace};
+        case SV_BACKOFF:
+                /* The caller drops the backoff timer. */
+                sv->consecutive = 0;
+                sv->requested_restarts++;
+                return act_spawn(sv, now);
+        case SV_IDLE:
+        case SV_STOPPING:
+        case SV_RESTARTING:
+        case SV_DONE:
+        default:
+                return act_none();
+        }
+}
+
+struct sv_action sv_hung(struct supervisor *sv, usec_t now)
+{
+        (void)now;
+        if (sv->state != SV_RUNNING || sv->on == RESTART_ON_NEVER || sv->hang_kill)
+                return act_none();
+        sv->hang_kill = true;
+        return (struct sv_action){.kind = SV_ACT_KILL};
 }
 
 const char *sv_state_name(enum sv_state s)
@@ -258,6 +307,8 @@ const char *sv_state_name(enum sv_state s)
                 return "stopping";
         case SV_DONE:
                 return "done";
+        case SV_RESTARTING:
+                return "restarting";
         }
         return "invalid";
 }
@@ -273,6 +324,8 @@ const char *sv_end_kind_name(enum sv_end_kind k)
                 return "failure";
         case SV_END_CLEAN:
                 return "clean";
+        case SV_END_HANG:
+                return "hang";
         }
         return "invalid";
 }

@@ -10,7 +10,20 @@
  *   RUNNING         -        see below         -              TERMINATE (-> STOPPING)
  *   BACKOFF         -        -                 SPAWN          EXIT 0
  *   STOPPING        -        EXIT 0            KILL           -
+ *   RESTARTING      -        SPAWN             KILL           - (-> STOPPING)
  *   DONE            -        -                 -              -
+ *
+ *   state \ event   restart (asked for)           hung
+ *   RUNNING         TERMINATE (-> RESTARTING)     KILL (its end is a hang)
+ *   BACKOFF         SPAWN                         -
+ *   others          -                             -
+ *
+ * A restart the user asked for (`gopls-guard restart`) is not an end of
+ * the server's own: it is not counted toward giving up, has no backoff and
+ * resets the backoff step.  A hang is: the guard kills the server and its
+ * end (SV_END_HANG) is judged like a crash, except that [restart] on = oom
+ * restarts after it too (the guard did the killing; only on = never
+ * leaves the server dead, and the guard does not look for hangs then).
  *
  * RUNNING + exited: the end is classified (sv_classify()); if the policy
  * restarts after that kind of end, and fewer than max_restarts restarts
@@ -30,20 +43,21 @@
 
 #include "policy.h"
 
-enum sv_state { SV_IDLE, SV_RUNNING, SV_BACKOFF, SV_STOPPING, SV_DONE };
+enum sv_state { SV_IDLE, SV_RUNNING, SV_BACKOFF, SV_STOPPING, SV_DONE, SV_RESTARTING };
 
 enum sv_end_kind {
-        SV_END_OOM,       /* killed by the kernel's OOM killer (or by the guard at the limit) */
-        SV_END_SIGNAL,    /* any other signal */
-        SV_END_FAILURE,   /* exit status != 0 */
-        SV_END_CLEAN,     /* exit status 0, not asked for */
+        SV_END_OOM,     /* killed by the kernel's OOM killer (or by the guard at the limit) */
+        SV_END_SIGNAL,  /* any other signal */
+        SV_END_FAILURE, /* exit status != 0 */
+        SV_END_CLEAN,   /* exit status 0, not asked for */
+        SV_END_HANG,    /* killed by the guard: a request unanswered, no CPU progress */
 };
 
 /* How the server ended, as the guard observed it. */
 struct sv_exit {
-        int status;     /* exit status, when signal == 0 */
-        int signal;     /* terminating signal, or 0 */
-        bool oom;       /* an OOM kill of the server itself (exit-class.h decides) */
+        int status; /* exit status, when signal == 0 */
+        int signal; /* terminating signal, or 0 */
+        bool oom;   /* an OOM kill of the server itself (exit-class.h decides) */
 };
 
 enum sv_action_kind {
@@ -57,9 +71,9 @@ enum sv_action_kind {
 
 struct sv_action {
         enum sv_action_kind kind;
-        usec_t delay;      /* WAIT, TERMINATE */
-        int exit_code;     /* EXIT: 0, 4 (gave up) or the server's status */
-        bool gave_up;      /* EXIT because of the crash-loop limit */
+        usec_t delay;  /* WAIT, TERMINATE */
+        int exit_code; /* EXIT: 0, 4 (gave up) or the server's status */
+        bool gave_up;  /* EXIT because of the crash-loop limit */
 };
 
 #define SV_MAX_RESTARTS_LIMIT 1000
@@ -77,6 +91,9 @@ struct supervisor {
         unsigned generation;     /* servers spawned so far (1 for the first) */
         unsigned total_restarts; /* restarts over the guard's life */
         enum sv_end_kind last_end;
+        unsigned hangs;              /* servers killed as hung */
+        unsigned requested_restarts; /* sv_restart() restarts */
+        bool hang_kill;              /* the current server is being killed as hung */
 
         /* times of the restarts within the window, oldest first (ring) */
         usec_t restarts_at[SV_MAX_RESTARTS_LIMIT + 1];
@@ -97,6 +114,13 @@ struct sv_action sv_exited(struct supervisor *sv, usec_t now, const struct sv_ex
 
 /* A timer armed by WAIT or TERMINATE fired. */
 struct sv_action sv_timer(struct supervisor *sv, usec_t now);
+
+/* `gopls-guard restart` (SIGUSR1): a new server now, see the table. */
+struct sv_action sv_restart(struct supervisor *sv, usec_t now);
+
+/* The guard found the running server hung (hang.h): KILL, and the end that
+ * follows is SV_END_HANG.  NONE in any other state or with on = never. */
+struct sv_action sv_hung(struct supervisor *sv, usec_t now);
 
 /* SIGTERM/SIGINT, or the editor went away. */
 struct sv_action sv_stop(struct supervisor *sv, usec_t now);

@@ -622,6 +622,129 @@ static void test_names(void)
         CHECK_STR(sv_end_kind_name(SV_END_CLEAN), "clean");
 }
 
+/* `gopls-guard restart` in each state: a running server is stopped
+ * gracefully and replaced at once, uncounted; a backoff is cut short. */
+static void test_requested_restart(void)
+{
+        struct policy p = default_policy();
+        struct supervisor sv;
+        struct sv_action a;
+        usec_t now = S(100);
+
+        p.restart.max_restarts = 1;
+        sv_init(&sv, &p);
+        CHECK_INT(sv_restart(&sv, now).kind, SV_ACT_NONE); /* IDLE */
+        start_at(&sv, now);
+
+        /* RUNNING: TERMINATE with stop_grace, then the end spawns at once. */
+        a = sv_restart(&sv, now);
+        CHECK_INT(a.kind, SV_ACT_TERMINATE);
+        CHECK_U64(a.delay, S(5));
+        CHECK_INT(sv.state, SV_RESTARTING);
+        CHECK_STR(sv_state_name(sv.state), "restarting");
+        CHECK_INT(sv_restart(&sv, now).kind, SV_ACT_NONE); /* asked twice: once */
+        a = sv_exited(&sv, now + S(1), &(struct sv_exit){.signal = SIGTERM}, NO_JITTER);
+        CHECK_INT(a.kind, SV_ACT_SPAWN);
+        CHECK_INT(sv.state, SV_RUNNING);
+        sv_spawned(&sv, now + S(1));
+        CHECK_INT(sv.total_restarts, 0);
+        CHECK_INT(sv.requested_restarts, 1);
+        CHECK_INT(sv.n_restarts_at, 0);
+
+        /* Not counted: max_restarts = 1 still allows one crash restart. */
+        now += S(2);
+        a = sv_exited(&sv, now, &crash, NO_JITTER);
+        CHECK_INT(a.kind, SV_ACT_WAIT);
+        CHECK_INT(sv.consecutive, 1);
+        /* BACKOFF: SPAWN now, and the backoff step starts over. */
+        a = sv_restart(&sv, now + MS(10));
+        CHECK_INT(a.kind, SV_ACT_SPAWN);
+        CHECK_INT(sv.state, SV_RUNNING);
+        CHECK_INT(sv.consecutive, 0);
+        CHECK_INT(sv.requested_restarts, 2);
+        sv_spawned(&sv, now + MS(10));
+        /* The late backoff timer does nothing now. */
+        CHECK_INT(sv_timer(&sv, now + S(1)).kind, SV_ACT_NONE);
+
+        /* RESTARTING: stop_grace runs out -> KILL; the end still spawns. */
+        CHECK_INT(sv_restart(&sv, now + S(3)).kind, SV_ACT_TERMINATE);
+        CHECK_INT(sv_timer(&sv, now + S(8)).kind, SV_ACT_KILL);
+        CHECK_INT(sv.state, SV_RESTARTING);
+        a = sv_exited(&sv, now + S(8), &(struct sv_exit){.signal = SIGKILL}, NO_JITTER);
+        CHECK_INT(a.kind, SV_ACT_SPAWN);
+        sv_spawned(&sv, now + S(8));
+
+        /* A stop while restarting: the guard ends with 0 once it is gone. */
+        CHECK_INT(sv_restart(&sv, now + S(9)).kind, SV_ACT_TERMINATE);
+        CHECK_INT(sv_stop(&sv, now + S(9)).kind, SV_ACT_NONE);
+        CHECK_INT(sv.state, SV_STOPPING);
+        a = sv_exited(&sv, now + S(10), &(struct sv_exit){.signal = SIGTERM}, NO_JITTER);
+        CHECK_INT(a.kind, SV_ACT_EXIT);
+        CHECK_INT(a.exit_code, 0);
+        CHECK_INT(sv_restart(&sv, now + S(11)).kind, SV_ACT_NONE); /* DONE */
+}
+
+/* A hung server is killed; its end counts like a crash, as a hang. */
+static void test_hang(void)
+{
+        static const struct {
+                enum restart_on on;
+                bool killed_by_oom; /* the OOM killer got there first */
+                enum sv_action_kind act, after;
+                enum sv_end_kind end;
+        } t[] = {
+            {RESTART_ON_CRASH, false, SV_ACT_KILL, SV_ACT_WAIT, SV_END_HANG},
+            {RESTART_ON_ALWAYS, false, SV_ACT_KILL, SV_ACT_WAIT, SV_END_HANG},
+            {RESTART_ON_OOM, false, SV_ACT_KILL, SV_ACT_WAIT, SV_END_HANG},
+            {RESTART_ON_CRASH, true, SV_ACT_KILL, SV_ACT_WAIT, SV_END_OOM},
+            {RESTART_ON_NEVER, false, SV_ACT_NONE, SV_ACT_EXIT, SV_END_SIGNAL},
+        };
+        for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+                struct policy p = default_policy();
+                struct supervisor sv;
+                usec_t now = S(10);
+
+                p.restart.on = t[i].on;
+                sv_init(&sv, &p);
+                CHECK_INT(sv_hung(&sv, now).kind, SV_ACT_NONE); /* IDLE */
+                start_at(&sv, now);
+                CHECK_INT(sv_hung(&sv, now + S(60)).kind, t[i].act);
+                /* Found hung again before the kill is reaped: one kill. */
+                CHECK_INT(sv_hung(&sv, now + S(61)).kind, SV_ACT_NONE);
+                struct sv_exit e = {.signal = SIGKILL, .oom = t[i].killed_by_oom};
+                struct sv_action a = sv_exited(&sv, now + S(61), &e, NO_JITTER);
+                CHECK_INT(a.kind, t[i].after);
+                CHECK_INT(sv.last_end, t[i].end);
+                CHECK_INT(sv.hangs, t[i].act == SV_ACT_KILL ? 1 : 0);
+                if (a.kind != SV_ACT_WAIT)
+                        continue;
+                CHECK_INT(sv.total_restarts, 1); /* counted toward giving up */
+                CHECK_U64(a.delay, MS(500));
+                /* The next server's crash is a crash again. */
+                respawn_at(&sv, now + S(62));
+                a = sv_exited(&sv, now + S(63), &crash, NO_JITTER);
+                CHECK_INT(sv.last_end, SV_END_SIGNAL);
+                CHECK_INT(sv.hangs, 1);
+        }
+        CHECK_STR(sv_end_kind_name(SV_END_HANG), "hang");
+
+        /* Hangs count toward giving up: max_restarts = 1, two hangs. */
+        struct policy p = default_policy();
+        struct supervisor sv;
+        p.restart.max_restarts = 1;
+        sv_init(&sv, &p);
+        start_at(&sv, S(1));
+        CHECK_INT(sv_hung(&sv, S(2)).kind, SV_ACT_KILL);
+        CHECK_INT(sv_exited(&sv, S(2), &(struct sv_exit){.signal = SIGKILL}, NO_JITTER).kind,
+                  SV_ACT_WAIT);
+        respawn_at(&sv, S(3));
+        CHECK_INT(sv_hung(&sv, S(4)).kind, SV_ACT_KILL);
+        struct sv_action a = sv_exited(&sv, S(4), &(struct sv_exit){.signal = SIGKILL}, NO_JITTER);
+        CHECK_INT(a.kind, SV_ACT_EXIT);
+        CHECK(a.gave_up);
+        CHECK_INT(sv.hangs, 2);
+}
+
 int main(void)
 {
         RUN(test_crash_loop_delays_double_up_to_max);
@@ -641,5 +764,7 @@ int main(void)
         RUN(test_stop_in_each_state);
         RUN(test_stray_events_do_nothing);
         RUN(test_names);
+        RUN(test_requested_restart);
+        RUN(test_hang);
         return check_summary();
 }
