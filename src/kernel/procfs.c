@@ -271,6 +271,23 @@ static bool kill_one(const char *proc_root, const struct proc_entry *e)
         return done;
 }
 
+int proc_starttime(const char *proc_root, pid_t pid, unsigned long long *ret)
+{
+        char path[300];
+        _cleanup_free_ char *line = NULL;
+        struct proc_stat st;
+
+        snprintf(path, sizeof path, "%s/%d/stat", proc_root, (int)pid);
+        int r = read_file_at(AT_FDCWD, path, &line, 4096);
+        if (r < 0)
+                return r;
+        r = proc_parse_stat(line, &st);
+        if (r < 0)
+                return r;
+        *ret = st.starttime;
+        return 0;
+}
+
 int proc_signal_verified(const char *proc_root, pid_t pid, unsigned long long starttime, int sig)
 {
         char path[300];

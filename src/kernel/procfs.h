@@ -62,6 +62,9 @@ int proc_kill_descendants(const char *proc_root, pid_t root, pid_t skip, unsigne
 /* Parse a /proc/PID/stat line; the command name may contain spaces and
  * parentheses, so the last ')' ends it.  -EINVAL if malformed. */
 int proc_parse_stat(const char *line, struct proc_stat *ret);
+/* PID's start time (struct proc_stat's starttime) from PROC/PID/stat. */
+int proc_starttime(const char *proc_root, pid_t pid, unsigned long long *ret);
+
 /* Send `sig` to PID only if it is still the process that started at
  * `starttime` (struct proc_stat's clock ticks): through a pidfd opened
  * before PROC/PID/stat is checked, so a pid reused by another process is

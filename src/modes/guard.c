@@ -22,6 +22,7 @@
 #include "notify.h"
 #include "procfs.h"
 #include "relay.h"
+#include "restart.h"
 #include "scope.h"
 #include "sentinel.h"
 #include "server.h"
@@ -76,6 +77,8 @@ struct guard {
         char *status_path;
         struct notifier notify; /* sd_notify: READY, STATUS, WATCHDOG, STOPPING */
 
+        unsigned long long starttime; /* the guard's own, for its status file */
+
         /* Ends what the guard started if the guard dies (sentinel.h). */
         struct sentinel sentinel;
         char marker[SENTINEL_MARKER_MAX]; /* in every server's environment */
@@ -99,6 +102,15 @@ static void editors_fail_pending(struct guard *g, const char *msg)
                 g->o->front->fail_pending(g->o->front->userdata, msg);
         else
                 session_fail_pending(relay_session(g->relay), msg);
+}
+
+/* The server that is about to be detached crashed (poison requests). */
+static void editors_note_crash(struct guard *g)
+{
+        if (!g->o->front)
+                session_note_crash(relay_session(g->relay));
+        else if (g->o->front->note_crash)
+                g->o->front->note_crash(g->o->front->userdata);
 }
 
 /* Whether the editor asked for the server's end (shutdown or exit): a
@@ -143,7 +155,15 @@ static void write_status(struct guard *g)
                 .last_end = g->sv.generation > 1 || g->last_exit_usec
                                     ? sv_end_kind_name(g->sv.last_end)
                                     : NULL,
+                .hangs = g->sv.hangs,
+                .requested_restarts = g->sv.requested_restarts,
+                .pid_starttime = g->starttime,
         };
+        if (g->relay) {
+                struct lsp_session_stats st;
+                session_stats(relay_session(g->relay), &st);
+                s.poisoned = st.poisoned;
+        }
         if (!g->status_path)
                 return;
         int r = status_write(g->status_path, &s);
@@ -692,6 +712,11 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
          * reaped, right after this callback. */
         if (g->reap_later)
                 (void)sd_event_source_set_enabled(g->reap_later, SD_EVENT_ONESHOT);
+        /* Poison requests count the ends the server did not choose: not a
+         * stop or restart the guard made, not one the editor asked for. */
+        if (g->sv.state == SV_RUNNING && !editors_asked_end(g) &&
+            (sv_classify(&e) != SV_END_CLEAN || g->sv.hang_kill))
+                editors_note_crash(g);
         if (g->o->front)
                 g->o->front->detach(g->o->front->userdata);
         else
@@ -721,6 +746,10 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
         } else if (before == SV_STOPPING) {
                 log_event(g, GE_STOP, LOG_INFO, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
                           (int)pid, how);
+        } else if (before == SV_RESTARTING) {
+                log_event(g, GE_STOP, LOG_INFO, pid, &e, 0,
+                          "%s (pid %d) %s; starting a new one as asked (gopls-guard restart).",
+                          g->o->argv[0], (int)pid, how);
         } else {
                 log_event(g, GE_CRASH, LOG_NOTICE, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
                           (int)pid, how);
@@ -895,6 +924,33 @@ static void act(struct guard *g, struct sv_action a)
                 break;
         }
         }
+}
+
+/* gopls-guard restart (restart.h): a new server now, session replayed. */
+static int on_restart_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct guard *g = userdata;
+        (void)s;
+        enum sv_state before = g->sv.state;
+        struct sv_action a = sv_restart(&g->sv, now_usec());
+
+        log_info("Restart asked for (gopls-guard restart, from pid %u) while %s.",
+                 (unsigned)si->ssi_pid, sv_state_name(before));
+        if (a.kind == SV_ACT_TERMINATE) {
+                /* Not act()'s TERMINATE: the editor's input keeps flowing,
+                 * to this server until it ends, then held for the next. */
+                (void)kill(g->srv.pid, SIGTERM);
+                arm_sv_timer(g, a.delay);
+        } else if (a.kind == SV_ACT_SPAWN) {
+                if (g->sv_timer)
+                        (void)sd_event_source_set_enabled(g->sv_timer, SD_EVENT_OFF);
+                act(g, a);
+        } else {
+                log_notice("Not restarting %s: the guard is %s.", g->o->argv[0],
+                           sv_state_name(before));
+        }
+        write_status(g);
+        return 0;
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -1182,6 +1238,8 @@ int guard_run(const struct guard_options *o)
         srand48((long)(now_usec() ^ (uint64_t)getpid()));
         sv_init(&g.sv, g.p);
         g.started_usec = now_usec();
+        if (proc_starttime(o->proc_root, getpid(), &g.starttime) < 0)
+                g.starttime = 0; /* gopls-guard restart then refuses to signal it */
 
         r = find_cgroup(&g, why);
         if (r > 0) {
@@ -1209,6 +1267,7 @@ int guard_run(const struct guard_options *o)
         sigaddset(&mask, SIGHUP);  /* the terminal or the editor's pty went away */
         sigaddset(&mask, SIGQUIT);
         sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, RESTART_SIGNAL);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
 
@@ -1228,6 +1287,7 @@ int guard_run(const struct guard_options *o)
             (r = sd_event_add_signal(g.event, NULL, SIGHUP, on_signal, &g)) < 0 ||
             (r = sd_event_add_signal(g.event, NULL, SIGQUIT, on_signal, &g)) < 0 ||
             (r = sd_event_add_signal(g.event, NULL, SIGCHLD, on_sigchld, &g)) < 0 ||
+            (r = sd_event_add_signal(g.event, NULL, RESTART_SIGNAL, on_restart_signal, &g)) < 0 ||
             (r = sd_event_add_defer(g.event, &g.reap_later, on_reap_later, &g)) < 0 ||
             (r = sd_event_source_set_enabled(g.reap_later, SD_EVENT_OFF)) < 0) {
                 log_error_errno(r, "Cannot watch signals: %m");
@@ -1268,7 +1328,8 @@ int guard_run(const struct guard_options *o)
                             "guard): %s", status_why[0] ? status_why : strerror(-r));
         else if (asprintf(&g.status_path, "%s/%d.json", dir, (int)getpid()) < 0)
                 g.status_path = NULL; /* no status file; the guard works without */
-        const struct lsp_session_config scfg = {.replay = g.p->lsp.replay};
+        const struct lsp_session_config scfg = {.replay = g.p->lsp.replay,
+                                                .notify = g.p->lsp.notify};
         const struct relay_events rev = {.editor_done = on_editor_done,
                                          .replay_timed_out = on_replay_timed_out,
                                          .replay_timeout_usec = g.p->lsp.replay_timeout,

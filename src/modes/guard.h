@@ -36,6 +36,8 @@ struct guard_front {
         /* As session_fail_pending() / session_show_message(), for every editor. */
         void (*fail_pending)(void *userdata, const char *message);
         void (*show_message)(void *userdata, int type, const char *message);
+        /* As session_note_crash(), for every editor (optional: NULL). */
+        void (*note_crash)(void *userdata);
         /* The guard ends: flush each editor for at most timeout_usec, free. */
         void (*finish)(void *userdata, uint64_t timeout_usec);
         void *userdata;

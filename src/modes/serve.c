@@ -298,7 +298,8 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         c->fd = cfd;
         c->fd2 = fcntl(cfd, F_DUPFD_CLOEXEC, 3);
         c->id = ++sv->next_id;
-        const struct lsp_session_config scfg = {.replay = sv->p->lsp.replay, .shared_server = true};
+        const struct lsp_session_config scfg = {
+            .replay = sv->p->lsp.replay, .notify = sv->p->lsp.notify, .shared_server = true};
         const struct relay_events rev = {.editor_done = on_editor_done,
                                          .replay_timed_out = on_conn_replay_timed_out,
                                          .replay_timeout_usec = sv->p->lsp.replay_timeout,
@@ -485,6 +486,13 @@ static void front_show_message(void *userdata, int type, const char *message)
         struct serve *sv = userdata;
         for (struct conn *c = sv->conns; c; c = c->next)
                 session_show_message(relay_session(c->relay), type, message);
+}
+
+static void front_note_crash(void *userdata)
+{
+        struct serve *sv = userdata;
+        for (struct conn *c = sv->conns; c; c = c->next)
+                session_note_crash(relay_session(c->relay));
 }
 
 static int on_idle(sd_event_source *s, uint64_t usec, void *userdata)
@@ -1047,6 +1055,7 @@ int serve_run(const struct serve_options *o)
             .end_input = front_end_input,
             .fail_pending = front_fail_pending,
             .show_message = front_show_message,
+            .note_crash = front_note_crash,
             .finish = front_finish,
             .userdata = &sv,
         };

@@ -1,0 +1,173 @@
+#!/bin/bash
+# health.sh — gopls-guard restart, poison requests (and, with the keys of
+# [restart] after_give_up, the wait after a crash loop) on this machine, in
+# degraded mode, with a scripted editor and lsp-echo as the server.
+#
+#   health.sh GOPLS_GUARD_TEST LSP_ECHO
+set -u
+shopt -s lastpipe
+guard=$1
+echo_server=$2
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+it_workdir health
+it_fixture_roots
+pids=()
+cleanup() {
+        for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+        rm -rf "$work"
+}
+trap cleanup EXIT
+INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
+INITIALIZED='{"jsonrpc":"2.0","method":"initialized","params":{}}'
+SHUTDOWN='{"jsonrpc":"2.0","id":2,"method":"shutdown"}'
+EXIT='{"jsonrpc":"2.0","method":"exit"}'
+START9='{"jsonrpc":"2.0","id":9,"method":"echo/start"}'
+HOVER='{"jsonrpc":"2.0","id":7,"method":"textDocument/hover","params":{"textDocument":{"uri":"file:///w/a.go"},"position":{"line":12,"character":4}}}'
+
+policy() { printf '%s\n[lsp]\nnotify = yes\n[log]\ntarget = stderr\n' "$2" >"$work/$1.ini"; }
+status_field() { # status_field WORKSPACE KEY: the value in status --json
+        "$guard" status --json "$1" | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2
+}
+
+# 1. gopls-guard restart WORKSPACE: the server is replaced at once, the
+#    session replayed (the next request is answered by the second start),
+#    not counted as a restart toward giving up.
+mkdir -p "$work/ws1" "$work/ws2"
+policy restart "[restart]
+max_restarts = 0"
+mkfifo "$work/in1"
+"$guard" --policy "$work/restart.ini" --workspace "$work/ws1" -- "$echo_server" \
+        --state "$work/restart.state" <"$work/in1" >"$work/restart.out" 2>"$work/restart.err" &
+g1=$!
+pids+=("$g1")
+exec 3>"$work/in1"
+{ frame "$INIT"; frame "$INITIALIZED"; } >&3
+check "restart: the first server answers initialize" poll 100 has "$work/restart.out" '"id":1,"result"'
+"$guard" restart "$work/ws1" >"$work/r1.out" 2>"$work/r1.err"
+rc=$?
+check "restart WORKSPACE: exit 0 (got $rc)" test "$rc" -eq 0
+check "restart WORKSPACE: says whose server" has "$work/r1.out" "Restarting the server of guard $g1 ($work/ws1)"
+check "restart: the guard logs the request" poll 100 has "$work/restart.err" "starting a new one as asked"
+check "restart: a second server started" poll 100 has "$work/restart.err" "generation 2"
+frame "$START9" >&3
+check "restart: the next request is answered by the new server, after the replay" \
+        poll 100 has "$work/restart.out" '"id":9,"result":2'
+check "restart: not counted as a restart (restarts 0)" test "$(status_field "$work/ws1" restarts)" = 0
+check "restart: counted as asked for (requested_restarts 1)" \
+        test "$(status_field "$work/ws1" requested_restarts)" = 1
+
+# 2. Several guards: without WORKSPACE nothing is restarted (exit 2, each
+#    listed); with it only that one.
+policy other ""
+mkfifo "$work/in2"
+"$guard" --policy "$work/other.ini" --workspace "$work/ws2" -- "$echo_server" \
+        --state "$work/other.state" <"$work/in2" >"$work/other.out" 2>"$work/other.err" &
+g2=$!
+pids+=("$g2")
+exec 4>"$work/in2"
+{ frame "$INIT"; frame "$INITIALIZED"; } >&4
+check "second guard up" poll 100 has "$work/other.out" '"id":1,"result"'
+poll 50 test -n "$(status_field "$work/ws2" pid)"
+"$guard" restart >"$work/r2.out" 2>"$work/r2.err"
+rc=$?
+check "restart with several guards and no WORKSPACE: exit 2 (got $rc)" test "$rc" -eq 2
+check "...says to name one" has "$work/r2.err" "2 guards are running; name the WORKSPACE"
+check "...lists the first" has "$work/r2.err" "$work/ws1"
+check "...lists the second" has "$work/r2.err" "$work/ws2"
+check "...and restarted none" test "$(status_field "$work/ws2" requested_restarts)" = 0
+"$guard" restart "$work/ws2" >/dev/null 2>&1
+check "restart ws2 restarts ws2" poll 100 has "$work/other.err" "starting a new one as asked"
+check "...and not ws1" test "$(status_field "$work/ws1" requested_restarts)" = 1
+
+# 3. No guard for WORKSPACE: exit 1 and a message.
+"$guard" restart "$work/nowhere" >"$work/r3.out" 2>"$work/r3.err"
+rc=$?
+check "restart of a workspace nobody serves: exit 1 (got $rc)" test "$rc" -eq 1
+check "...says so" has "$work/r3.err" "no guard serves $work/nowhere"
+
+# The two guards end as their editors end.
+{ frame "$SHUTDOWN"; frame "$EXIT"; } >&3
+{ frame "$SHUTDOWN"; frame "$EXIT"; } >&4
+exec 3>&- 4>&-
+wait "$g1"
+rc1=$?
+wait "$g2"
+rc2=$?
+check "restarted guards end normally (got $rc1, $rc2)" test "$rc1" -eq 0 -a "$rc2" -eq 0
+
+# 4. A status file whose pid was reused: never signalled.  A process of
+#    ours (sleep: SIGUSR1 would end it) under a guard's old status file.
+sleep 300 &
+victim=$!
+pids+=("$victim")
+real_start=$(cut -d' ' -f22 "/proc/$victim/stat")
+ws_stale=$work/stale
+mkdir -p "$ws_stale"
+printf '{"pid":%d,"workspace":"%s","state":"running","pid_starttime":%d}\n' \
+        "$victim" "$ws_stale" "$((real_start + 1))" >"$work/run/$victim.json"
+"$guard" restart "$ws_stale" >"$work/r4.out" 2>"$work/r4.err"
+rc=$?
+check "restart of a reused pid: exit 1 (got $rc)" test "$rc" -eq 1
+check "...says the guard is gone" has "$work/r4.err" "guard $victim ($ws_stale) is gone"
+check "...and the process with that pid was not signalled" kill -0 "$victim"
+#    A status file without a start time (older guard): refused, exit 3.
+printf '{"pid":%d,"workspace":"%s","state":"running"}\n' "$victim" "$ws_stale" \
+        >"$work/run/$victim.json"
+"$guard" restart "$ws_stale" >"$work/r5.out" 2>"$work/r5.err"
+rc=$?
+check "restart without a recorded start time: exit 3 (got $rc)" test "$rc" -eq 3
+check "...says why" has "$work/r5.err" "records no start time"
+check "...and signals nothing" kill -0 "$victim"
+
+# 5. Permission denied: a guard of root's, seen by another user (its
+#    status file in that user's directory names root's process).
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+        nobody_uid=$(id -u nobody)
+        mkdir -m 0700 "$work/run-nobody"
+        printf '{"pid":%d,"workspace":"%s","state":"running","pid_starttime":%d}\n' \
+                "$victim" "$ws_stale" "$real_start" >"$work/run-nobody/$victim.json"
+        chmod 0644 "$work/run-nobody/$victim.json"
+        chown "$nobody_uid" "$work/run-nobody"
+        chmod 0755 "$work"
+        GOPLS_GUARD_RUNTIME_DIR=$work/run-nobody setpriv --reuid="$nobody_uid" \
+                --regid="$(id -g nobody)" --clear-groups "$guard" restart "$ws_stale" \
+                >"$work/r6.out" 2>"$work/r6.err"
+        rc=$?
+        check "restart of another user's guard: exit 3 (got $rc)" test "$rc" -eq 3
+        check "...says permission denied" has "$work/r6.err" "permission denied: guard $victim"
+        check "...and signals nothing" kill -0 "$victim"
+else
+        echo "SKIP permission denied (needs root, setpriv and a nobody user)"
+fi
+rm -f "$work/run/$victim.json"
+
+# 6. A poison request: in flight at two crashes in a row, answered
+#    RequestFailed naming it (method and 1-based position), the user told,
+#    and the server (third start) serves on.
+policy poison "[restart]
+on = crash
+backoff_initial = 100ms
+max_restarts = 5"
+{
+        frame "$INIT"
+        frame "$INITIALIZED"
+        frame "$HOVER"
+        sleep 3
+        frame "$START9"
+        sleep 1
+        frame "$SHUTDOWN"
+        frame "$EXIT"
+} | timeout 60 "$guard" --policy "$work/poison.ini" -- "$echo_server" --state "$work/poison.state" \
+        --crash-on textDocument/hover >"$work/poison.out" 2>"$work/poison.err"
+rc=$?
+check "poison: guard exits 0 (got $rc)" test "$rc" -eq 0
+check "poison: the hover is answered RequestFailed" has "$work/poison.out" '"id":7,"error":{"code":-32803'
+check "poison: the answer names method and position" \
+        has "$work/poison.out" 'textDocument/hover (file:///w/a.go:13:5) was not sent again'
+check "poison: the user is told which request was dropped" \
+        has "$work/poison.out" 'gopls-guard dropped a request that crashed the language server 2 times: textDocument/hover (file:///w/a.go:13:5)'
+check "poison: answered once" test "$(grep -o '"id":7,' "$work/poison.out" | wc -l)" -eq 1
+check "poison: the third server serves on" has "$work/poison.out" '"id":9,"result":3'
+check "poison: the log says why" has "$work/poison.err" "not sending textDocument/hover (file:///w/a.go:13:5) again"
+
+it_done
