@@ -35,6 +35,15 @@ static struct sv_action act_spawn(struct supervisor *sv, usec_t now)
         return (struct sv_action){.kind = SV_ACT_SPAWN};
 }
 
+/* Out of COOLDOWN: the server gets a whole new window. */
+static struct sv_action act_spawn_fresh(struct supervisor *sv, usec_t now)
+{
+        sv->n_restarts_at = 0;
+        sv->first_restart_at = 0;
+        sv->consecutive = 0;
+        return act_spawn(sv, now);
+}
+
 void sv_init(struct supervisor *sv, const struct policy *p)
 {
         memset(sv, 0, sizeof(*sv));
@@ -184,8 +193,14 @@ static struct sv_action running_exited(struct supervisor *sv, usec_t now, const 
                 return act_exit(sv, sv_exit_code(e), false);
 
         forget_old_restarts(sv, now);
-        if (sv->n_restarts_at >= sv->max_restarts)
-                return act_exit(sv, 4, true);
+        if (sv->n_restarts_at >= sv->max_restarts) {
+                sv->give_ups++;
+                if (!sv->wait_after_give_up)
+                        return act_exit(sv, 4, true);
+                sv->state = SV_COOLDOWN;
+                return (struct sv_action){
+                    .kind = SV_ACT_WAIT, .delay = sv->cooldown, .gave_up = true};
+        }
         record_restart(sv, now);
 
         ran = now > sv->started_at ? now - sv->started_at : 0;
@@ -230,6 +245,8 @@ struct sv_action sv_timer(struct supervisor *sv, usec_t now)
         switch (sv->state) {
         case SV_BACKOFF:
                 return act_spawn(sv, now);
+        case SV_COOLDOWN:
+                return act_spawn_fresh(sv, now);
         case SV_STOPPING:
         case SV_RESTARTING:
                 /* stop_grace ran out; the state stays so the reap that
@@ -249,6 +266,7 @@ struct sv_action sv_stop(struct supervisor *sv, usec_t now)
         switch (sv->state) {
         case SV_IDLE:
         case SV_BACKOFF:
+        case SV_COOLDOWN:
                 /* No server is running; the caller drops the backoff timer. */
                 return act_exit(sv, 0, false);
         case SV_RUNNING:
@@ -276,6 +294,10 @@ struct sv_action sv_restart(struct supervisor *sv, usec_t now)
                 sv->consecutive = 0;
                 sv->requested_restarts++;
                 return act_spawn(sv, now);
+        case SV_COOLDOWN:
+                /* The user fixed the cause: no need to sit out the cooldown. */
+                sv->requested_restarts++;
+                return act_spawn_fresh(sv, now);
         case SV_IDLE:
         case SV_STOPPING:
         case SV_RESTARTING:
@@ -309,6 +331,8 @@ const char *sv_state_name(enum sv_state s)
                 return "done";
         case SV_RESTARTING:
                 return "restarting";
+        case SV_COOLDOWN:
+                return "cooldown";
         }
         return "invalid";
 }

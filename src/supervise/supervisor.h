@@ -11,11 +11,13 @@
  *   BACKOFF         -        -                 SPAWN          EXIT 0
  *   STOPPING        -        EXIT 0            KILL           -
  *   RESTARTING      -        SPAWN             KILL           - (-> STOPPING)
+ *   COOLDOWN        -        -                 SPAWN (fresh)  EXIT 0
  *   DONE            -        -                 -              -
  *
  *   state \ event   restart (asked for)           hung
  *   RUNNING         TERMINATE (-> RESTARTING)     KILL (its end is a hang)
  *   BACKOFF         SPAWN                         -
+ *   COOLDOWN        SPAWN (fresh)                 -
  *   others          -                             -
  *
  * A restart the user asked for (`gopls-guard restart`) is not an end of
@@ -28,8 +30,13 @@
  * RUNNING + exited: the end is classified (sv_classify()); if the policy
  * restarts after that kind of end, and fewer than max_restarts restarts
  * happened within the last `window`, the action is WAIT(delay) and the
- * state BACKOFF; if the window is full, GIVE_UP (exit 4); otherwise EXIT
- * with the server's own status (128+signal for a signal).
+ * state BACKOFF; if the window is full, the guard gives up: with
+ * [restart] after_give_up = exit, EXIT 4 (gave_up); with wait, WAIT
+ * (cooldown, gave_up) and the state COOLDOWN, in which the editor stays
+ * connected and is answered with errors; otherwise EXIT with the server's
+ * own status (128+signal for a signal).  A SPAWN out of COOLDOWN ("fresh")
+ * forgets the restarts in the window and the backoff step: the server
+ * gets the whole max_restarts again.
  *
  * The backoff delay of the n-th consecutive restart (n = 0 first) is
  * min(backoff_max, backoff_initial * backoff_factor^n), then scaled by a
@@ -43,7 +50,15 @@
 
 #include "policy.h"
 
-enum sv_state { SV_IDLE, SV_RUNNING, SV_BACKOFF, SV_STOPPING, SV_DONE, SV_RESTARTING };
+enum sv_state {
+        SV_IDLE,
+        SV_RUNNING,
+        SV_BACKOFF,
+        SV_STOPPING,
+        SV_DONE,
+        SV_RESTARTING,
+        SV_COOLDOWN, /* gave up, waiting ([restart] after_give_up = wait) */
+};
 
 enum sv_end_kind {
         SV_END_OOM,     /* killed by the kernel's OOM killer (or by the guard at the limit) */
@@ -73,7 +88,7 @@ struct sv_action {
         enum sv_action_kind kind;
         usec_t delay;  /* WAIT, TERMINATE */
         int exit_code; /* EXIT: 0, 4 (gave up) or the server's status */
-        bool gave_up;  /* EXIT because of the crash-loop limit */
+        bool gave_up;  /* EXIT, or WAIT for the cooldown, because of the crash-loop limit */
 };
 
 #define SV_MAX_RESTARTS_LIMIT 1000
@@ -84,6 +99,8 @@ struct supervisor {
         usec_t backoff_initial, backoff_max, reset_after, window, stop_grace;
         double backoff_factor;
         unsigned max_restarts;
+        bool wait_after_give_up; /* [restart] after_give_up = wait */
+        usec_t cooldown;
 
         enum sv_state state;
         usec_t started_at;       /* when the current server was spawned */
@@ -93,6 +110,7 @@ struct supervisor {
         enum sv_end_kind last_end;
         unsigned hangs;              /* servers killed as hung */
         unsigned requested_restarts; /* sv_restart() restarts */
+        unsigned give_ups;           /* times the crash-loop limit was hit */
         bool hang_kill;              /* the current server is being killed as hung */
 
         /* times of the restarts within the window, oldest first (ring) */

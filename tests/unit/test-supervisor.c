@@ -745,6 +745,101 @@ static void test_hang(void)
         CHECK_INT(sv.hangs, 2);
 }
 
+/* [restart] after_give_up = wait: the crash-loop limit leads to a
+ * cooldown, not an exit; after it (or a restart asked for) the server gets
+ * a fresh window; a stop during it ends the guard normally. */
+static void test_after_give_up_wait(void)
+{
+        /* Each row: the event in COOLDOWN, the action, the state after. */
+        static const struct {
+                const char *event;
+                enum sv_action_kind act;
+                enum sv_state after;
+                int exit_code;
+        } t[] = {
+            {"timer", SV_ACT_SPAWN, SV_RUNNING, 0},  {"restart", SV_ACT_SPAWN, SV_RUNNING, 0},
+            {"stop", SV_ACT_EXIT, SV_DONE, 0},       {"hung", SV_ACT_NONE, SV_COOLDOWN, 0},
+            {"exited", SV_ACT_NONE, SV_COOLDOWN, 0}, {"start", SV_ACT_NONE, SV_COOLDOWN, 0},
+        };
+        for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+                struct policy p = default_policy();
+                struct supervisor sv;
+                struct sv_action a;
+                usec_t now = S(10);
+
+                p.restart.max_restarts = 2;
+                sv_init(&sv, &p);
+                sv.wait_after_give_up = true;
+                sv.cooldown = MIN(5);
+                start_at(&sv, now);
+                for (int n = 0; n < 2; n++) {
+                        a = sv_exited(&sv, now += S(1), &crash, NO_JITTER);
+                        CHECK_INT(a.kind, SV_ACT_WAIT);
+                        CHECK(!a.gave_up);
+                        respawn_at(&sv, now += a.delay);
+                }
+                /* The third end in the window: give up, wait the cooldown. */
+                a = sv_exited(&sv, now += S(1), &oom_kill, NO_JITTER);
+                CHECK_INT(a.kind, SV_ACT_WAIT);
+                CHECK(a.gave_up);
+                CHECK_U64(a.delay, MIN(5));
+                CHECK_INT(sv.state, SV_COOLDOWN);
+                CHECK_STR(sv_state_name(sv.state), "cooldown");
+                CHECK_INT(sv.give_ups, 1);
+                CHECK_INT(sv.total_restarts, 2);
+
+                now += MIN(5);
+                if (!strcmp(t[i].event, "timer"))
+                        a = sv_timer(&sv, now);
+                else if (!strcmp(t[i].event, "restart"))
+                        a = sv_restart(&sv, now);
+                else if (!strcmp(t[i].event, "stop"))
+                        a = sv_stop(&sv, now);
+                else if (!strcmp(t[i].event, "hung"))
+                        a = sv_hung(&sv, now);
+                else if (!strcmp(t[i].event, "exited"))
+                        a = sv_exited(&sv, now, &crash, NO_JITTER);
+                else
+                        a = sv_start(&sv, now);
+                CHECK_INT(a.kind, t[i].act);
+                CHECK_INT(sv.state, t[i].after);
+                if (a.kind == SV_ACT_EXIT) {
+                        CHECK_INT(a.exit_code, t[i].exit_code);
+                        CHECK(!a.gave_up);
+                }
+                if (a.kind != SV_ACT_SPAWN)
+                        continue;
+                /* A fresh window: max_restarts (2) restarts again, with
+                 * the backoff from its first step, before the next give-up. */
+                sv_spawned(&sv, now);
+                CHECK_INT(sv.requested_restarts, !strcmp(t[i].event, "restart") ? 1 : 0);
+                for (int n = 0; n < 2; n++) {
+                        a = sv_exited(&sv, now += S(1), &crash, NO_JITTER);
+                        CHECK_INT(a.kind, SV_ACT_WAIT);
+                        CHECK(!a.gave_up);
+                        if (n == 0)
+                                CHECK_U64(a.delay, MS(500));
+                        respawn_at(&sv, now += a.delay);
+                }
+                a = sv_exited(&sv, now += S(1), &crash, NO_JITTER);
+                CHECK_INT(a.kind, SV_ACT_WAIT);
+                CHECK(a.gave_up);
+                CHECK_INT(sv.give_ups, 2);
+        }
+
+        /* after_give_up = exit (the default of sv_init until told): exit 4. */
+        struct policy p = default_policy();
+        struct supervisor sv;
+        p.restart.max_restarts = 0;
+        sv_init(&sv, &p);
+        start_at(&sv, S(1));
+        struct sv_action a = sv_exited(&sv, S(2), &crash, NO_JITTER);
+        CHECK_INT(a.kind, SV_ACT_EXIT);
+        CHECK_INT(a.exit_code, 4);
+        CHECK(a.gave_up);
+        CHECK_INT(sv.give_ups, 1);
+}
+
 int main(void)
 {
         RUN(test_crash_loop_delays_double_up_to_max);
@@ -766,5 +861,6 @@ int main(void)
         RUN(test_names);
         RUN(test_requested_restart);
         RUN(test_hang);
+        RUN(test_after_give_up_wait);
         return check_summary();
 }
