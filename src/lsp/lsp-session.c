@@ -127,6 +127,7 @@ struct lsp_session {
         size_t replay_key_len;
 
         uint64_t next_seq;
+        char *refusal;    /* session_refuse_requests(): the answer while no server runs */
         bool crash_noted; /* session_note_crash() since the last loss */
         unsigned poisoned;
 
@@ -502,6 +503,12 @@ static int hold(struct lsp_session *s, const char *body, size_t len, const struc
         bool note = false;
         struct held *h;
 
+        /* After giving up no server comes for a while: the editor gets its
+         * answer now (shutdown was answered before this). */
+        if (request && s->refusal) {
+                s->failed_pending++;
+                return answer_error(s, p->id, p->id_len, ERR_REQUEST_FAILED, s->refusal);
+        }
         if (!request && replay_follows) {
                 if (peek_is_document_change(p))
                         /* Folded into the recorder: the replay opens each
@@ -1664,6 +1671,8 @@ int session_server_started(struct lsp_session *s)
 
         if (s->state != ST_LOST)
                 return 0; /* the first generation, or a repeated call */
+        free(s->refusal);
+        s->refusal = NULL;
         s->gen++;
         if (!s->cfg.replay || !s->initialized) {
                 s->state = ST_RUNNING;
@@ -1812,6 +1821,7 @@ void session_free(struct lsp_session *s)
         json_decref(s->diagnosed);
         json_decref(s->shows);
         free(s->replay_key);
+        free(s->refusal);
         free(s);
 }
 
@@ -1945,6 +1955,19 @@ void session_stats(const struct lsp_session *s, struct lsp_session_stats *ret)
             .pending_server_requests = s->nsreq,
             .poisoned = s->poisoned,
         };
+}
+
+int session_refuse_requests(struct lsp_session *s, const char *message)
+{
+        char *m = NULL;
+
+        if (message && !(m = strdup(message)))
+                return -ENOMEM;
+        free(s->refusal);
+        s->refusal = m;
+        if (m)
+                session_fail_pending(s, m);
+        return 0;
 }
 
 void session_note_crash(struct lsp_session *s)

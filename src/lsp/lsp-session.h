@@ -146,6 +146,16 @@ int session_server_started(struct lsp_session *s);
  * kept for session_show_message() go out right after its answer. */
 void session_fail_pending(struct lsp_session *s, const char *message);
 
+/* After giving up ([restart] after_give_up = wait): until the next
+ * session_server_started(), every editor request is answered at once with
+ * RequestFailed carrying `message` (a copy is kept; shutdown with null),
+ * instead of being held for a server that will not come for a while;
+ * requests pending or held now are answered likewise.  Notifications are
+ * recorded and held as during any restart, so the server that comes after
+ * the cooldown is replayed the documents as they are then.  NULL stops
+ * refusing.  0, or -ENOMEM. */
+int session_refuse_requests(struct lsp_session *s, const char *message);
+
 /* A restarted server has been sent the recorded initialize and has not
  * answered it yet; the editor's messages are held meanwhile.  The guard
  * bounds this with [lsp] replay_timeout (the session reads no clock). */

@@ -1722,6 +1722,66 @@ static void test_watched_request(void)
         done(s, &f);
 }
 
+/* After giving up (after_give_up = wait): every request is answered at
+ * once with the reason, nothing waits for the cooldown; document changes
+ * meanwhile reach the server that comes after it. */
+static void test_refuse_requests_during_cooldown(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk(&f, true, 0);
+        const char *why = "gopls-guard gave up after 6 crashes; retrying in 5m";
+
+        handshake(s, &f);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":{"
+                        "\"textDocument\":{\"uri\":\"" URI_A "\",\"languageId\":\"go\","
+                        "\"version\":1,\"text\":\"package a\\n\"}}}"),
+                  0);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"textDocument/hover\","
+                        "\"params\":{}}"),
+                  0);
+        session_server_lost(s);
+        CHECK_INT(answers(&f.ed, "3"), 0); /* held for the next server, so far */
+        CHECK_INT(session_refuse_requests(s, why), 0);
+        CHECK_INT(answer_code(&f.ed, "3"), -32803); /* and now answered */
+        CHECK_STR(error_message(&f.ed, "3"), why);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"textDocument/completion\","
+                        "\"params\":{}}"),
+                  0);
+        CHECK_INT(answer_code(&f.ed, "4"), -32803);
+        CHECK_STR(error_message(&f.ed, "4"), why);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":{"
+                        "\"textDocument\":{\"uri\":\"" URI_A "\",\"version\":2},"
+                        "\"contentChanges\":[{\"text\":\"package b\\n\"}]}}"),
+                  0);
+        struct lsp_session_stats st;
+        session_stats(s, &st);
+        CHECK_INT(st.pending_editor_requests, 0);
+        /* The cooldown is over: a new server, replayed with the new text;
+         * requests go to it again. */
+        size_t sv0 = f.sv.n;
+        CHECK_INT(session_server_started(s), 0);
+        answer_replay_init(s, &f, NULL);
+        long i = find(&f.sv, sv0, "textDocument/didOpen");
+        CHECK(i >= 0);
+        if (i >= 0)
+                CHECK(strstr(f.sv.b[i], "package b") != NULL);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"textDocument/hover\","
+                        "\"params\":{}}"),
+                  0);
+        CHECK(find(&f.sv, sv0, "textDocument/hover") >= 0);
+        CHECK_INT(answers(&f.ed, "5"), 0);
+        /* Refusing again, then not: NULL stops it while no server runs. */
+        session_server_lost(s);
+        CHECK_INT(session_refuse_requests(s, why), 0);
+        CHECK_INT(answer_code(&f.ed, "5"), -32803);
+        CHECK_INT(session_refuse_requests(s, NULL), 0);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"textDocument/hover\","
+                        "\"params\":{}}"),
+                  0);
+        CHECK_INT(answers(&f.ed, "6"), 0); /* held again */
+        done(s, &f);
+}
+
 int main(void)
 {
         RUN(test_hover_forwarded_byte_exact);
@@ -1760,5 +1820,6 @@ int main(void)
         RUN(test_poison_after_two_crashes);
         RUN(test_poison_counts_only_consecutive_crashes_in_flight);
         RUN(test_watched_request);
+        RUN(test_refuse_requests_during_cooldown);
         return check_summary();
 }
