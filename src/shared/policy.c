@@ -52,6 +52,10 @@
 /* A policy file is a few KiB; anything this large is the wrong file. */
 #define POLICY_FILE_MAX (1024 * 1024)
 
+/* [pressure] restart_above by default: a tenth of memory.max left to grow
+ * into while the replacement starts. */
+#define DEFAULT_RESTART_ABOVE_PERCENT 90
+
 /* Default shares of physical memory for [memory] high and max. */
 #define DEFAULT_HIGH "40%"
 #define DEFAULT_MAX "50%"
@@ -71,8 +75,12 @@ enum value_type {
         VT_LOG_TARGET,
         VT_LOG_LEVEL,
         VT_PSI,
-        VT_PATH, /* absolute path; "" = unset */
+        VT_PATH,  /* absolute path; "" = unset */
         VT_SLICE, /* a systemd slice unit name; "" = unset */
+        VT_AFTER_GIVE_UP,
+        VT_THRESHOLD, /* a size, or a % of [memory] max */
+        VT_DIRS,      /* absolute paths, "..." quoting; "" = none */
+        VT_USER,      /* a user name or a numeric uid; "" = unset */
 };
 
 struct key_info {
@@ -111,13 +119,11 @@ static const struct key_info keys[PK__COUNT] = {
     [PK_PIDS_MAX] =
         KEY("pids", "max", .type = VT_COUNT, .min = 1, .max = PIDS_MAX_LIMIT, .unlimited = true),
     [PK_RESTART_ON] = KEY("restart", "on", .type = VT_RESTART_ON),
-    [PK_RESTART_BACKOFF_INITIAL] =
-        KEY("restart", "backoff_initial", .type = VT_DURATION, .min = BACKOFF_FLOOR,
-            .max = USEC_PER_DAY),
+    [PK_RESTART_BACKOFF_INITIAL] = KEY("restart", "backoff_initial", .type = VT_DURATION,
+                                       .min = BACKOFF_FLOOR, .max = USEC_PER_DAY),
     [PK_RESTART_BACKOFF_FACTOR] = KEY("restart", "backoff_factor", .type = VT_FACTOR),
-    [PK_RESTART_BACKOFF_MAX] =
-        KEY("restart", "backoff_max", .type = VT_DURATION, .min = BACKOFF_FLOOR,
-            .max = USEC_PER_DAY),
+    [PK_RESTART_BACKOFF_MAX] = KEY("restart", "backoff_max", .type = VT_DURATION,
+                                   .min = BACKOFF_FLOOR, .max = USEC_PER_DAY),
     [PK_RESTART_RESET_AFTER] =
         KEY("restart", "reset_after", .type = VT_DURATION, .max = USEC_PER_DAY),
     [PK_RESTART_MAX_RESTARTS] =
@@ -125,10 +131,23 @@ static const struct key_info keys[PK__COUNT] = {
     [PK_RESTART_WINDOW] = KEY("restart", "window", .type = VT_DURATION, .max = 7 * USEC_PER_DAY),
     [PK_RESTART_STOP_GRACE] =
         KEY("restart", "stop_grace", .type = VT_DURATION, .max = USEC_PER_DAY),
+    [PK_RESTART_AFTER_GIVE_UP] = KEY("restart", "after_give_up", .type = VT_AFTER_GIVE_UP),
+    /* At least a second: a shorter cooldown is a restart loop by another name. */
+    [PK_RESTART_COOLDOWN] =
+        KEY("restart", "cooldown", .type = VT_DURATION, .min = USEC_PER_SEC, .max = USEC_PER_DAY),
     [PK_PRESSURE_PROACTIVE] = KEY("pressure", "proactive", .type = VT_BOOL),
-    [PK_PRESSURE_ABOVE_HIGH_FOR] =
-        KEY("pressure", "above_high_for", .type = VT_DURATION, .max = USEC_PER_DAY),
+    [PK_PRESSURE_RESTART_ABOVE] = KEY("pressure", "restart_above", .type = VT_THRESHOLD),
+    [PK_PRESSURE_ABOVE_FOR] =
+        KEY("pressure", "above_for", .type = VT_DURATION, .max = USEC_PER_DAY),
     [PK_PRESSURE_PSI] = KEY("pressure", "psi", .type = VT_PSI),
+    [PK_HEALTH_REQUEST_TIMEOUT] =
+        KEY("health", "request_timeout", .type = VT_DURATION, .max = USEC_PER_DAY),
+    [PK_RECOVERY_PURGE_CACHE] = KEY("recovery", "purge_cache", .type = VT_BOOL),
+    [PK_RECOVERY_CACHE_DIRS] = KEY("recovery", "cache_dirs", .type = VT_DIRS, .empty = true),
+    [PK_INCIDENTS_KEEP] = KEY("incidents", "keep", .type = VT_COUNT, .max = 1000),
+    [PK_INCIDENTS_MAX_SIZE] = KEY("incidents", "max_size", .type = VT_SIZE, .min = 0,
+                                  .max = UINT64_MAX - 1, .unlimited = true),
+    [PK_INCIDENTS_HEAP_PROFILE] = KEY("incidents", "heap_profile", .type = VT_BOOL),
     [PK_SERVE_SHARE] = KEY("serve", "share", .type = VT_BOOL),
     [PK_SERVE_IDLE_TIMEOUT] =
         KEY("serve", "idle_timeout", .type = VT_DURATION, .max = 7 * USEC_PER_DAY),
@@ -136,6 +155,7 @@ static const struct key_info keys[PK__COUNT] = {
     [PK_CGROUP_REQUIRE] = KEY("cgroup", "require", .type = VT_BOOL),
     [PK_CGROUP_SLICE] = KEY("cgroup", "slice", .type = VT_SLICE, .empty = true),
     [PK_CGROUP_SCOPE] = KEY("cgroup", "scope", .type = VT_BOOL),
+    [PK_CONTAINER_USER] = KEY("container", "user", .type = VT_USER, .empty = true),
     [PK_LSP_REPLAY] = KEY("lsp", "replay", .type = VT_BOOL),
     [PK_LSP_NOTIFY] = KEY("lsp", "notify", .type = VT_BOOL),
     [PK_LSP_REPLAY_TIMEOUT] = KEY("lsp", "replay_timeout", .type = VT_DURATION,
@@ -145,8 +165,13 @@ static const struct key_info keys[PK__COUNT] = {
 };
 
 static const char *const sections[] = {
-    "server", "memory", "cpu", "pids", "restart", "pressure", "serve", "cgroup", "lsp", "log",
-    "limits",
+    "server",    "memory", "cpu",    "pids",      "restart", "pressure", "health", "recovery",
+    "incidents", "serve",  "cgroup", "container", "lsp",     "log",      "limits",
+};
+
+static const char *const after_give_up_names[] = {
+    [AFTER_GIVE_UP_WAIT] = "wait",
+    [AFTER_GIVE_UP_EXIT] = "exit",
 };
 
 static const char *const restart_on_names[] = {
@@ -192,6 +217,11 @@ const char *policy_restart_on_name(enum restart_on on)
         return (size_t)on < ELEMENTSOF(restart_on_names) ? restart_on_names[on] : "invalid";
 }
 
+const char *policy_after_give_up_name(enum after_give_up a)
+{
+        return (size_t)a < ELEMENTSOF(after_give_up_names) ? after_give_up_names[a] : "invalid";
+}
+
 const char *policy_key_name(enum policy_key k)
 {
         if ((unsigned)k >= PK__COUNT)
@@ -232,8 +262,16 @@ static uint64_t num_get(const struct policy *p, enum policy_key k)
                 return p->restart.window;
         case PK_RESTART_STOP_GRACE:
                 return p->restart.stop_grace;
-        case PK_PRESSURE_ABOVE_HIGH_FOR:
-                return p->pressure.above_high_for;
+        case PK_RESTART_COOLDOWN:
+                return p->restart.cooldown;
+        case PK_PRESSURE_ABOVE_FOR:
+                return p->pressure.above_for;
+        case PK_HEALTH_REQUEST_TIMEOUT:
+                return p->health.request_timeout;
+        case PK_INCIDENTS_KEEP:
+                return p->incidents.keep;
+        case PK_INCIDENTS_MAX_SIZE:
+                return p->incidents.max_size;
         case PK_LSP_REPLAY_TIMEOUT:
                 return p->lsp.replay_timeout;
         case PK_SERVE_IDLE_TIMEOUT:
@@ -290,8 +328,20 @@ static void num_set(struct policy *p, enum policy_key k, uint64_t v)
         case PK_RESTART_STOP_GRACE:
                 p->restart.stop_grace = v;
                 break;
-        case PK_PRESSURE_ABOVE_HIGH_FOR:
-                p->pressure.above_high_for = v;
+        case PK_RESTART_COOLDOWN:
+                p->restart.cooldown = v;
+                break;
+        case PK_PRESSURE_ABOVE_FOR:
+                p->pressure.above_for = v;
+                break;
+        case PK_HEALTH_REQUEST_TIMEOUT:
+                p->health.request_timeout = v;
+                break;
+        case PK_INCIDENTS_KEEP:
+                p->incidents.keep = (unsigned)v;
+                break;
+        case PK_INCIDENTS_MAX_SIZE:
+                p->incidents.max_size = v;
                 break;
         case PK_LSP_REPLAY_TIMEOUT:
                 p->lsp.replay_timeout = v;
@@ -621,8 +671,19 @@ int policy_init(struct policy *p)
             .restart.max_restarts = 5,
             .restart.window = 10 * USEC_PER_MIN,
             .restart.stop_grace = 5 * USEC_PER_SEC,
+            .restart.after_give_up = AFTER_GIVE_UP_WAIT,
+            /* Long enough that a server which cannot start does not churn
+             * the machine, short enough that a fixed go.mod or toolchain is
+             * picked up before the user gives up on the editor. */
+            .restart.cooldown = 5 * USEC_PER_MIN,
             .pressure.proactive = false,
-            .pressure.above_high_for = 30 * USEC_PER_SEC,
+            .pressure.restart_above_percent = DEFAULT_RESTART_ABOVE_PERCENT,
+            .pressure.above_for = 10 * USEC_PER_SEC,
+            .health.request_timeout = 60 * USEC_PER_SEC,
+            .recovery.purge_cache = false,
+            .incidents.keep = 10,
+            .incidents.max_size = 64 * MIB,
+            .incidents.heap_profile = true,
             .cgroup.require = false,
             .cgroup.scope = true,
             .lsp.replay = true,
@@ -644,8 +705,10 @@ int policy_init(struct policy *p)
         p->server.command = strdup("gopls");
         p->server.args = calloc(1, sizeof(char *));
         p->server.env = calloc(1, sizeof(char *));
+        p->recovery.cache_dirs = calloc(1, sizeof(char *));
         p->pressure.psi = strdup("some 150ms 1s");
-        if (!p->server.command || !p->server.args || !p->server.env || !p->pressure.psi) {
+        if (!p->server.command || !p->server.args || !p->server.env || !p->pressure.psi ||
+            !p->recovery.cache_dirs) {
                 policy_done(p);
                 return -ENOMEM;
         }
@@ -661,6 +724,8 @@ void policy_done(struct policy *p)
         free(p->pressure.psi);
         free(p->cgroup.path);
         free(p->cgroup.slice);
+        strv_free(p->recovery.cache_dirs);
+        free(p->container.user);
         for (size_t i = 0; i < p->n_files; i++)
                 free(p->files[i]);
         free(p->files);
@@ -857,6 +922,31 @@ static int split_value(struct load_ctx *c, const char *value, char ***ret, size_
         return 0;
 }
 
+/* A user name as useradd accepts it by default (NAME_REGEX in Debian's
+ * adduser.conf: [a-z_][-a-z0-9_]*, an optional trailing $), at most 32
+ * characters, or a uid of digits only. */
+static bool user_name_valid(const char *s)
+{
+        size_t n = strlen(s);
+        bool digits = n > 0;
+
+        for (size_t i = 0; i < n; i++)
+                digits &= s[i] >= '0' && s[i] <= '9';
+        if (digits)
+                return n <= 10;
+        if (n == 0 || n > 32 || !(s[0] == '_' || (s[0] >= 'a' && s[0] <= 'z')))
+                return false;
+        for (size_t i = 1; i < n; i++) {
+                char ch = s[i];
+                if (ch == '$' && i == n - 1)
+                        break;
+                if (!(ch == '_' || ch == '-' || (ch >= 'a' && ch <= 'z') ||
+                      (ch >= '0' && ch <= '9')))
+                        return false;
+        }
+        return true;
+}
+
 static int set_value(struct load_ctx *c, enum policy_key k, const char *value)
 {
         struct policy *p = c->p;
@@ -959,6 +1049,10 @@ static int set_value(struct load_ctx *c, enum policy_key k, const char *value)
                         p->lsp.notify = b;
                 else if (k == PK_SERVE_SHARE)
                         p->serve.share = b;
+                else if (k == PK_RECOVERY_PURGE_CACHE)
+                        p->recovery.purge_cache = b;
+                else if (k == PK_INCIDENTS_HEAP_PROFILE)
+                        p->incidents.heap_profile = b;
                 break;
         }
         case VT_FACTOR: {
@@ -1041,6 +1135,94 @@ static int set_value(struct load_ctx *c, enum policy_key k, const char *value)
                 p->cgroup.path = copy;
                 break;
         }
+        case VT_AFTER_GIVE_UP:
+                r = set_enum(c, value, after_give_up_names, ELEMENTSOF(after_give_up_names), &e);
+                if (r < 0)
+                        return r;
+                p->restart.after_give_up = (enum after_give_up)e;
+                break;
+        case VT_THRESHOLD: {
+                size_t n = strlen(value);
+                uint64_t v;
+
+                if (n > 0 && value[n - 1] == '%') {
+                        r = parse_percent(value, &v);
+                        if (r == 0 && (v < 1 || v > 100))
+                                r = -ERANGE;
+                        if (r == -ERANGE)
+                                return fail(c, r,
+                                            "%s: \"%s\" is out of range (a %% of [memory] max "
+                                            "must be 1%% to 100%%)",
+                                            c->where, value);
+                        if (r < 0)
+                                return fail(c, r,
+                                            "%s: \"%s\" is not a size or a percentage (use e.g. "
+                                            "6G, or 90%% of [memory] max)",
+                                            c->where, value);
+                        p->pressure.restart_above_percent = (unsigned)v;
+                        p->pressure.restart_above = 0;
+                        break;
+                }
+                if (streq(value, "max") || streq(value, "infinity")) {
+                        v = POLICY_NO_LIMIT;
+                } else {
+                        /* A bare size only: a % here is of [memory] max,
+                         * never of physical memory. */
+                        r = parse_size(value, 0, &v);
+                        if (r == 0 && v < MIB)
+                                r = -ERANGE;
+                        if (r == -ERANGE)
+                                return fail(c, r, "%s: \"%s\" is out of range (at least 1M)",
+                                            c->where, value);
+                        if (r < 0)
+                                return fail(c, r,
+                                            "%s: \"%s\" is not a size or a percentage (use e.g. "
+                                            "6G, or 90%% of [memory] max)",
+                                            c->where, value);
+                }
+                p->pressure.restart_above_percent = 0;
+                p->pressure.restart_above = v;
+                break;
+        }
+        case VT_DIRS: {
+                char **words;
+                size_t n;
+
+                r = split_value(c, value, &words, &n);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < n; i++) {
+                        if (words[i][0] != '/') {
+                                r = fail(c, -EINVAL,
+                                         "%s: \"%s\" is not an absolute path (list absolute "
+                                         "directories, or leave it empty for gopls's own cache)",
+                                         c->where, words[i]);
+                                strv_free(words);
+                                return r;
+                        }
+                }
+                strv_free(p->recovery.cache_dirs);
+                p->recovery.cache_dirs = words;
+                p->recovery.n_cache_dirs = n;
+                break;
+        }
+        case VT_USER: {
+                char *copy = NULL;
+
+                if (*value != '\0' && !user_name_valid(value))
+                        return fail(c, -EINVAL,
+                                    "%s: \"%s\" is not a user name or a numeric uid (use e.g. "
+                                    "vscode or 1000, or leave it empty)",
+                                    c->where, value);
+                if (*value != '\0') {
+                        copy = strdup(value);
+                        if (!copy)
+                                return fail(c, -ENOMEM, "out of memory");
+                }
+                free(p->container.user);
+                p->container.user = copy;
+                break;
+        }
         case VT_SLICE: {
                 char *copy = NULL;
 
@@ -1115,6 +1297,15 @@ static int set_ceiling(struct load_ctx *c, const char *name, const char *value)
         return 0;
 }
 
+/* Keys that were renamed or replaced: the error names what to write now. */
+static const struct {
+        const char *section, *old, *hint;
+} renamed[] = {
+    {"pressure", "above_high_for",
+     "was replaced by above_for (how long the server's memory may stay above restart_above, "
+     "which is a size or a % of [memory] max, before a proactive restart)"},
+};
+
 static int apply(struct load_ctx *c, const char *section, const char *name, const char *value)
 {
         char known[160] = "";
@@ -1128,6 +1319,9 @@ static int apply(struct load_ctx *c, const char *section, const char *name, cons
         for (size_t k = 0; k < PK__COUNT; k++)
                 if (streq(keys[k].section, section) && streq(keys[k].name, name))
                         return set_value(c, (enum policy_key)k, value);
+        for (size_t i = 0; i < ELEMENTSOF(renamed); i++)
+                if (streq(renamed[i].section, section) && streq(renamed[i].old, name))
+                        return fail(c, -EINVAL, "%s: %s", c->where, renamed[i].hint);
         for (size_t k = 0; k < PK__COUNT; k++) {
                 if (!streq(keys[k].section, section))
                         continue;
@@ -1640,12 +1834,24 @@ int policy_finish(struct policy *p, char err[POLICY_ERR_MAX])
                 return finish_fail(err, p->origin[PK_RESTART_WINDOW],
                                    "[restart] window: must be more than 0 (the time over which "
                                    "max_restarts are counted)");
-        if (p->pressure.proactive && p->pressure.above_high_for == 0) {
-                origin_str(p->origin[PK_PRESSURE_PROACTIVE], o, sizeof(o));
-                return finish_fail(err, p->origin[PK_PRESSURE_ABOVE_HIGH_FOR],
-                                   "[pressure] above_high_for: must be more than 0 when "
-                                   "proactive = yes (from %s)",
-                                   o);
+        if (p->pressure.restart_above_percent) {
+                uint64_t max = p->memory.max, pct = p->pressure.restart_above_percent;
+
+                /* No ceiling to take a share of: no size trigger (PSI and
+                 * the high counter still work). */
+                p->pressure.restart_above = max == POLICY_NO_LIMIT
+                                                ? POLICY_NO_LIMIT
+                                                : max / 100 * pct + max % 100 * pct / 100;
+        } else if (p->pressure.restart_above != POLICY_NO_LIMIT &&
+                   p->memory.max != POLICY_NO_LIMIT && p->pressure.restart_above > p->memory.max) {
+                format_size(p->pressure.restart_above, v, sizeof(v));
+                format_size(p->memory.max, c, sizeof(c));
+                origin_str(p->origin[PK_MEMORY_MAX], o, sizeof(o));
+                return finish_fail(err, p->origin[PK_PRESSURE_RESTART_ABOVE],
+                                   "[pressure] restart_above: %s is above [memory] max %s (from "
+                                   "%s); the kernel would kill the server first (use a size "
+                                   "below max, or a %% of it)",
+                                   v, c, o);
         }
         return 0;
 }
@@ -1732,7 +1938,8 @@ static void print_key(FILE *f, const struct policy *p, enum policy_key k)
                 /* A share of memory resolves to an odd byte count: say it
                  * the way a person reads it too. */
                 char human[32];
-                if (ki->type == VT_SIZE && format_size_human(num_get(p, k), human, sizeof human) >= 0 &&
+                if (ki->type == VT_SIZE &&
+                    format_size_human(num_get(p, k), human, sizeof human) >= 0 &&
                     strcmp(human, buf) != 0) {
                         fprintf(f, "  ; %s", human);
                         if (p->origin[k].file)
@@ -1754,13 +1961,15 @@ static void print_key(FILE *f, const struct policy *p, enum policy_key k)
                         }
                         break;
                 case VT_BOOL: {
-                        bool b = k == PK_MEMORY_OOM_GROUP     ? p->memory.oom_group
-                                 : k == PK_PRESSURE_PROACTIVE ? p->pressure.proactive
-                                 : k == PK_CGROUP_REQUIRE     ? p->cgroup.require
-                                 : k == PK_CGROUP_SCOPE       ? p->cgroup.scope
-                                 : k == PK_LSP_REPLAY         ? p->lsp.replay
-                                 : k == PK_SERVE_SHARE        ? p->serve.share
-                                                              : p->lsp.notify;
+                        bool b = k == PK_MEMORY_OOM_GROUP         ? p->memory.oom_group
+                                 : k == PK_PRESSURE_PROACTIVE     ? p->pressure.proactive
+                                 : k == PK_CGROUP_REQUIRE         ? p->cgroup.require
+                                 : k == PK_CGROUP_SCOPE           ? p->cgroup.scope
+                                 : k == PK_LSP_REPLAY             ? p->lsp.replay
+                                 : k == PK_SERVE_SHARE            ? p->serve.share
+                                 : k == PK_RECOVERY_PURGE_CACHE   ? p->recovery.purge_cache
+                                 : k == PK_INCIDENTS_HEAP_PROFILE ? p->incidents.heap_profile
+                                                                  : p->lsp.notify;
                         fprintf(f, " %s", b ? "yes" : "no");
                         break;
                 }
@@ -1789,6 +1998,42 @@ static void print_key(FILE *f, const struct policy *p, enum policy_key k)
                 case VT_SLICE:
                         if (p->cgroup.slice)
                                 fprintf(f, " %s", p->cgroup.slice);
+                        break;
+                case VT_AFTER_GIVE_UP:
+                        fprintf(f, " %s", after_give_up_names[p->restart.after_give_up]);
+                        break;
+                case VT_THRESHOLD: {
+                        char human[32];
+
+                        if (p->pressure.restart_above_percent) {
+                                fprintf(f, " %u%%", p->pressure.restart_above_percent);
+                                if (p->pressure.restart_above &&
+                                    p->pressure.restart_above != POLICY_NO_LIMIT &&
+                                    format_size_human(p->pressure.restart_above, human,
+                                                      sizeof human) >= 0) {
+                                        fprintf(f, "  ; %s of max, ", human);
+                                        if (p->origin[k].file)
+                                                fprintf(f, "from %s:%u\n", p->origin[k].file,
+                                                        p->origin[k].line);
+                                        else
+                                                fputs("default\n", f);
+                                        return;
+                                }
+                        } else {
+                                format_size(p->pressure.restart_above, buf, sizeof buf);
+                                fprintf(f, " %s", buf);
+                        }
+                        break;
+                }
+                case VT_DIRS:
+                        for (size_t i = 0; i < p->recovery.n_cache_dirs; i++) {
+                                fputc(' ', f);
+                                print_word(f, p->recovery.cache_dirs[i]);
+                        }
+                        break;
+                case VT_USER:
+                        if (p->container.user)
+                                fprintf(f, " %s", p->container.user);
                         break;
                 default:
                         break;

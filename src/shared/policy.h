@@ -45,6 +45,13 @@ enum restart_on {
 
 enum log_target { LOG_TARGET_AUTO, LOG_TARGET_JOURNAL, LOG_TARGET_STDERR };
 
+/* What the guard does once a crash loop has used up max_restarts. */
+enum after_give_up {
+        AFTER_GIVE_UP_WAIT, /* keep the editor connected, answer with errors, retry after cooldown
+                             */
+        AFTER_GIVE_UP_EXIT, /* exit 4: the editor sees its server end */
+};
+
 /* Where a value came from, for check-policy. file == NULL: built-in default
  * (or derived, see policy_origin()). */
 struct policy_origin {
@@ -75,15 +82,25 @@ enum policy_key {
         PK_RESTART_MAX_RESTARTS,
         PK_RESTART_WINDOW,
         PK_RESTART_STOP_GRACE,
+        PK_RESTART_AFTER_GIVE_UP,
+        PK_RESTART_COOLDOWN,
         PK_PRESSURE_PROACTIVE,
-        PK_PRESSURE_ABOVE_HIGH_FOR,
+        PK_PRESSURE_RESTART_ABOVE,
+        PK_PRESSURE_ABOVE_FOR,
         PK_PRESSURE_PSI,
+        PK_HEALTH_REQUEST_TIMEOUT,
+        PK_RECOVERY_PURGE_CACHE,
+        PK_RECOVERY_CACHE_DIRS,
+        PK_INCIDENTS_KEEP,
+        PK_INCIDENTS_MAX_SIZE,
+        PK_INCIDENTS_HEAP_PROFILE,
         PK_SERVE_SHARE,
         PK_SERVE_IDLE_TIMEOUT,
         PK_CGROUP_PATH,
         PK_CGROUP_REQUIRE,
         PK_CGROUP_SLICE,
         PK_CGROUP_SCOPE,
+        PK_CONTAINER_USER,
         PK_LSP_REPLAY,
         PK_LSP_NOTIFY,
         PK_LSP_REPLAY_TIMEOUT,
@@ -94,10 +111,10 @@ enum policy_key {
 
 struct policy {
         struct {
-                char *command;  /* default "gopls" */
-                char **args;    /* NULL-terminated; split on whitespace, "..." quoting */
+                char *command; /* default "gopls" */
+                char **args;   /* NULL-terminated; split on whitespace, "..." quoting */
                 size_t n_args;
-                char **env;     /* NULL-terminated "NAME=VALUE"; each `env =` line adds one */
+                char **env; /* NULL-terminated "NAME=VALUE"; each `env =` line adds one */
                 size_t n_env;
                 unsigned go_memlimit; /* percent of memory.high, 0 = off; default 90 */
         } server;
@@ -108,31 +125,54 @@ struct policy {
                 bool oom_group;    /* default yes */
         } memory;
         struct {
-                uint64_t weight;       /* 1..10000; 0 = leave the kernel default */
-                uint64_t max_percent;  /* "200%" = two CPUs; POLICY_NO_LIMIT = none (default) */
+                uint64_t weight;        /* 1..10000; 0 = leave the kernel default */
+                uint64_t max_percent;   /* "200%" = two CPUs; POLICY_NO_LIMIT = none (default) */
                 usec_t sample_interval; /* default 5s, 100ms..1h */
         } cpu;
         struct {
                 uint64_t max; /* default POLICY_NO_LIMIT */
         } pids;
         struct {
-                enum restart_on on;     /* default crash */
-                usec_t backoff_initial; /* default 500ms */
-                double backoff_factor;  /* default 2.0, 1.0..10 */
-                usec_t backoff_max;     /* default 30s, >= backoff_initial */
-                usec_t reset_after;     /* default 60s */
-                unsigned max_restarts;  /* default 5 */
-                usec_t window;          /* default 10min */
-                usec_t stop_grace;      /* default 5s */
+                enum restart_on on;               /* default crash */
+                usec_t backoff_initial;           /* default 500ms */
+                double backoff_factor;            /* default 2.0, 1.0..10 */
+                usec_t backoff_max;               /* default 30s, >= backoff_initial */
+                usec_t reset_after;               /* default 60s */
+                unsigned max_restarts;            /* default 5 */
+                usec_t window;                    /* default 10min */
+                usec_t stop_grace;                /* default 5s */
+                enum after_give_up after_give_up; /* default wait */
+                usec_t cooldown;                  /* default 5min: the wait before trying again */
         } restart;
         struct {
-                bool proactive;        /* default no */
-                usec_t above_high_for; /* default 30s */
-                char *psi;             /* default "some 150ms 1s"; validated */
+                bool proactive; /* default no */
+                /* Bytes, or POLICY_NO_LIMIT for none.  Resolved by
+                 * policy_finish(): "N%" is a share of [memory] max (none
+                 * when max is "max"); default 90%. */
+                uint64_t restart_above;
+                unsigned restart_above_percent; /* as written; 0 = written as a size */
+                usec_t above_for;               /* default 10s; 0 = at once */
+                char *psi;                      /* default "some 150ms 1s"; validated */
         } pressure;
         struct {
-                bool share;           /* default yes: one server for every connection */
-                usec_t idle_timeout;  /* default 10min; 0 = never */
+                usec_t request_timeout; /* default 60s; 0 = no hang detection */
+        } health;
+        struct {
+                bool purge_cache;  /* default no */
+                char **cache_dirs; /* NULL-terminated absolute paths; empty = gopls's own */
+                size_t n_cache_dirs;
+        } recovery;
+        struct {
+                unsigned keep;     /* default 10; 0 = capture none */
+                uint64_t max_size; /* bytes, all kept incidents together; default 64M */
+                bool heap_profile; /* default yes */
+        } incidents;
+        struct {
+                char *user; /* a user name or numeric uid; NULL = not set */
+        } container;
+        struct {
+                bool share;          /* default yes: one server for every connection */
+                usec_t idle_timeout; /* default 10min; 0 = never */
         } serve;
         struct {
                 char *path;   /* NULL = find one (see DESIGN.md) */
@@ -141,8 +181,8 @@ struct policy {
                 bool scope;   /* ask systemd for a transient scope; default yes */
         } cgroup;
         struct {
-                bool replay; /* default yes */
-                bool notify; /* default yes */
+                bool replay;           /* default yes */
+                bool notify;           /* default yes */
                 usec_t replay_timeout; /* default 60s */
         } lsp;
         struct {
@@ -214,7 +254,8 @@ int policy_load_all(struct policy *p, const char *etc_dir, const char *user_conf
 
 /* Cross-checks and derived values, after all files: high <= max (unless
  * either is "max"), backoff_initial <= backoff_max, reset_after and window
- * non-zero, above_high_for > 0 when proactive; ceilings applied to defaults.
+ * non-zero, restart_above resolved (a % of memory.max) and not above max;
+ * ceilings applied to defaults.
  * Errors name the places of the conflicting values. */
 int policy_finish(struct policy *p, char err[POLICY_ERR_MAX]);
 
@@ -237,6 +278,9 @@ bool policy_slice_name_valid(const char *name);
  * ceilings as a [limits] section.  Sizes print in the largest exact unit
  * (e.g. "12G", "1536M"), durations likewise ("1min30s", "250ms"). */
 int policy_print(const struct policy *p, FILE *f);
+
+/* "wait" or "exit", as the policy file spells it. */
+const char *policy_after_give_up_name(enum after_give_up a);
 
 /* "oom", "crash", "always" or "never", as the policy file spells it. */
 const char *policy_restart_on_name(enum restart_on on);

@@ -340,9 +340,9 @@ static void test_catalog_checks_bite(void)
         CHECK(!field_of(GE_OOM_KILL, "GOPLS_GUARD_RESTART_DELAY_USEC", 30));
         CHECK(field_of(GE_RESTART, "GOPLS_GUARD_RESTART_DELAY_USEC", 30));
         CHECK(is_policy_section("memory", 6));
-        CHECK(!is_policy_section("health", 6));
+        CHECK(!is_policy_section("healthz", 7));
         CHECK(is_policy_key("restart", 7, "max_restarts", 12));
-        CHECK(!is_policy_key("restart", 7, "after_give_up", 13));
+        CHECK(!is_policy_key("restart", 7, "give_up_after", 13));
 }
 
 int main(void)

@@ -128,9 +128,20 @@ static void test_defaults(void)
         CHECK_INT(p.restart.max_restarts, 5);
         CHECK_U64(p.restart.window, 600 * S);
         CHECK_U64(p.restart.stop_grace, 5 * S);
+        CHECK_INT(p.restart.after_give_up, AFTER_GIVE_UP_WAIT);
+        CHECK_U64(p.restart.cooldown, 300 * S);
         CHECK(!p.pressure.proactive);
-        CHECK_U64(p.pressure.above_high_for, 30 * S);
+        CHECK_INT(p.pressure.restart_above_percent, 90);
+        CHECK_U64(p.pressure.above_for, 10 * S);
         CHECK_STR(p.pressure.psi, "some 150ms 1s");
+        CHECK_U64(p.health.request_timeout, 60 * S);
+        CHECK(!p.recovery.purge_cache);
+        CHECK_INT(p.recovery.n_cache_dirs, 0);
+        CHECK(p.recovery.cache_dirs && p.recovery.cache_dirs[0] == NULL);
+        CHECK_INT(p.incidents.keep, 10);
+        CHECK_U64(p.incidents.max_size, 64 * M);
+        CHECK(p.incidents.heap_profile);
+        CHECK(p.container.user == NULL);
         CHECK(p.cgroup.path == NULL);
         CHECK(!p.cgroup.require);
         CHECK(p.cgroup.scope);
@@ -197,10 +208,24 @@ static void test_every_key(void)
                                    "max_restarts = 10\n"
                                    "window = 1h\n"
                                    "stop_grace = 0\n"
+                                   "after_give_up = exit\n"
+                                   "cooldown = 2min\n"
                                    "[pressure]\n"
                                    "proactive = yes\n"
-                                   "above_high_for = 10s\n"
+                                   "restart_above = 7G\n"
+                                   "above_for = 3s\n"
                                    "psi = full 0.5s 2s\n"
+                                   "[health]\n"
+                                   "request_timeout = 0\n"
+                                   "[recovery]\n"
+                                   "purge_cache = yes\n"
+                                   "cache_dirs = /home/a/.cache/gopls \"/srv/go cache\"\n"
+                                   "[incidents]\n"
+                                   "keep = 3\n"
+                                   "max_size = 8M\n"
+                                   "heap_profile = no\n"
+                                   "[container]\n"
+                                   "user = vscode\n"
                                    "[cgroup]\n"
                                    "path = /sys/fs/cgroup/gopls.slice\n"
                                    "require = yes\n"
@@ -246,8 +271,21 @@ static void test_every_key(void)
         CHECK_INT(p.restart.max_restarts, 10);
         CHECK_U64(p.restart.window, 3600 * S);
         CHECK_U64(p.restart.stop_grace, 0);
+        CHECK_INT(p.restart.after_give_up, AFTER_GIVE_UP_EXIT);
+        CHECK_U64(p.restart.cooldown, 120 * S);
         CHECK(p.pressure.proactive);
-        CHECK_U64(p.pressure.above_high_for, 10 * S);
+        CHECK_U64(p.pressure.restart_above, 7 * G);
+        CHECK_INT(p.pressure.restart_above_percent, 0);
+        CHECK_U64(p.pressure.above_for, 3 * S);
+        CHECK_U64(p.health.request_timeout, 0);
+        CHECK(p.recovery.purge_cache);
+        CHECK_INT(p.recovery.n_cache_dirs, 2);
+        CHECK_STR(p.recovery.cache_dirs[0], "/home/a/.cache/gopls");
+        CHECK_STR(p.recovery.cache_dirs[1], "/srv/go cache");
+        CHECK_INT(p.incidents.keep, 3);
+        CHECK_U64(p.incidents.max_size, 8 * M);
+        CHECK(!p.incidents.heap_profile);
+        CHECK_STR(p.container.user, "vscode");
         CHECK_STR(p.pressure.psi, "full 500ms 2s"); /* normalized */
         CHECK_STR(p.cgroup.path, "/sys/fs/cgroup/gopls.slice");
         CHECK(p.cgroup.require);
@@ -267,8 +305,9 @@ static void test_every_key(void)
         CHECK_INT(p.origin[PK_SERVER_COMMAND].line, 2);
         CHECK_INT(p.origin[PK_MEMORY_HIGH].line, 7);
         CHECK_INT(p.origin[PK_RESTART_WINDOW].line, 24);
-        CHECK_INT(p.origin[PK_CGROUP_SLICE].line, 33);
-        CHECK_INT(p.origin[PK_LOG_LEVEL].line, 41);
+        CHECK_INT(p.origin[PK_CGROUP_SLICE].line, 47);
+        CHECK_INT(p.origin[PK_CONTAINER_USER].line, 43);
+        CHECK_INT(p.origin[PK_LOG_LEVEL].line, 55);
         policy_done(&p);
 }
 
@@ -367,8 +406,46 @@ static const struct bad_case {
     /* pressure */
     {"[pressure]\nproactive = 2", false, -EINVAL,
      "t.ini:2: [pressure] proactive:", "is not a boolean"},
-    {"[pressure]\nabove_high_for = forever", false, -EINVAL,
-     "t.ini:2: [pressure] above_high_for:", "is not a duration"},
+    {"[pressure]\nabove_for = forever", false, -EINVAL,
+     "t.ini:2: [pressure] above_for:", "is not a duration"},
+    /* the key it replaced is named with its successor, not as unknown */
+    {"[pressure]\nabove_high_for = 30s", false, -EINVAL, "t.ini:2: [pressure] above_high_for:",
+     "was replaced by above_for"},
+    {"[pressure]\nrestart_above = 101%", false, -ERANGE, "t.ini:2: [pressure] restart_above:",
+     "a % of [memory] max must be 1% to 100%"},
+    {"[pressure]\nrestart_above = 0%", false, -ERANGE, "t.ini:2: [pressure] restart_above:",
+     "1% to 100%"},
+    {"[pressure]\nrestart_above = 512K", false, -ERANGE, "t.ini:2: [pressure] restart_above:",
+     "out of range (at least 1M)"},
+    {"[pressure]\nrestart_above = lots", false, -EINVAL, "t.ini:2: [pressure] restart_above:",
+     "is not a size or a percentage (use e.g. 6G, or 90% of [memory] max)"},
+    {"[limits]\npressure.restart_above = 6G", true, -EINVAL,
+     "t.ini:2: [limits] pressure.restart_above:", "cannot have a ceiling"},
+    /* restart: what happens after a crash loop */
+    {"[restart]\nafter_give_up = retry", false, -EINVAL,
+     "t.ini:2: [restart] after_give_up: \"retry\"", "is not one of wait or exit"},
+    {"[restart]\ncooldown = 500ms", false, -ERANGE, "t.ini:2: [restart] cooldown:",
+     "out of range (1s to 24h)"},
+    /* health */
+    {"[health]\nrequest_timeout = 25h", false, -ERANGE, "t.ini:2: [health] request_timeout:",
+     "out of range (0 to 24h)"},
+    {"[health]\ntimeout = 5s", false, -EINVAL, "t.ini:2: [health] timeout:",
+     "unknown key (known in [health]: request_timeout)"},
+    /* recovery */
+    {"[recovery]\ncache_dirs = .cache/gopls", false, -EINVAL, "t.ini:2: [recovery] cache_dirs:",
+     "\".cache/gopls\" is not an absolute path"},
+    {"[recovery]\npurge_cache = sometimes", false, -EINVAL, "t.ini:2: [recovery] purge_cache:",
+     "is not a boolean"},
+    /* incidents */
+    {"[incidents]\nkeep = 1001", false, -ERANGE, "t.ini:2: [incidents] keep:",
+     "out of range (0 to 1000)"},
+    {"[incidents]\nmax_size = big", false, -EINVAL, "t.ini:2: [incidents] max_size:",
+     "is not a size"},
+    /* container */
+    {"[container]\nuser = Root;rm", false, -EINVAL, "t.ini:2: [container] user:",
+     "is not a user name or a numeric uid"},
+    {"[container]\nuser = 12345678901", false, -EINVAL, "t.ini:2: [container] user:",
+     "is not a user name or a numeric uid"},
     {"[pressure]\npsi = some 150ms", false, -EINVAL, "t.ini:2: [pressure] psi: \"some 150ms\"",
      "is not a PSI trigger (use \"some STALL WINDOW\" or \"full STALL WINDOW\""},
     {"[pressure]\npsi = partial 150ms 1s", false, -EINVAL,
@@ -420,7 +497,8 @@ static const struct bad_case {
     {"[memory]\nhgih = 1G", false, -EINVAL, "t.ini:2: [memory] hgih: unknown key",
      "(known in [memory]: high, max, swap_max, oom_group)"},
     {"[Memory]\nhigh = 1G", false, -EINVAL, "t.ini:1: unknown section [Memory]",
-     "(known: server, memory, cpu, pids, restart, pressure, serve, cgroup, lsp, log, limits)"},
+     "(known: server, memory, cpu, pids, restart, pressure, health, recovery, incidents, "
+     "serve, cgroup, container, lsp, log, limits)"},
     {"; x\n[memroy]\n", false, -EINVAL, "t.ini:2: unknown section [memroy]", "known:"},
     {"high = 1G", false, -EINVAL, "t.ini:1: high: key outside any section", "[memory]"},
     {"[memory]\nhigh 1G", false, -EINVAL, "t.ini:2: \"high 1G\"",
@@ -940,9 +1018,9 @@ static void test_other_cross_checks(void)
         } cases[] = {
             {"[restart]\nreset_after = 0\n", "u.ini:2: [restart] reset_after: must be more than 0"},
             {"[restart]\nwindow = 0ms\n", "u.ini:2: [restart] window: must be more than 0"},
-            {"[pressure]\nproactive = yes\n\nabove_high_for = 0\n",
-             "u.ini:4: [pressure] above_high_for: must be more than 0 when proactive = yes "
-             "(from u.ini:2)"},
+            {"[memory]\nmax = 4G\n[pressure]\nrestart_above = 5G\n",
+             "u.ini:4: [pressure] restart_above: 5G is above [memory] max 4G (from u.ini:2); "
+             "the kernel would kill the server first"},
         };
 
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -957,12 +1035,49 @@ static void test_other_cross_checks(void)
                 policy_done(&p);
         }
 
-        /* above_high_for = 0 is fine while proactive is off */
+        /* above_for = 0 means at once */
         struct policy p;
         char err[POLICY_ERR_MAX];
 
         init(&p);
-        CHECK_INT(load_finish(&p, "u.ini", "[pressure]\nabove_high_for = 0\n", false, err), 0);
+        CHECK_INT(load_finish(&p, "u.ini", "[pressure]\nabove_for = 0\n", false, err), 0);
+        CHECK_U64(p.pressure.above_for, 0);
+        policy_done(&p);
+}
+
+/* restart_above as a % is a share of [memory] max, resolved after every
+ * file (a later file may change max); with max = max there is no size
+ * trigger at all. */
+static void test_restart_above(void)
+{
+        struct policy p;
+        char err[POLICY_ERR_MAX];
+
+        init(&p);
+        CHECK_INT(load_finish(&p, "u.ini", "[memory]\nhigh = 3G\nmax = 4G\n", false, err), 0);
+        CHECK_U64(p.pressure.restart_above, 4 * G / 10 * 9 + 4 * G % 10 * 9 / 10);
+        policy_done(&p);
+
+        init(&p);
+        CHECK_INT(load_finish(&p, "u.ini",
+                              "[pressure]\nrestart_above = 50%\n[memory]\nhigh = 1G\nmax = 2G\n",
+                              false, err),
+                  0);
+        CHECK_U64(p.pressure.restart_above, G);
+        policy_done(&p);
+
+        init(&p);
+        CHECK_INT(load_finish(&p, "u.ini", "[memory]\nhigh = max\nmax = max\n", false, err), 0);
+        CHECK_U64(p.pressure.restart_above, POLICY_NO_LIMIT);
+        policy_done(&p);
+
+        /* a size with an unlimited max is taken as written */
+        init(&p);
+        CHECK_INT(load_finish(&p, "u.ini",
+                              "[memory]\nhigh = max\nmax = max\n[pressure]\nrestart_above = 6G\n",
+                              false, err),
+                  0);
+        CHECK_U64(p.pressure.restart_above, 6 * G);
         policy_done(&p);
 }
 
@@ -1494,6 +1609,7 @@ int main(void)
         RUN(test_high_and_max);
         RUN(test_backoff_order);
         RUN(test_other_cross_checks);
+        RUN(test_restart_above);
         RUN(test_max_restarts_limit);
         RUN(test_go_memlimit);
         RUN(test_psi);
