@@ -17,6 +17,7 @@
 
 #include "cgroup.h"
 #include "events.h"
+#include "hang.h"
 #include "exit-class.h"
 #include "log.h"
 #include "notify.h"
@@ -77,6 +78,12 @@ struct guard {
         char *status_path;
         struct notifier notify; /* sd_notify: READY, STATUS, WATCHDOG, STOPPING */
 
+        /* [health] request_timeout (hang.h): the CPU time of the server,
+         * from the last sample, and whether that sample could be read */
+        struct hang_watch hang;
+        bool cpu_known;
+        uint64_t tree_cpu_usec; /* degraded mode: /proc utime+stime of the tree */
+
         unsigned long long starttime; /* the guard's own, for its status file */
 
         /* Ends what the guard started if the guard dies (sentinel.h). */
@@ -111,6 +118,28 @@ static void editors_note_crash(struct guard *g)
                 session_note_crash(relay_session(g->relay));
         else if (g->o->front->note_crash)
                 g->o->front->note_crash(g->o->front->userdata);
+}
+
+/* After giving up with [restart] after_give_up = wait: answer every
+ * request with `msg` until a server runs again. */
+static void editors_refuse_requests(struct guard *g, const char *msg)
+{
+        if (!g->o->front) {
+                if (session_refuse_requests(relay_session(g->relay), msg) < 0)
+                        session_fail_pending(relay_session(g->relay), msg);
+        } else if (g->o->front->refuse_requests)
+                g->o->front->refuse_requests(g->o->front->userdata, msg);
+        else
+                g->o->front->fail_pending(g->o->front->userdata, msg);
+}
+
+/* The oldest editor request hang detection watches (session.h), 0: none. */
+static uint64_t editors_watched_request(struct guard *g)
+{
+        if (!g->o->front)
+                return session_watched_request(relay_session(g->relay));
+        return g->o->front->watched_request ? g->o->front->watched_request(g->o->front->userdata)
+                                            : 0;
 }
 
 /* Whether the editor asked for the server's end (shutdown or exit): a
@@ -291,6 +320,7 @@ static void read_cgroup(struct guard *g, const char *why)
 {
         struct cg_sample s;
         int r = cg_read_sample(&g->cg, &s);
+        g->cpu_known = r >= 0;
         if (r < 0)
                 log_debug_errno(r, "Cannot sample the server's cgroup (%s): %m", why);
         else {
@@ -364,6 +394,7 @@ static void poll_proc(struct guard *g)
 {
         struct proc_tree t;
         int r = proc_descendants(g->o->proc_root, getpid(), g->sentinel.pid, &t);
+        g->cpu_known = r >= 0;
         if (r < 0) {
                 if (!g->poll_failed)
                         log_warning_errno(r, "Cannot read the server's memory from %s: %m; "
@@ -378,6 +409,7 @@ static void poll_proc(struct guard *g)
         uint64_t rss = t.rss;
         g->last.memory_current = rss;
         g->last.pids_current = t.n;
+        g->tree_cpu_usec = t.cpu_usec;
         proc_tree_free(&t);
         if (rss > g->peak)
                 g->peak = rss;
@@ -404,12 +436,40 @@ static void send_status(struct guard *g)
         notify_status(&g->notify, line);
 }
 
+/* [health] request_timeout: kill a server that holds a request without
+ * using CPU (hang.h decides; the supervisor restarts it as after a crash). */
+static void check_hang(struct guard *g)
+{
+        usec_t now = now_usec();
+        struct hang_sample hs = {
+            .request = g->running ? editors_watched_request(g) : 0,
+            .cpu_known = g->cpu_known,
+            .cpu_usec = g->have_cgroup ? g->last.cpu_usage_usec : g->tree_cpu_usec,
+        };
+        if (!hang_check(&g->hang, now, &hs))
+                return;
+        char waited[32], limit[32];
+        format_duration_human(hang_stretch(&g->hang, now), waited, sizeof waited);
+        format_duration(g->p->health.request_timeout, limit, sizeof limit);
+        hang_reset(&g->hang);
+        if (sv_hung(&g->sv, now).kind != SV_ACT_KILL)
+                return;
+        log_event(g, GE_HANG, LOG_WARNING, g->srv.pid, NULL, 0,
+                  "%s (pid %d) is hung: a request has waited %s with no progress in its CPU "
+                  "use ([health] request_timeout = %s); killing it to start a new one.",
+                  g->o->argv[0], (int)g->srv.pid, waited, limit);
+        if (g->have_cgroup)
+                (void)cg_kill_server(&g->cg);
+        kill_server_tree(g, g->srv.pid);
+}
+
 static void sample(struct guard *g)
 {
         if (g->have_cgroup)
                 read_cgroup(g, "sample");
         else if (g->running)
                 poll_proc(g);
+        check_hang(g);
         send_status(g);
         write_status(g);
 }
@@ -573,6 +633,7 @@ static int spawn(struct guard *g)
         }
 
         g->peak = 0;
+        hang_init(&g->hang, g->p->health.request_timeout);
         r = server_spawn(&spec, &g->srv);
         if (r < 0 && g->have_cgroup && (r == -EACCES || r == -EPERM || r == -ENOENT))
                 return placement_refused(g, r);
@@ -649,7 +710,15 @@ static void tell_editor_restart(struct guard *g, const struct sv_exit *e, usec_t
         if (!g->p->lsp.notify)
                 return;
         format_duration_human(delay, d, sizeof d);
-        if (e->oom) {
+        if (g->sv.last_end == SV_END_HANG) {
+                char t[32];
+                format_duration_human(g->p->health.request_timeout, t, sizeof t);
+                snprintf(msg, sizeof msg,
+                         "%s stopped answering (a request waited %s while it used no CPU) and "
+                         "was restarted by gopls-guard in %s; open files and settings are "
+                         "restored.",
+                         g->o->argv[0], t, d);
+        } else if (e->oom) {
                 format_size_human(g->p->memory.max, max, sizeof max);
                 format_size_human(g->peak, peak, sizeof peak);
                 snprintf(msg, sizeof msg,
@@ -664,6 +733,28 @@ static void tell_editor_restart(struct guard *g, const struct sv_exit *e, usec_t
                          g->o->argv[0], how, d);
         }
         editors_show_message(g, 2, msg);
+}
+
+/* [restart] after_give_up = wait: the supervisor gave up for
+ * [restart] cooldown.  The editor stays connected, every request is
+ * answered with what happened, and the user is told once how to retry. */
+static void gave_up_waiting(struct guard *g, pid_t pid, const struct sv_exit *e, const char *what)
+{
+        char d[32], msg[768];
+
+        format_duration_human(g->sv.cooldown, d, sizeof d);
+        snprintf(msg, sizeof msg,
+                 "gopls-guard gave up for now: %s. It starts the language server again in "
+                 "%s; once the cause is fixed, `gopls-guard restart` tries again at once.",
+                 what, d);
+        editors_refuse_requests(g, msg);
+        if (g->p->lsp.notify)
+                editors_show_message(g, 1, msg);
+        log_event(g, GE_GIVE_UP, LOG_ERR, pid, e, g->sv.cooldown,
+                  "Giving up for now: %s ([restart] max_restarts = %u). Trying again in %s "
+                  "([restart] after_give_up = wait, cooldown); `gopls-guard restart` tries "
+                  "at once.",
+                  what, g->sv.max_restarts, d);
 }
 
 static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
@@ -751,8 +842,8 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                           "%s (pid %d) %s; starting a new one as asked (gopls-guard restart).",
                           g->o->argv[0], (int)pid, how);
         } else {
-                log_event(g, GE_CRASH, LOG_NOTICE, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
-                          (int)pid, how);
+                log_event(g, GE_CRASH, LOG_NOTICE, pid, &e, 0, "%s (pid %d) %s%s.", g->o->argv[0],
+                          (int)pid, how, g->sv.hang_kill ? " (killed as hung)" : "");
         }
 
         struct sv_action a = sv_exited(&g->sv, now, &e, drand48());
@@ -766,7 +857,13 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                            g->o->argv[0], a.exit_code);
         }
 
-        if (a.kind == SV_ACT_WAIT) {
+        if (a.kind == SV_ACT_WAIT && a.gave_up) {
+                char w[32], what[256];
+                format_duration(g->sv.window, w, sizeof w);
+                snprintf(what, sizeof what, "%s ended %u times within %s%s", g->o->argv[0],
+                         g->sv.max_restarts + 1, w, e.oom ? ", each time out of memory" : "");
+                gave_up_waiting(g, pid, &e, what);
+        } else if (a.kind == SV_ACT_WAIT) {
                 char d[32];
                 format_duration_human(a.delay, d, sizeof d);
                 tell_editor_restart(g, &e, a.delay);
@@ -868,6 +965,11 @@ static void act(struct guard *g, struct sv_action a)
                                 editors_fail_pending(g, msg);
                                 if (g->p->lsp.notify)
                                         editors_show_message(g, 1, msg);
+                        } else if (next.kind == SV_ACT_WAIT && next.gave_up) {
+                                char what[256];
+                                snprintf(what, sizeof what, "%s could not be started (%s)",
+                                         g->o->argv[0], strerror(-r));
+                                gave_up_waiting(g, 0, &e, what);
                         }
                         act(g, next);
                 }

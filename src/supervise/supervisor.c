@@ -54,6 +54,8 @@ void sv_init(struct supervisor *sv, const struct policy *p)
         sv->reset_after = p->restart.reset_after;
         sv->window = p->restart.window;
         sv->stop_grace = p->restart.stop_grace;
+        sv->wait_after_give_up = p->restart.after_give_up == AFTER_GIVE_UP_WAIT;
+        sv->cooldown = p->restart.cooldown;
         /* The ring of restart times is sized for the limit; the policy
          * should already refuse more, this only keeps the ring in bounds. */
         sv->max_restarts = p->restart.max_restarts > SV_MAX_RESTARTS_LIMIT

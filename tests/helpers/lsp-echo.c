@@ -31,6 +31,9 @@
  *                         and answers nothing more and uses no CPU (a
  *                         deadlocked server); with --state, only at start
  *                         N given as --hang-start N (default: every start)
+ *   --spin-on METHOD      a METHOD request is answered (null) only after
+ *                         SECONDS (--spin-seconds, default 3) of CPU time
+ *                         spent on it (a server busy computing an answer)
  *   echo/start            answers which start this is (with --state)
  *
  * Daemon mode, as gopls's (`gopls serve -listen=unix;PATH
@@ -57,6 +60,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -373,7 +377,8 @@ int main(int argc, char **argv)
 {
         bool shut_down = false, silent_later = false;
         const char *body, *state = NULL, *stall = NULL, *listen_path = NULL;
-        const char *crash_on = NULL, *hang_on = NULL;
+        const char *crash_on = NULL, *hang_on = NULL, *spin_on = NULL;
+        double spin_seconds = 3;
         unsigned start = 1, silent_init = 0, hang_start = 0;
         size_t len;
 
@@ -396,12 +401,16 @@ int main(int argc, char **argv)
                         crash_on = argv[++i];
                 else if (!strcmp(argv[i], "--hang-on") && i + 1 < argc)
                         hang_on = argv[++i];
+                else if (!strcmp(argv[i], "--spin-on") && i + 1 < argc)
+                        spin_on = argv[++i];
+                else if (!strcmp(argv[i], "--spin-seconds") && i + 1 < argc)
+                        spin_seconds = strtod(argv[++i], NULL);
                 else if (!strcmp(argv[i], "--hang-start") && i + 1 < argc)
                         hang_start = (unsigned)strtoul(argv[++i], NULL, 10);
                 else
                         die("usage: lsp-echo [--state FILE] [--silent-init N[+]] "
                             "[--stall-first METHOD] [--crash-on METHOD] [--hang-on METHOD "
-                            "[--hang-start N]]");
+                            "[--hang-start N]] [--spin-on METHOD [--spin-seconds S]]");
         }
         if (state)
                 start = count_start(state);
@@ -428,6 +437,15 @@ int main(int argc, char **argv)
                         continue;
                 if (crash_on && method_is(&m.method, crash_on))
                         abort();
+                if (spin_on && method_is(&m.method, spin_on)) {
+                        /* CPU time, not wall time: the point is to use it. */
+                        volatile unsigned long sink = 0;
+                        while ((double)clock() / CLOCKS_PER_SEC < spin_seconds)
+                                for (int k = 0; k < 100000; k++)
+                                        sink += (unsigned long)k;
+                        respond_text(&m.id, "null");
+                        continue;
+                }
                 if (hang_on && (!hang_start || hang_start == start) &&
                     method_is(&m.method, hang_on)) {
                         for (;;)

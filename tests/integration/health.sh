@@ -14,7 +14,7 @@ it_fixture_roots
 pids=()
 cleanup() {
         for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-        rm -rf "$work"
+        [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
@@ -24,6 +24,7 @@ EXIT='{"jsonrpc":"2.0","method":"exit"}'
 START9='{"jsonrpc":"2.0","id":9,"method":"echo/start"}'
 HOVER='{"jsonrpc":"2.0","id":7,"method":"textDocument/hover","params":{"textDocument":{"uri":"file:///w/a.go"},"position":{"line":12,"character":4}}}'
 
+not_has() { ! grep -qF -- "$2" "$1"; }
 policy() { printf '%s\n[lsp]\nnotify = yes\n[log]\ntarget = stderr\n' "$2" >"$work/$1.ini"; }
 status_field() { # status_field WORKSPACE KEY: the value in status --json
         "$guard" status --json "$1" | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2
@@ -169,5 +170,161 @@ check "poison: the user is told which request was dropped" \
 check "poison: answered once" test "$(grep -o '"id":7,' "$work/poison.out" | wc -l)" -eq 1
 check "poison: the third server serves on" has "$work/poison.out" '"id":9,"result":3'
 check "poison: the log says why" has "$work/poison.err" "not sending textDocument/hover (file:///w/a.go:13:5) again"
+
+# 7. [restart] after_give_up = wait: after the crash-loop limit the editor
+#    stays connected, each request is answered with what happened, the user
+#    is told once how to retry, and after the cooldown a new server runs
+#    with the session replayed.
+policy wait "[restart]
+on = crash
+backoff_initial = 100ms
+max_restarts = 1
+after_give_up = wait
+cooldown = 3s"
+mkdir -p "$work/wsw"
+# The server fails at its start while $work/broken exists.
+breakable=(sh -c 'if [ -e "$0" ]; then echo "broken" >&2; exit 3; fi; exec "$1"' "$work/broken" "$echo_server")
+mkfifo "$work/inw"
+"$guard" --policy "$work/wait.ini" --workspace "$work/wsw" -- "${breakable[@]}" \
+        <"$work/inw" >"$work/wait.out" 2>"$work/wait.err" &
+gw=$!
+pids+=("$gw")
+exec 5>"$work/inw"
+{ frame "$INIT"; frame "$INITIALIZED"; } >&5
+check "wait: initialized" poll 100 has "$work/wait.out" '"id":1,"result"'
+touch "$work/broken"
+frame '{"jsonrpc":"2.0","id":3,"method":"bench/crash"}' >&5
+check "wait: the guard gives up for now" poll 150 has "$work/wait.err" "Giving up for now"
+frame "$HOVER" >&5
+check "wait: a request during the cooldown is answered RequestFailed" \
+        poll 50 has "$work/wait.out" '"id":7,"error":{"code":-32803'
+check "wait: ...saying what happened" grep -q 'gopls-guard gave up for now: [^"]*sh ended 2 times within 10min' "$work/wait.out"
+check "wait: the user is told once how to retry" \
+        test "$(grep -o '"method":"window/showMessage","params":{"type":1,"message":"gopls-guard gave up for now[^"]*gopls-guard restart' "$work/wait.out" | wc -l)" -eq 1
+check "wait: the guard still runs" kill -0 "$gw"
+check "wait: status says cooldown" test "$("$guard" status --json "$work/wsw" | grep -o '"state":"[a-z]*"')" = '"state":"cooldown"'
+rm -f "$work/broken"
+check "wait: after the cooldown a new server starts" poll 100 has "$work/wait.err" "generation 3"
+frame '{"jsonrpc":"2.0","id":5,"method":"bench/echo","params":[5]}' >&5
+check "wait: and serves the editor again" poll 100 has "$work/wait.out" '"id":5,"result":[5]'
+check "wait: the request from before the give-up got one answer" \
+        test "$(grep -o '"id":3,' "$work/wait.out" | wc -l)" -eq 1
+{ frame "$SHUTDOWN"; frame "$EXIT"; } >&5
+exec 5>&-
+wait "$gw"
+rc=$?
+check "wait: the guard ends normally (got $rc)" test "$rc" -eq 0
+
+# 8. ...and gopls-guard restart ends a long cooldown at once.
+policy waitlong "[restart]
+on = crash
+backoff_initial = 100ms
+max_restarts = 0
+cooldown = 1h"
+mkdir -p "$work/wsl"
+mkfifo "$work/inl"
+"$guard" --policy "$work/waitlong.ini" --workspace "$work/wsl" -- "${breakable[@]}" \
+        <"$work/inl" >"$work/waitlong.out" 2>"$work/waitlong.err" &
+gl=$!
+pids+=("$gl")
+exec 6>"$work/inl"
+{ frame "$INIT"; frame "$INITIALIZED"; } >&6
+check "cooldown + restart: initialized" poll 100 has "$work/waitlong.out" '"id":1,"result"'
+frame '{"jsonrpc":"2.0","id":3,"method":"bench/crash"}' >&6
+check "cooldown + restart: gave up (default after_give_up = wait)" \
+        poll 150 has "$work/waitlong.err" "Giving up for now"
+"$guard" restart "$work/wsl" >/dev/null 2>"$work/rl.err"
+rc=$?
+check "cooldown + restart: restart exits 0 (got $rc)" test "$rc" -eq 0
+check "cooldown + restart: a new server at once" poll 100 has "$work/waitlong.err" "generation 2"
+frame '{"jsonrpc":"2.0","id":5,"method":"bench/echo","params":[5]}' >&6
+check "cooldown + restart: it serves the editor" poll 100 has "$work/waitlong.out" '"id":5,"result":[5]'
+{ frame "$SHUTDOWN"; frame "$EXIT"; } >&6
+exec 6>&-
+wait "$gl"
+rc=$?
+check "cooldown + restart: the guard ends normally (got $rc)" test "$rc" -eq 0
+
+# 9. after_give_up = exit keeps the exit status 4.
+policy exit4 "[restart]
+on = crash
+backoff_initial = 100ms
+max_restarts = 0
+after_give_up = exit"
+{ frame "$INIT"; frame "$INITIALIZED"; frame '{"jsonrpc":"2.0","id":3,"method":"bench/crash"}'; sleep 3; } |
+        timeout 60 "$guard" --policy "$work/exit4.ini" \
+        -- "$echo_server" >"$work/exit4.out" 2>"$work/exit4.err"
+rc=$?
+check "after_give_up = exit: exit 4 (got $rc)" test "$rc" -eq 4
+
+# 10. Hang detection (degraded mode: /proc utime+stime of the tree): a hover
+#     that makes the first server stop for good (no answer, no CPU) is
+#     detected after request_timeout, that server is killed, and the hover,
+#     sent again, is answered by the second.
+# live NAME SERVER_ARGS...: a guard on lsp-echo with policy NAME, its
+# stdin on a fifo open as fd $ed (the editor), already initialized.
+live() {
+        local name=$1
+        shift
+        mkfifo "$work/$name.in"
+        "$guard" --policy "$work/$name.ini" -- "$echo_server" --state "$work/$name.state" "$@" \
+                <"$work/$name.in" >"$work/$name.out" 2>"$work/$name.err" &
+        gp=$!
+        pids+=("$gp")
+        exec {ed}>"$work/$name.in"
+        { frame "$INIT"; frame "$INITIALIZED"; } >&$ed
+        poll 100 has "$work/$name.out" '"id":1,"result"'
+}
+# finish: the editor ends the session; the guard's status in $rc.
+finish() {
+        { frame "$SHUTDOWN"; frame "$EXIT"; } >&$ed
+        exec {ed}>&-
+        wait "$gp"
+        rc=$?
+}
+policy hang "[restart]
+on = crash
+backoff_initial = 100ms
+[health]
+request_timeout = 2s"
+check "hang: initialized" live hang --hang-on textDocument/hover --hang-start 1
+frame "$HOVER" >&$ed
+check "hang: detected and logged" poll 300 has "$work/hang.err" "is hung: a request has waited"
+check "hang: the hover is answered by the second server" poll 300 has "$work/hang.out" '"id":7,"result":null'
+check "hang: the user is told" has "$work/hang.out" "stopped answering"
+frame "$START9" >&$ed
+check "hang: the second server serves on" poll 100 has "$work/hang.out" '"id":9,"result":2'
+check "hang: counted in the status (hangs 1)" poll 100 eval 'test "$(status_field "$PWD" hangs)" = 1'
+finish
+check "hang: guard exits 0 (got $rc)" test "$rc" -eq 0
+check "hang: two starts" test "$(cat "$work/hang.state")" -eq 2
+
+#     A server busy on the request (CPU time) is never called hung, however
+#     long past request_timeout it takes (3 s of CPU against 1 s).
+policy busy "[restart]
+on = crash
+backoff_initial = 100ms
+[health]
+request_timeout = 1s"
+check "busy: initialized" live busy --spin-on textDocument/hover --spin-seconds 3
+frame "$HOVER" >&$ed
+check "busy: the hover is answered by the first server" poll 600 has "$work/busy.out" '"id":7,"result":null'
+finish
+check "busy: not called hung" not_has "$work/busy.err" "is hung"
+check "busy: one start" test "$(cat "$work/busy.state")" -eq 1
+
+#     A command may wait without CPU (on the editor or the network):
+#     workspace/executeCommand is not watched.  Two sample rounds (500 ms
+#     each in degraded mode) past request_timeout show nothing happened.
+policy cmd "[health]
+request_timeout = 1s"
+check "command: initialized" live cmd --hang-on workspace/executeCommand
+frame '{"jsonrpc":"2.0","id":8,"method":"workspace/executeCommand","params":{"command":"gopls.run_govulncheck"}}' >&$ed
+sleep 3
+check "command: not called hung" not_has "$work/cmd.err" "is hung"
+check "command: one start" test "$(cat "$work/cmd.state")" -eq 1
+exec {ed}>&-
+kill "$gp" 2>/dev/null
+wait "$gp"
 
 it_done

@@ -30,6 +30,9 @@ static struct policy default_policy(void)
         p.restart.max_restarts = 5;
         p.restart.window = MIN(10);
         p.restart.stop_grace = S(5);
+        /* What most tests here are about; the wait has its own test. */
+        p.restart.after_give_up = AFTER_GIVE_UP_EXIT;
+        p.restart.cooldown = MIN(5);
         return p;
 }
 
@@ -768,9 +771,8 @@ static void test_after_give_up_wait(void)
                 usec_t now = S(10);
 
                 p.restart.max_restarts = 2;
+                p.restart.after_give_up = AFTER_GIVE_UP_WAIT;
                 sv_init(&sv, &p);
-                sv.wait_after_give_up = true;
-                sv.cooldown = MIN(5);
                 start_at(&sv, now);
                 for (int n = 0; n < 2; n++) {
                         a = sv_exited(&sv, now += S(1), &crash, NO_JITTER);
@@ -827,7 +829,7 @@ static void test_after_give_up_wait(void)
                 CHECK_INT(sv.give_ups, 2);
         }
 
-        /* after_give_up = exit (the default of sv_init until told): exit 4. */
+        /* after_give_up = exit: exit 4, as before the key existed. */
         struct policy p = default_policy();
         struct supervisor sv;
         p.restart.max_restarts = 0;

@@ -14,6 +14,7 @@ swap_max = 0
 [restart]
 on = oom
 backoff_initial = 100ms
+after_give_up = exit
 max_restarts = 2
 INI
 # The first server leaks 200 MiB; the one that replaces it just runs.
