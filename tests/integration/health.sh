@@ -327,4 +327,56 @@ exec {ed}>&-
 kill "$gp" 2>/dev/null
 wait "$gp"
 
+# 11. after_give_up = wait in serve mode: every editor is answered through
+#     the cooldown, one that connects meanwhile too, and all are served by
+#     the server that follows.
+wsd=$work/wsd
+mkdir -p "$wsd"
+cat >"$work/breakable.sh" <<EOS
+#!/bin/sh
+if [ -e "$work/broken" ]; then echo broken >&2; exit 3; fi
+exec "$echo_server" "\$@"
+EOS
+chmod +x "$work/breakable.sh"
+printf '[server]\ncommand = %s\n[restart]\non = crash\nbackoff_initial = 100ms\nmax_restarts = 1\ncooldown = 3s\n[log]\ntarget = stderr\n' \
+        "$work/breakable.sh" >"$work/served.ini"
+"$guard" serve --workspace "$wsd" --policy "$work/served.ini" 2>"$work/served.err" &
+gs=$!
+pids+=("$gs")
+sock_up() { test -n "$(find "$GOPLS_GUARD_RUNTIME_DIR" -maxdepth 1 -name '*.sock')"; }
+check "serve: listening" poll 100 sock_up
+connect_editor() { # connect_editor NAME: fd in $ced
+        mkfifo "$work/$1.in"
+        "$guard" connect "$wsd" <"$work/$1.in" >"$work/$1.out" 2>"$work/$1.cerr" &
+        pids+=("$!")
+        exec {ced}>"$work/$1.in"
+}
+connect_editor sa
+sa=$ced
+{ frame "$INIT"; frame "$INITIALIZED"; frame '{"jsonrpc":"2.0","id":2,"method":"echo/daemon"}'; } >&$sa
+check "serve: editor a served" poll 100 has "$work/sa.out" '"id":2,"result":'
+daemon=$(grep -o '"id":2,"result":[0-9]*' "$work/sa.out" | sed 's/.*://')
+touch "$work/broken"
+kill -9 "$daemon"
+check "serve: gave up for now" poll 150 has "$work/served.err" "Giving up for now"
+frame "$HOVER" >&$sa
+check "serve: a's request in the cooldown is answered RequestFailed" \
+        poll 50 has "$work/sa.out" '"id":7,"error":{"code":-32803'
+connect_editor sb
+sb=$ced
+frame "$INIT" >&$sb
+check "serve: an editor connecting in the cooldown is answered too" \
+        poll 50 grep -q '"id":1,"error":{"code":-32803,"message":"gopls-guard gave up for now' "$work/sb.out"
+rm -f "$work/broken"
+check "serve: a new server after the cooldown" poll 150 has "$work/served.err" "generation 3"
+frame '{"jsonrpc":"2.0","id":5,"method":"bench/echo","params":[5]}' >&$sa
+check "serve: after the cooldown a's request is served by the new server" \
+        poll 150 has "$work/sa.out" '"id":5,"result":[5]'
+check "serve: the serving guard still runs" kill -0 "$gs"
+exec {sa}>&- {sb}>&-
+kill "$gs"
+wait "$gs"
+rc=$?
+check "serve: ends with 0 on SIGTERM (got $rc)" test "$rc" -eq 0
+
 it_done
