@@ -217,6 +217,22 @@ static int load_policy(struct policy *p, const struct cli *c, const struct guard
         return 0;
 }
 
+/* What the command line may not override once the administrator pinned
+ * it: --cgroup ([cgroup] path) and, with `command`, a COMMAND ([server]
+ * command and args).  Prints the error; returns 0 or EXIT_USAGE. */
+static int refuse_pinned(const struct policy *p, const struct cli *c, bool command)
+{
+        char err[POLICY_ERR_MAX];
+
+        if ((c->cgroup && policy_check_unpinned(p, PK_CGROUP_PATH, "--cgroup", err) < 0) ||
+            (command && (policy_check_unpinned(p, PK_SERVER_COMMAND, "a COMMAND", err) < 0 ||
+                         policy_check_unpinned(p, PK_SERVER_ARGS, "a COMMAND", err) < 0))) {
+                fprintf(stderr, "gopls-guard: %s\n", err);
+                return EXIT_USAGE;
+        }
+        return 0;
+}
+
 /* The real gopls for a guard invoked as gopls: the first on PATH that is
  * not this program.  Prints the error; returns 0 or EXIT_USAGE. */
 static int find_real_gopls(char **ret)
@@ -315,6 +331,9 @@ static int cmd_guard(int argc, char **argv, bool as_gopls, const struct guard_ro
         log_setup(p.log.target, p.log.level);
 
         char **server_argv = NULL, *resolved = NULL;
+        r = refuse_pinned(&p, &c, !as_gopls && c.n_rest > 0);
+        if (r != 0)
+                goto out;
         if (c.n_rest > 0) {
                 server_argv = c.rest;
         } else {
@@ -441,6 +460,9 @@ static int cmd_serve(int argc, char **argv, const struct guard_roots *roots)
                 return EXIT_USAGE;
         }
         log_setup(p.log.target, p.log.level);
+        r = refuse_pinned(&p, &c, false);
+        if (r != 0)
+                goto out;
         r = EXIT_USAGE;
         if (chdir(c.workspace) < 0 || !getcwd(ws, sizeof ws)) {
                 fprintf(stderr, "gopls-guard: --workspace %s: %s\n", c.workspace, strerror(errno));

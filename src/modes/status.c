@@ -395,6 +395,7 @@ struct listing {
         FILE *out;
         enum status_output fmt;
         const char *workspace; /* the resolved WORKSPACE, or NULL */
+        bool users;            /* STATUS_TEXT: a USER column (root's view of everyone's) */
         unsigned shown;
         struct om_guard *om; /* STATUS_OPENMETRICS: written at the end */
         size_t n_om;
@@ -474,11 +475,16 @@ static void show(struct listing *l, json_t *o, pid_t pid, const char *ws, uid_t 
                 human_size(json_object_get(m, "max"), max, sizeof max);
                 fprintf(l->out,
                         "%-8d %-10s %-8" JSON_INTEGER_FORMAT " %-5" JSON_INTEGER_FORMAT
-                        " %-9s %-9s %-9s %s%s\n",
+                        " %-9s %-9s %-9s ",
                         (int)pid, state ? state : "?",
                         json_integer_value(json_object_get(o, "server_pid")),
-                        json_integer_value(json_object_get(o, "generation")), cur, peak, max,
-                        ws ? ws : "-",
+                        json_integer_value(json_object_get(o, "generation")), cur, peak, max);
+                if (l->users) {
+                        char *user = user_name(owner);
+                        fprintf(l->out, "%-10s ", user ? user : "?");
+                        free(user);
+                }
+                fprintf(l->out, "%s%s\n", ws ? ws : "-",
                         json_is_true(json_object_get(o, "degraded")) ? " (degraded)" : "");
         }
         l->shown++;
@@ -703,9 +709,12 @@ int status_command_at(const struct status_places *pl, const char *override, uid_
                         snprintf(real_ws, sizeof real_ws, "%s", workspace);
                 l.workspace = real_ws;
         }
+        /* Root sees every user's guards: say whose each one is. */
+        l.users = uid == 0 && !override;
         if (fmt == STATUS_TEXT)
-                fprintf(out, "%-8s %-10s %-8s %-5s %-9s %-9s %-9s %s\n", "GUARD", "STATE", "SERVER",
-                        "GEN", "MEMORY", "PEAK", "MAX", "WORKSPACE");
+                fprintf(out, "%-8s %-10s %-8s %-5s %-9s %-9s %-9s %s%s\n", "GUARD", "STATE",
+                        "SERVER", "GEN", "MEMORY", "PEAK", "MAX", l.users ? "USER       " : "",
+                        "WORKSPACE");
         else if (fmt == STATUS_JSON)
                 fputc('[', out);
 

@@ -729,6 +729,7 @@ void policy_done(struct policy *p)
         for (size_t i = 0; i < p->n_files; i++)
                 free(p->files[i]);
         free(p->files);
+        free(p->file_admin);
         *p = (struct policy){0};
 }
 
@@ -749,12 +750,16 @@ struct load_ctx {
         char where[128]; /* "[section] key", for errors about a value */
 };
 
-static int intern_file(struct policy *p, const char *name, const char **ret)
+static int intern_file(struct policy *p, const char *name, bool admin, const char **ret)
 {
         char **nf, *copy;
+        bool *na;
 
         for (size_t i = 0; i < p->n_files; i++) {
                 if (streq(p->files[i], name)) {
+                        /* Read again: a pin must hold against the file as a
+                         * user's file if it was ever read as one. */
+                        p->file_admin[i] = p->file_admin[i] && admin;
                         *ret = p->files[i];
                         return 0;
                 }
@@ -768,9 +773,27 @@ static int intern_file(struct policy *p, const char *name, const char **ret)
                 return -ENOMEM;
         }
         p->files = nf;
+        na = realloc(p->file_admin, (p->n_files + 1) * sizeof(bool));
+        if (!na) {
+                free(copy);
+                return -ENOMEM;
+        }
+        p->file_admin = na;
+        p->file_admin[p->n_files] = admin;
         p->files[p->n_files++] = copy;
         *ret = copy;
         return 0;
+}
+
+/* Whether a value from `o` was set in a non-admin (user) file. */
+static bool from_user_file(const struct policy *p, struct policy_origin o)
+{
+        if (!o.file)
+                return false;
+        for (size_t i = 0; i < p->n_files; i++)
+                if (p->files[i] == o.file)
+                        return !p->file_admin[i];
+        return false;
 }
 
 /* Record the first error as "FILE:LINE: message".  Returns r. */
@@ -954,6 +977,15 @@ static int set_value(struct load_ctx *c, enum policy_key k, const char *value)
         struct policy_origin here = {c->file, c->line};
         int r, e = 0;
 
+        if (!c->admin && p->pinned[k]) {
+                char where[POLICY_ERR_MAX / 2];
+
+                origin_str(p->pin_origin[k], where, sizeof(where));
+                return fail(c, -EPERM,
+                            "%s: pinned by the administrator in %s ([limits] pin = %s), so it "
+                            "cannot be set here; remove this line",
+                            c->where, where, ki->full);
+        }
         if (is_numeric(ki->type)) {
                 uint64_t v;
                 char ceil[32], where[POLICY_ERR_MAX];
@@ -1249,7 +1281,47 @@ static int set_value(struct load_ctx *c, enum policy_key k, const char *value)
         return 0;
 }
 
-/* A [limits] line: "section.key = ceiling". */
+/* "[limits] pin = memory.max, cgroup.require": keys separated by commas
+ * and/or blanks.  Pins add up across lines and files and are never taken
+ * back, as ceilings only come down: a drop-in cannot unpin by accident. */
+static int set_pins(struct load_ctx *c, const char *value)
+{
+        struct policy *p = c->p;
+        const char *s = value;
+        bool any = false;
+
+        while (*s) {
+                size_t n;
+                int k = -1;
+
+                s += strspn(s, ", \t");
+                n = strcspn(s, ", \t");
+                if (n == 0)
+                        break;
+                for (size_t i = 0; i < PK__COUNT; i++)
+                        if (strlen(keys[i].full) == n && strncmp(keys[i].full, s, n) == 0)
+                                k = (int)i;
+                if (k < 0)
+                        return fail(c, -EINVAL,
+                                    "%s: \"%.*s\" is not a key (name keys as section.key, e.g. "
+                                    "memory.max or cgroup.require)",
+                                    c->where, (int)n, s);
+                if (!p->pinned[k]) {
+                        p->pinned[k] = true;
+                        p->pin_origin[k] = (struct policy_origin){c->file, c->line};
+                }
+                any = true;
+                s += n;
+        }
+        if (!any)
+                return fail(c, -EINVAL,
+                            "%s: names no key (list the keys to pin, e.g. pin = memory.max, "
+                            "cgroup.require)",
+                            c->where);
+        return 0;
+}
+
+/* A [limits] line: "section.key = ceiling", or "pin = KEYS". */
 static int set_ceiling(struct load_ctx *c, const char *name, const char *value)
 {
         struct policy *p = c->p;
@@ -1260,21 +1332,24 @@ static int set_ceiling(struct load_ctx *c, const char *name, const char *value)
         snprintf(c->where, sizeof(c->where), "[limits] %s", name);
         if (!c->admin)
                 return fail(c, -EPERM,
-                            "%s: ceilings can only be set by the administrator (in policy.ini or "
+                            "%s: %s can only be set by the administrator (in policy.ini or "
                             "policy.d/*.ini of the system configuration directory)",
-                            c->where);
+                            c->where, streq(name, "pin") ? "pins" : "ceilings");
+        if (streq(name, "pin"))
+                return set_pins(c, value);
         for (size_t i = 0; i < PK__COUNT; i++)
                 if (streq(keys[i].full, name))
                         k = (int)i;
         if (k < 0)
                 return fail(c, -EINVAL,
-                            "%s: unknown key (a ceiling is named section.key, e.g. memory.max)",
+                            "%s: unknown key (a ceiling is named section.key, e.g. memory.max; "
+                            "pin = section.key, ... pins keys)",
                             c->where);
         if (!is_numeric(keys[k].type))
                 return fail(c, -EINVAL,
                             "%s: cannot have a ceiling (only sizes, counts, percentages and "
-                            "durations can)",
-                            c->where);
+                            "durations can); to fix its value for users, pin it: pin = %s",
+                            c->where, name);
         r = parse_number(c, (enum policy_key)k, value, true, &v);
         if (r < 0)
                 return r;
@@ -1453,7 +1528,7 @@ int policy_load_string(struct policy *p, const char *name, const char *text, boo
         int r;
 
         err[0] = '\0';
-        r = intern_file(p, name, &c.file);
+        r = intern_file(p, name, admin, &c.file);
         if (r < 0) {
                 snprintf(err, POLICY_ERR_MAX, "%s: out of memory", name);
                 return r;
@@ -1724,6 +1799,53 @@ static bool is_default(const struct policy *p, enum policy_key k)
         return p->origin[k].file == NULL;
 }
 
+/* A default that may be derived from another key.  A pinned default stays
+ * as it is: the administrator fixed it, so the other key must fit it. */
+static bool gives_way(const struct policy *p, enum policy_key k)
+{
+        return is_default(p, k) && !p->pinned[k];
+}
+
+/* A pin in a file read after a user's file that set the key (only in
+ * tests, or --policy orders; the standard order reads /etc first). */
+static int check_pins(const struct policy *p, char err[POLICY_ERR_MAX])
+{
+        for (size_t i = 0; i < PK__COUNT; i++) {
+                struct policy_origin o = p->origin[i];
+                char where[POLICY_ERR_MAX / 2];
+
+                if (!p->pinned[i])
+                        continue;
+                for (size_t j = 0; i == PK_SERVER_ENV && j < p->server.n_env; j++)
+                        if (from_user_file(p, p->env_origin[j]))
+                                o = p->env_origin[j];
+                if (!from_user_file(p, o))
+                        continue;
+                origin_str(p->pin_origin[i], where, sizeof(where));
+                return finish_fail(err, o,
+                                   "[%s] %s: pinned by the administrator in %s ([limits] pin = "
+                                   "%s), so it cannot be set here; remove this line",
+                                   keys[i].section, keys[i].name, where, keys[i].full);
+        }
+        return 0;
+}
+
+int policy_check_unpinned(const struct policy *p, enum policy_key k, const char *what,
+                          char err[POLICY_ERR_MAX])
+{
+        char where[POLICY_ERR_MAX / 2];
+
+        err[0] = '\0';
+        if (!p->pinned[k])
+                return 0;
+        origin_str(p->pin_origin[k], where, sizeof(where));
+        snprintf(err, POLICY_ERR_MAX,
+                 "%s: [%s] %s is pinned by the administrator in %s ([limits] pin = %s); run "
+                 "without %s",
+                 what, keys[k].section, keys[k].name, where, keys[k].full, what);
+        return -EPERM;
+}
+
 /* Give a default key a value derived from another key (which then is
  * where it "comes from"), but never above its ceiling. */
 static void derive(struct policy *p, enum policy_key k, uint64_t v, enum policy_key from)
@@ -1757,12 +1879,19 @@ static int order_pair(struct policy *p, enum policy_key lo, enum policy_key hi, 
 
         if (num_get(p, lo) <= num_get(p, hi))
                 return 0;
-        if (is_default(p, lo))
+        if (gives_way(p, lo))
                 derive(p, lo, lower_lo, hi);
-        else if (is_default(p, hi))
+        else if (gives_way(p, hi))
                 derive(p, hi, raise_hi, lo);
         if (num_get(p, lo) <= num_get(p, hi))
                 return 0;
+        if (p->pinned[lo] && !p->pinned[hi]) {
+                /* The user's side of the conflict is `hi`: say it there. */
+                format_number(hi, num_get(p, hi), a, sizeof(a));
+                describe_key(p, lo, other, sizeof(other));
+                return finish_fail(err, p->origin[hi], "[%s] %s: %s is below %s, pinned; %s",
+                                   keys[hi].section, keys[hi].name, a, other, why);
+        }
         format_number(lo, num_get(p, lo), a, sizeof(a));
         describe_key(p, hi, other, sizeof(other));
         return finish_fail(err, p->origin[lo], "[%s] %s: %s is above %s; %s", keys[lo].section,
@@ -1775,6 +1904,9 @@ int policy_finish(struct policy *p, char err[POLICY_ERR_MAX])
         int r;
 
         err[0] = '\0';
+        r = check_pins(p, err);
+        if (r < 0)
+                return r;
         /* Tests (and check-policy on another machine's numbers) set
          * mem_total after policy_init(), so the shares are taken now. */
         if (is_default(p, PK_MEMORY_HIGH))
@@ -1896,6 +2028,34 @@ static void print_origin(FILE *f, struct policy_origin o)
                 fputs("  ; default\n", f);
 }
 
+/* After a key's "from ..." comment (before its newline): the ceiling and
+ * the pin that bind it, so that check-policy shows what a user may change
+ * next to the value. */
+static void print_bounds(FILE *f, const struct policy *p, enum policy_key k)
+{
+        char buf[64];
+
+        if (p->has_ceiling[k]) {
+                format_number(k, p->ceiling[k], buf, sizeof(buf));
+                fprintf(f, "; ceiling %s from %s:%u", buf, p->ceiling_origin[k].file,
+                        p->ceiling_origin[k].line);
+        }
+        if (p->pinned[k])
+                fprintf(f, "; pinned in %s:%u", p->pin_origin[k].file, p->pin_origin[k].line);
+}
+
+/* print_origin() with the bounds of key k. */
+static void print_key_origin(FILE *f, const struct policy *p, enum policy_key k,
+                             struct policy_origin o)
+{
+        if (o.file)
+                fprintf(f, "  ; from %s:%u", o.file, o.line);
+        else
+                fputs("  ; default", f);
+        print_bounds(f, p, k);
+        fputc('\n', f);
+}
+
 /* The factor in at most six decimals, by hand: printf's %g would write the
  * locale's decimal point, which parse_factor() rightly does not read. */
 static void print_factor(FILE *f, double factor)
@@ -1922,11 +2082,11 @@ static void print_key(FILE *f, const struct policy *p, enum policy_key k)
         if (ki->type == VT_ENV) {
                 if (p->server.n_env == 0) {
                         fprintf(f, "%s =", ki->name);
-                        print_origin(f, p->origin[k]);
+                        print_key_origin(f, p, k, p->origin[k]);
                 }
                 for (size_t i = 0; i < p->server.n_env; i++) {
                         fprintf(f, "%s = %s", ki->name, p->server.env[i]);
-                        print_origin(f, p->env_origin[i]);
+                        print_key_origin(f, p, k, p->env_origin[i]);
                 }
                 return;
         }
@@ -1943,9 +2103,11 @@ static void print_key(FILE *f, const struct policy *p, enum policy_key k)
                     strcmp(human, buf) != 0) {
                         fprintf(f, "  ; %s", human);
                         if (p->origin[k].file)
-                                fprintf(f, ", from %s:%u\n", p->origin[k].file, p->origin[k].line);
+                                fprintf(f, ", from %s:%u", p->origin[k].file, p->origin[k].line);
                         else
-                                fputs(", default\n", f);
+                                fputs(", default", f);
+                        print_bounds(f, p, k);
+                        fputc('\n', f);
                         return;
                 }
         } else {
@@ -2013,10 +2175,12 @@ static void print_key(FILE *f, const struct policy *p, enum policy_key k)
                                                       sizeof human) >= 0) {
                                         fprintf(f, "  ; %s of max, ", human);
                                         if (p->origin[k].file)
-                                                fprintf(f, "from %s:%u\n", p->origin[k].file,
+                                                fprintf(f, "from %s:%u", p->origin[k].file,
                                                         p->origin[k].line);
                                         else
-                                                fputs("default\n", f);
+                                                fputs("default", f);
+                                        print_bounds(f, p, k);
+                                        fputc('\n', f);
                                         return;
                                 }
                         } else {
@@ -2039,13 +2203,13 @@ static void print_key(FILE *f, const struct policy *p, enum policy_key k)
                         break;
                 }
         }
-        print_origin(f, p->origin[k]);
+        print_key_origin(f, p, k, p->origin[k]);
 }
 
 int policy_print(const struct policy *p, FILE *f)
 {
         const char *section = NULL;
-        bool any_ceiling = false;
+        bool any_ceiling = false, any_pin = false;
 
         for (size_t i = 0; i < PK__COUNT; i++) {
                 enum policy_key k = (enum policy_key)i;
@@ -2056,9 +2220,11 @@ int policy_print(const struct policy *p, FILE *f)
                 }
                 print_key(f, p, k);
                 any_ceiling |= p->has_ceiling[k];
+                any_pin |= p->pinned[k];
         }
-        if (any_ceiling) {
+        if (any_ceiling || any_pin)
                 fputs("\n[limits]\n", f);
+        if (any_ceiling) {
                 for (size_t i = 0; i < PK__COUNT; i++) {
                         enum policy_key k = (enum policy_key)i;
                         char buf[64];
@@ -2069,6 +2235,14 @@ int policy_print(const struct policy *p, FILE *f)
                         fprintf(f, "%s = %s", keys[k].full, buf);
                         print_origin(f, p->ceiling_origin[k]);
                 }
+        }
+        /* One line per pin, each with its own origin; pins add up, so the
+         * lines read back to the same set. */
+        for (size_t i = 0; i < PK__COUNT; i++) {
+                if (!p->pinned[i])
+                        continue;
+                fprintf(f, "pin = %s", keys[i].full);
+                print_origin(f, p->pin_origin[i]);
         }
         fflush(f);
         return ferror(f) ? -EIO : 0;

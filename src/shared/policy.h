@@ -209,8 +209,18 @@ struct policy {
         uint64_t ceiling[PK__COUNT];
         struct policy_origin ceiling_origin[PK__COUNT];
 
-        /* private: the file names origins point to */
+        /* Pins from "[limits] pin = section.key, ..." in administrator
+         * files: a pinned key keeps the value the administrator's files (or
+         * the built-in default) give it; a user's file that sets it is an
+         * error naming both places.  pin_origin[k] is the [limits] line that
+         * first pinned k. */
+        bool pinned[PK__COUNT];
+        struct policy_origin pin_origin[PK__COUNT];
+
+        /* private: the file names origins point to, and whether each was
+         * read as an administrator's file */
         char **files;
+        bool *file_admin;
         size_t n_files;
         /* private: where each server.env entry came from (n_env entries) */
         struct policy_origin *env_origin;
@@ -224,8 +234,11 @@ void policy_done(struct policy *p);
 /* Apply one INI file.  `admin` files may contain a [limits] section, whose
  * keys are "section.key" (e.g. "memory.max = 8G") and set ceilings: a later
  * (user) file that sets a value above a ceiling is an error naming both
- * places; built-in defaults above a ceiling are lowered to it.  [limits] in a
- * non-admin file is an error.  A missing file is -ENOENT (callers decide
+ * places; built-in defaults above a ceiling are lowered to it.  Its `pin`
+ * key names keys ("pin = memory.max, cgroup.require"; any key, repeated
+ * lines add up) that non-admin files may not set at all: doing so is an
+ * error naming both places; later admin files may still change them.
+ * [limits] in a non-admin file is an error.  A missing file is -ENOENT (callers decide
  * whether that matters: the standard locations are optional, --policy files
  * are not).  Only regular files are read (a FIFO is -EINVAL, not a hang);
  * with p->root_only a file failing policy_check_owner() is -EPERM. */
@@ -274,10 +287,19 @@ bool policy_slice_name_valid(const char *name);
 /* Print the effective policy as INI that policy_load_string() accepts back
  * (except that a value written within a few characters of the 199-character
  * line limit may print a little longer, e.g. "command=x" as "command = x"),
- * each line followed by "  ; from FILE:LINE" or "  ; default", and the
- * ceilings as a [limits] section.  Sizes print in the largest exact unit
+ * each line followed by "  ; from FILE:LINE" or "  ; default" (and, where
+ * the administrator set them, "; ceiling 8G from FILE:LINE" and
+ * "; pinned in FILE:LINE"), and the ceilings and pins as a [limits]
+ * section.  Sizes print in the largest exact unit
  * (e.g. "12G", "1536M"), durations likewise ("1min30s", "250ms"). */
 int policy_print(const struct policy *p, FILE *f);
+
+/* 0 if key `k` may be set from outside the administrator's files (the
+ * command line's --cgroup, a COMMAND), else -EPERM with `err` naming the
+ * pin ("[cgroup] path is pinned by the administrator in FILE:LINE").
+ * `what` says what tried, e.g. "--cgroup". */
+int policy_check_unpinned(const struct policy *p, enum policy_key k, const char *what,
+                          char err[POLICY_ERR_MAX]);
 
 /* "wait" or "exit", as the policy file spells it. */
 const char *policy_after_give_up_name(enum after_give_up a);

@@ -83,7 +83,8 @@ contents)
                 ./usr/lib/systemd/user/gopls-guard@.service ./usr/lib/systemd/user/gopls-guard@.socket \
                 ./etc/gopls-guard/policy.ini \
                 ./usr/share/man/man1/gopls-guard.1.gz ./usr/share/man/man5/gopls-guard.ini.5.gz \
-                ./usr/share/doc/gopls-guard/examples/gopls-guard.ini ./usr/share/doc/gopls-guard/copyright; do
+                ./usr/share/doc/gopls-guard/examples/gopls-guard.ini ./usr/share/doc/gopls-guard/copyright \
+                ./usr/share/doc/gopls-guard/admin-guide.md.gz; do
                 check "ships $f" grep -qxF -- "$f" "$work/files"
         done
         if [ -e "$src/units/gopls-guard.catalog" ]; then

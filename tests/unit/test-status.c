@@ -4,6 +4,7 @@
  * cases chown files, so they need root; without it they are skipped (and
  * the test exits 77 if everything else passed). */
 #include <errno.h>
+#include <pwd.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -291,11 +292,13 @@ static void test_root_lists_all(void)
                   0);
         s = sample(getpid(), "/ws-1000");
         CHECK_INT(status_write(path_of(dir, "10.json"), &s), 0);
+        CHECK_INT(chown(path_of(dir, "10.json"), 1000, 1000), 0);
         CHECK_INT(chown(dir, 1000, 1000), 0);
         free(dir);
         CHECK_INT(status_dir_at(&pl, path_of(pl.tmp, "gopls-guard-1001"), 0, true, &dir, why), 0);
         s = sample(getpid(), "/ws-1001");
         CHECK_INT(status_write(path_of(dir, "11.json"), &s), 0);
+        CHECK_INT(chown(path_of(dir, "11.json"), 1001, 1001), 0);
         CHECK_INT(chown(dir, 1001, 1001), 0);
         free(dir);
         /* uid 1002's name, but nobody's directory: not listed. */
@@ -310,10 +313,27 @@ static void test_root_lists_all(void)
         CHECK_CONTAINS(out, "/ws-1001");
         CHECK(!strstr(out, "/ws-fake"));
         free(out);
+        /* whose each guard is: a USER column, by name where uid has one */
+        out = status_text(&pl, 0, STATUS_TEXT, NULL);
+        CHECK_CONTAINS(out, " MAX       USER       WORKSPACE\n");
+        for (unsigned u = 1000; u <= 1001; u++) {
+                struct passwd *pw = getpwuid(u);
+                char want[128];
+
+                snprintf(want, sizeof want, " %-10s /ws-%u\n", pw ? pw->pw_name : "", u);
+                if (!pw)
+                        snprintf(want, sizeof want, " %-10u /ws-%u\n", u, u);
+                CHECK_CONTAINS(out, want);
+        }
+        free(out);
         /* An ordinary user sees only their own. */
         out = status_text(&pl, 1001, true, NULL);
         CHECK_CONTAINS(out, "/ws-1001");
         CHECK(!strstr(out, "/ws-1000"));
+        free(out);
+        out = status_text(&pl, 1001, STATUS_TEXT, NULL);
+        CHECK_CONTAINS(out, "/ws-1001");
+        CHECK(!strstr(out, "USER"));
         free(out);
         fake_rm_rf(base);
         free(base);
