@@ -83,6 +83,7 @@ struct guard {
         struct hang_watch hang;
         bool cpu_known;
         uint64_t tree_cpu_usec; /* degraded mode: /proc utime+stime of the tree */
+        bool refusing;          /* in the cooldown after giving up */
 
         unsigned long long starttime; /* the guard's own, for its status file */
 
@@ -121,15 +122,15 @@ static void editors_note_crash(struct guard *g)
 }
 
 /* After giving up with [restart] after_give_up = wait: answer every
- * request with `msg` until a server runs again. */
+ * request with `msg` until a server runs again (NULL: stop, it starts). */
 static void editors_refuse_requests(struct guard *g, const char *msg)
 {
         if (!g->o->front) {
-                if (session_refuse_requests(relay_session(g->relay), msg) < 0)
+                if (session_refuse_requests(relay_session(g->relay), msg) < 0 && msg)
                         session_fail_pending(relay_session(g->relay), msg);
         } else if (g->o->front->refuse_requests)
                 g->o->front->refuse_requests(g->o->front->userdata, msg);
-        else
+        else if (msg)
                 g->o->front->fail_pending(g->o->front->userdata, msg);
 }
 
@@ -634,6 +635,11 @@ static int spawn(struct guard *g)
 
         g->peak = 0;
         hang_init(&g->hang, g->p->health.request_timeout);
+        /* The cooldown is over: what the editors send from here waits for
+         * this server (a shared one takes them only once it listens). */
+        if (g->refusing)
+                editors_refuse_requests(g, NULL);
+        g->refusing = false;
         r = server_spawn(&spec, &g->srv);
         if (r < 0 && g->have_cgroup && (r == -EACCES || r == -EPERM || r == -ENOENT))
                 return placement_refused(g, r);
@@ -748,6 +754,7 @@ static void gave_up_waiting(struct guard *g, pid_t pid, const struct sv_exit *e,
                  "%s; once the cause is fixed, `gopls-guard restart` tries again at once.",
                  what, d);
         editors_refuse_requests(g, msg);
+        g->refusing = true;
         if (g->p->lsp.notify)
                 editors_show_message(g, 1, msg);
         log_event(g, GE_GIVE_UP, LOG_ERR, pid, e, g->sv.cooldown,
@@ -1034,6 +1041,15 @@ static int on_restart_signal(sd_event_source *s, const struct signalfd_siginfo *
         struct guard *g = userdata;
         (void)s;
         enum sv_state before = g->sv.state;
+
+        if (!g->o->front && !session_can_restart(relay_session(g->relay))) {
+                /* [lsp] replay = no: a new server would never be initialized. */
+                log_notice("Not restarting %s as asked (gopls-guard restart, from pid %u): with "
+                           "[lsp] replay = no a new server could not take over the editor's "
+                           "session; restart it from the editor.",
+                           g->o->argv[0], (unsigned)si->ssi_pid);
+                return 0;
+        }
         struct sv_action a = sv_restart(&g->sv, now_usec());
 
         log_info("Restart asked for (gopls-guard restart, from pid %u) while %s.",

@@ -14,7 +14,7 @@ it_fixture_roots
 pids=()
 cleanup() {
         for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-        [ -n "${KEEP:-}" ] || rm -rf "$work"
+        [ -n "${KEEP:-}" ] || rm -rf "$work" # KEEP=1: leave it for a look
 }
 trap cleanup EXIT
 INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
@@ -79,6 +79,28 @@ check "...and restarted none" test "$(status_field "$work/ws2" requested_restart
 "$guard" restart "$work/ws2" >/dev/null 2>&1
 check "restart ws2 restarts ws2" poll 100 has "$work/other.err" "starting a new one as asked"
 check "...and not ws1" test "$(status_field "$work/ws1" requested_restarts)" = 1
+
+# 2b. [lsp] replay = no: a new server could not take over the session, so
+#     the guard keeps its server and says why.
+policy noreplay "[lsp]
+replay = no"
+mkdir -p "$work/wsn"
+mkfifo "$work/inn"
+"$guard" --policy "$work/noreplay.ini" --workspace "$work/wsn" -- "$echo_server" \
+        --state "$work/noreplay.state" <"$work/inn" >"$work/noreplay.out" 2>"$work/noreplay.err" &
+gn=$!
+pids+=("$gn")
+exec 7>"$work/inn"
+{ frame "$INIT"; frame "$INITIALIZED"; } >&7
+check "replay = no: initialized" poll 100 has "$work/noreplay.out" '"id":1,"result"'
+"$guard" restart "$work/wsn" >/dev/null 2>&1
+check "replay = no: the restart is refused, with the reason" \
+        poll 100 has "$work/noreplay.err" "with [lsp] replay = no a new server could not take over"
+frame "$START9" >&7
+check "replay = no: the first server serves on" poll 100 has "$work/noreplay.out" '"id":9,"result":1'
+{ frame "$SHUTDOWN"; frame "$EXIT"; } >&7
+exec 7>&-
+wait "$gn"
 
 # 3. No guard for WORKSPACE: exit 1 and a message.
 "$guard" restart "$work/nowhere" >"$work/r3.out" 2>"$work/r3.err"
