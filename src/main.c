@@ -11,6 +11,7 @@
 #include "config.h"
 #include "connect.h"
 #include "guard.h"
+#include "init.h"
 #include "log.h"
 #include "masquerade.h"
 #include "policy.h"
@@ -31,6 +32,7 @@ static void usage(FILE *f)
               "  gopls-guard restart [WORKSPACE]  # restart the server now, session replayed\n"
               "  gopls-guard serve --workspace DIR [--policy FILE]...   # daemon mode, on a socket\n"
               "  gopls-guard connect DIR          # stdio bridge to the guard serving DIR\n"
+              "  gopls-guard init [--user USER] [--] COMMAND [ARG...]   # container PID 1\n"
               "\n"
               "Runs a language server (gopls unless COMMAND or [server] command says otherwise)\n"
               "in its own cgroup v2 leaf with the policy's memory, cpu and pids limits, relays\n"
@@ -421,6 +423,39 @@ static int cmd_status(int argc, char **argv, const struct guard_roots *roots)
                               c.n_rest ? c.rest[0] : NULL);
 }
 
+/* A container's PID 1 (init.h): its own few options, parsed there. */
+static int cmd_init(int argc, char **argv, const struct guard_roots *roots)
+{
+        struct init_args a;
+        char err[256];
+
+        if (init_parse_args(argc, argv, &a, err) < 0) {
+                fprintf(stderr,
+                        "gopls-guard: %s\nUsage: gopls-guard init [--user USER] [--] "
+                        "COMMAND [ARG...]\n",
+                        err);
+                return EXIT_USAGE;
+        }
+        if (a.help) {
+                usage(stdout);
+                return 0;
+        }
+        /* --user wins over [container] user.  A policy error is said (by
+         * load_policy) but does not keep the container from starting:
+         * PID 1 must run its command whatever the policy says. */
+        struct cli c = {0};
+        struct policy p;
+        bool have_policy = load_policy(&p, &c, roots) >= 0;
+        if (!have_policy && !a.user)
+                fprintf(stderr, "gopls-guard: init: going on without [container] user (root "
+                                "gets the cgroup subtree)\n");
+        const char *user = a.user ? a.user : have_policy ? p.container.user : NULL;
+        int r = init_run(a.argv, user, roots);
+        if (have_policy)
+                policy_done(&p);
+        return r;
+}
+
 static int cmd_restart(int argc, char **argv, const struct guard_roots *roots)
 {
         struct cli c = {0};
@@ -528,6 +563,8 @@ int main(int argc, char **argv)
                 return cmd_serve(argc - 1, argv + 1, &roots);
         if (argc > 1 && strcmp(argv[1], "connect") == 0)
                 return cmd_connect(argc - 1, argv + 1, &roots);
+        if (argc > 1 && strcmp(argv[1], "init") == 0)
+                return cmd_init(argc - 1, argv + 1, &roots);
         if (argc > 1 && argv[1][0] != '-') {
                 fprintf(stderr,
                         "gopls-guard: unknown command '%s'; put the server's command line after "

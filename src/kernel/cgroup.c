@@ -603,6 +603,11 @@ static int read_u64_at(int dirfd, const char *name, uint64_t *ret)
         return cg_parse_u64_or_max(text, ret);
 }
 
+int cg_read_memory_current(const struct cg_tree *t, uint64_t *ret)
+{
+        return read_u64_at(t->server_fd, "memory.current", ret);
+}
+
 int cg_read_sample(const struct cg_tree *t, struct cg_sample *ret)
 {
         struct cg_sample s = {0};
@@ -700,6 +705,14 @@ int cg_teardown(struct cg_tree *t, uint64_t timeout_usec, char why[CG_WHY_MAX])
                         ret = r;
                 }
                 t->made_supervisor = false;
+        }
+        if (t->made_dir && ret == 0) {
+                r = remove_leaf(AT_FDCWD, t->path, timeout_usec);
+                if (r < 0) {
+                        snprintf(why, CG_WHY_MAX, "cannot remove %s: %s", t->path, strerror(-r));
+                        ret = r;
+                }
+                t->made_dir = false;
         }
         return ret;
 }

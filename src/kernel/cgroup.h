@@ -30,7 +30,7 @@
 
 #include "policy.h"
 
-#define CG_WHY_MAX 512
+#define CG_WHY_MAX 1024 /* room for container.h's hints */
 
 /* Counters of memory.events (hierarchical). */
 struct cg_memory_events {
@@ -51,6 +51,8 @@ struct cg_tree {
         int dir_fd;        /* DIR */
         int server_fd;     /* DIR/server, or -1 */
         bool made_supervisor;
+        bool made_dir;     /* DIR is the guard's own (container.h's guard-PID leaf):
+                              cg_teardown() removes it too */
         bool has_memory;
         bool has_cpu, has_pids; /* enabled for server/: offered by DIR and limited by the policy */
 };
@@ -114,6 +116,8 @@ int cg_server_kill_fds(const struct cg_tree *t, int *ret_kill_fd, int *ret_procs
 /* Read counters from server/. */
 int cg_read_memory_events(const struct cg_tree *t, struct cg_memory_events *ret);
 int cg_read_sample(const struct cg_tree *t, struct cg_sample *ret);
+/* server/memory.current alone (the fast sampling of [pressure]). */
+int cg_read_memory_current(const struct cg_tree *t, uint64_t *ret);
 /* A peak of this generation only.  6.12+ resets memory.peak per open file
  * (a write of any non-empty string: the reads through that fd then give
  * the peak since the write); cg_peak_open_reset() returns such an fd of
@@ -133,7 +137,8 @@ int cg_populated(const struct cg_tree *t);
 int cg_kill_server(const struct cg_tree *t);
 
 /* Remove server/ and supervisor/ (moving the guard back to DIR first),
- * only those this guard created or took over as its own,
+ * only those this guard created or took over as its own, and DIR itself
+ * when `made_dir` says the guard made it,
  * after cg_kill_server(); retries rmdir while the kernel still reports
  * EBUSY for up to `timeout_usec`.  Closes the fds. */
 int cg_teardown(struct cg_tree *t, uint64_t timeout_usec, char why[CG_WHY_MAX]);

@@ -16,11 +16,14 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "container.h"
 #include "events.h"
 #include "hang.h"
 #include "exit-class.h"
 #include "log.h"
 #include "notify.h"
+#include "proactive.h"
+#include "psi.h"
 #include "procfs.h"
 #include "relay.h"
 #include "restart.h"
@@ -77,6 +80,10 @@ struct guard {
         usec_t last_exit_usec, last_spawn_usec, started_usec;
         char *status_path;
         struct notifier notify; /* sd_notify: READY, STATUS, WATCHDOG, STOPPING */
+
+        /* [pressure] proactive: restart before the kernel kills. */
+        struct proactive proactive;
+        usec_t proactive_at; /* when the pending proactive restart was decided */
 
         /* [health] request_timeout (hang.h): the CPU time of the server,
          * from the last sample, and whether that sample could be read */
@@ -169,6 +176,7 @@ static void write_status(struct guard *g)
                 .generation = g->sv.generation,
                 .restarts = g->sv.total_restarts,
                 .oom_kills = g->oom_kills,
+                .proactive_restarts = g->sv.proactive_restarts,
                 .memory_current = g->last.memory_current,
                 .memory_peak = g->peak,
                 .memory_high = p->memory.high,
@@ -285,6 +293,7 @@ static void on_memory_change(void *userdata, const struct cg_memory_events *befo
                                                          USEC_PER_MSEC, on_child_oom_check, g);
                 }
         }
+        proactive_high(&g->proactive, now_usec(), now->high);
         if (now->high > before->high)
                 log_debug("memory.high was exceeded %" PRIu64 " more time(s); the kernel is "
                           "reclaiming from the server.",
@@ -555,6 +564,7 @@ static void drop_cgroup(struct guard *g)
         if (g->watching)
                 watch_stop(&g->watch);
         g->watching = false;
+        proactive_psi_close(&g->proactive);
         if (g->peak_fd >= 0)
                 close(g->peak_fd);
         g->peak_fd = -1;
@@ -682,6 +692,13 @@ static int spawn(struct guard *g)
                                      "outlive it.",
                                   g->o->argv[0], (int)g->srv.pid);
         sv_spawned(&g->sv, now_usec());
+        proactive_spawned(&g->proactive, now_usec());
+        if (g->proactive_at) {
+                char d[32];
+                format_duration_human(now_usec() - g->proactive_at, d, sizeof d);
+                log_info("Proactive restart: the new server started %s after the decision.", d);
+                g->proactive_at = 0;
+        }
         /* Nothing limits a server without a cgroup between two polls: the
          * first one comes at once, not after a whole interval. */
         if (!g->have_cgroup && g->sample_timer)
@@ -805,6 +822,7 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
             g->p->memory.max != POLICY_NO_LIMIT && g->p->memory.max > g->peak)
                 g->peak = g->p->memory.max;
         g->running = false;
+        proactive_ended(&g->proactive);
         g->child_src = sd_event_source_disable_unref(g->child_src);
         /* Orphans that ended while the server was a zombie: once it is
          * reaped, right after this callback. */
@@ -822,7 +840,7 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
 
         /* After the editor's shutdown (or exit) the server is meant to go:
          * its end is the stop the editor asked for, whatever the status. */
-        if (g->sv.state == SV_RUNNING && editors_asked_end(g))
+        if ((g->sv.state == SV_RUNNING || g->sv.state == SV_RESTARTING) && editors_asked_end(g))
                 (void)sv_stop(&g->sv, now);
 
         enum sv_state before = g->sv.state;
@@ -841,13 +859,13 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                           g->o->argv[0], (int)pid, max, peak,
                           g->have_cgroup ? "" : " by the guard (degraded mode)",
                           restarts_before);
-        } else if (before == SV_STOPPING) {
-                log_event(g, GE_STOP, LOG_INFO, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
-                          (int)pid, how);
-        } else if (before == SV_RESTARTING) {
+        } else if (before == SV_RESTARTING && g->sv.restart_by_user) {
                 log_event(g, GE_STOP, LOG_INFO, pid, &e, 0,
                           "%s (pid %d) %s; starting a new one as asked (gopls-guard restart).",
                           g->o->argv[0], (int)pid, how);
+        } else if (before == SV_STOPPING || before == SV_RESTARTING) {
+                log_event(g, GE_STOP, LOG_INFO, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
+                          (int)pid, how);
         } else {
                 log_event(g, GE_CRASH, LOG_NOTICE, pid, &e, 0, "%s (pid %d) %s%s.", g->o->argv[0],
                           (int)pid, how, g->sv.hang_kill ? " (killed as hung)" : "");
@@ -1050,7 +1068,7 @@ static int on_restart_signal(sd_event_source *s, const struct signalfd_siginfo *
                            g->o->argv[0], (unsigned)si->ssi_pid);
                 return 0;
         }
-        struct sv_action a = sv_restart(&g->sv, now_usec());
+        struct sv_action a = sv_restart_requested(&g->sv, now_usec());
 
         log_info("Restart asked for (gopls-guard restart, from pid %u) while %s.",
                  (unsigned)si->ssi_pid, sv_state_name(before));
@@ -1080,6 +1098,110 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         notify_stopping(&g->notify);
         act(g, sv_stop(&g->sv, now_usec()));
         return 0;
+}
+
+/* ---- [pressure] proactive: the decider's callbacks (proactive.h) ---- */
+
+static int proactive_sample(void *userdata, uint64_t *ret_bytes)
+{
+        struct guard *g = userdata;
+        struct proc_tree t;
+
+        if (g->have_cgroup)
+                return cg_read_memory_current(&g->cg, ret_bytes);
+        /* Degraded: what [memory] max is enforced on (poll_proc()). */
+        int r = proc_descendants(g->o->proc_root, getpid(), g->sentinel.pid, &t);
+        if (r < 0)
+                return r;
+        *ret_bytes = t.rss;
+        proc_tree_free(&t);
+        return 0;
+}
+
+/* A quiet moment is one with no editor request in flight.  A shared
+ * server's front has many sessions and says nothing about them: there a
+ * due restart goes ahead at once. */
+static bool proactive_busy(void *userdata)
+{
+        struct guard *g = userdata;
+        struct lsp_session_stats st;
+
+        if (g->o->front || !g->relay)
+                return false;
+        session_stats(relay_session(g->relay), &st);
+        return st.pending_editor_requests > 0;
+}
+
+static void proactive_why(struct guard *g, enum pressure_reason why, uint64_t eta, char *buf,
+                          size_t len)
+{
+        char above[32], max[32], d[32];
+        format_size_human(g->proactive.cfg.restart_above, above, sizeof above);
+        format_size_human(g->p->memory.max, max, sizeof max);
+        format_duration(g->proactive.cfg.above_for, d, sizeof d);
+        switch (why) {
+        case PRESSURE_FORECAST: {
+                char e[32];
+                format_duration_human(eta, e, sizeof e);
+                snprintf(buf, len,
+                         "at its current growth it would reach memory.max = %s in %s, before "
+                         "[pressure] above_for = %s runs out",
+                         max, e, d);
+                break;
+        }
+        case PRESSURE_HIGH:
+                snprintf(buf, len,
+                         "the kernel reclaimed at memory.high without a pause for [pressure] "
+                         "above_for = %s",
+                         d);
+                break;
+        case PRESSURE_PSI:
+                snprintf(buf, len, "the PSI trigger [pressure] psi = \"%s\" fired",
+                         g->p->pressure.psi ? g->p->pressure.psi : "");
+                break;
+        case PRESSURE_ABOVE:
+        case PRESSURE_NONE:
+        default:
+                snprintf(buf, len,
+                         "its memory stayed above [pressure] restart_above = %s for above_for = %s",
+                         above, d);
+                break;
+        }
+}
+
+static void proactive_restart(void *userdata, enum pressure_reason why, uint64_t bytes,
+                              uint64_t eta)
+{
+        struct guard *g = userdata;
+        char reason[256], cur[32];
+
+        if (!g->running)
+                return;
+        /* With [lsp] replay = no a new server would not be initialized:
+         * the kernel's limit is the lesser harm. */
+        if (!g->o->front && !session_can_restart(relay_session(g->relay))) {
+                log_notice("Not restarting %s proactively: with [lsp] replay = no the editor's "
+                           "session would not survive it.",
+                           g->o->argv[0]);
+                return;
+        }
+        struct sv_action a = sv_restart(&g->sv, now_usec());
+        if (a.kind != SV_ACT_TERMINATE)
+                return;
+        g->proactive_at = now_usec();
+        g->last.memory_current = bytes;
+        if (bytes > g->peak)
+                g->peak = bytes;
+        proactive_why(g, why, eta, reason, sizeof reason);
+        format_size_human(bytes, cur, sizeof cur);
+        log_event(g, GE_PROACTIVE_RESTART, LOG_NOTICE, g->srv.pid, NULL, 0,
+                  "Restarting %s (pid %d, %s) before the kernel kills it: %s ([pressure] "
+                  "proactive; reason=%s).",
+                  g->o->argv[0], (int)g->srv.pid, cur, reason, pressure_reason_name(why));
+        (void)kill(g->srv.pid, SIGTERM);
+        arm_sv_timer(g, a.delay);
+        send_status(g);
+        write_status(g);
 }
 
 /* ---- set-up and tear-down ------------------------------------------ */
@@ -1142,7 +1264,7 @@ static int find_cgroup(struct guard *g, char why[CG_WHY_MAX])
         const char *want = g->o->cgroup ? g->o->cgroup : g->p->cgroup.path;
         _cleanup_free_ char *mount = NULL, *own = NULL;
         char dir[PATH_MAX], own_dir[PATH_MAX] = "";
-        bool self_inside = false;
+        bool self_inside = false, made_dir = false;
         int r;
 
         r = cg_find_mount(g->o->roots->cgroup_mount, &mount);
@@ -1186,6 +1308,21 @@ static int find_cgroup(struct guard *g, char why[CG_WHY_MAX])
                                          "the transient scope did not give a delegated cgroup");
                 }
                 if (!delegated) {
+                        /* Last in DESIGN.md's order: the subtree gopls-guard
+                         * init prepared in this container (container.h). */
+                        _cleanup_free_ char *leaf = NULL;
+                        char cwhy[CONTAINER_WHY_MAX];
+                        r = container_guard_leaf(mount, own, geteuid(), getpid(), &leaf, cwhy);
+                        if (r > 0) {
+                                snprintf(dir, sizeof dir, "%s", leaf);
+                                made_dir = true;
+                                goto open;
+                        }
+                        const char *ro = container_mount_hint(mount);
+                        if (ro || cwhy[0]) {
+                                snprintf(why, CG_WHY_MAX, "%s", ro ? ro : cwhy);
+                                return 0;
+                        }
                         snprintf(why, CG_WHY_MAX,
                                  "the guard's own cgroup %s is not delegated to it (%s)%s%s; run "
                                  "it with --cgroup DIR, from a unit with Delegate=yes, or under "
@@ -1198,9 +1335,11 @@ static int find_cgroup(struct guard *g, char why[CG_WHY_MAX])
                 self_inside = true;
         }
 
+open:
         r = cg_open(dir, &g->cg, why);
         if (r < 0)
                 return r;
+        g->cg.made_dir = made_dir;
         char warn[CG_WHY_MAX];
         r = cg_setup(&g->cg, g->p, self_inside, why, warn);
         if (r < 0) {
@@ -1309,6 +1448,7 @@ static void teardown(struct guard *g)
                 g->o->front->finish(g->o->front->userdata, g->p->restart.stop_grace);
         if (g->srv.pidfd >= 0)
                 close(g->srv.pidfd);
+        proactive_done(&g->proactive);
         if (g->watching)
                 watch_stop(&g->watch);
         g->watching = false;
@@ -1342,11 +1482,58 @@ static void teardown(struct guard *g)
         sd_event_unref(g->event);
 }
 
+/* [pressure] proactive: the sampling timer, and the PSI trigger on the
+ * server leaf where the kernel has PSI (said once when it cannot). */
+static int start_proactive(struct guard *g)
+{
+        const struct proactive_ops ops = {.sample = proactive_sample,
+                                          .busy = proactive_busy,
+                                          .restart = proactive_restart,
+                                          .userdata = g};
+        char trigger[64];
+        int r =
+            proactive_init(&g->proactive, g->event, g->p,
+                           g->have_cgroup ? g->p->cpu.sample_interval : DEGRADED_POLL_USEC, &ops);
+
+        if (r < 0 || !g->p->pressure.proactive || !g->have_cgroup)
+                return r;
+        if (policy_psi_trigger(g->p, trigger, sizeof trigger) < 0)
+                return 0; /* no trigger asked for */
+        r = proactive_psi(&g->proactive, g->cg.server_fd, trigger);
+        if (r == -EINVAL) {
+                /* Without CAP_SYS_RESOURCE (6.4+) the window must be a whole
+                 * number of 2s: the same share of stalled time over such a
+                 * window, rather than no PSI at all for every user. */
+                char unpriv[64];
+                if (psi_trigger_unprivileged(trigger, unpriv, sizeof unpriv) > 0 &&
+                    (r = proactive_psi(&g->proactive, g->cg.server_fd, unpriv)) >= 0)
+                        log_info("The kernel refused the PSI trigger \"%s\" to an unprivileged "
+                                 "process; watching \"%s\" (the window a whole number of 2s, "
+                                 "the same share stalled) instead.",
+                                 trigger, unpriv);
+        }
+        if (r == -ENOENT || r == -EOPNOTSUPP)
+                log_notice("The kernel has no PSI (%s/server/memory.pressure: %s); [pressure] psi "
+                           "is not watched, the other [pressure] rules are.",
+                           g->cg.path, strerror(-r));
+        else if (r == -EINVAL)
+                log_warning("The kernel refused the PSI trigger [pressure] psi = \"%s\" on "
+                            "%s/server/memory.pressure; without CAP_SYS_RESOURCE the window must "
+                            "be a multiple of 2s. [pressure] psi is not watched.",
+                            g->p->pressure.psi, g->cg.path);
+        else if (r < 0)
+                log_warning_errno(r,
+                                  "Cannot set the PSI trigger on %s/server/memory.pressure: %m; "
+                                  "[pressure] psi is not watched.",
+                                  g->cg.path);
+        return 0;
+}
+
 int guard_run(const struct guard_options *o)
 {
         struct guard g = {.o = o, .p = o->policy, .srv = {.pidfd = -1, .stdin_fd = -1, .stdout_fd = -1},
                           .cg = {.dir_fd = -1, .server_fd = -1}, .peak_fd = -1,
-                          .sentinel = SENTINEL_NONE};
+                          .sentinel = SENTINEL_NONE, .proactive = {.psi_fd = -1}};
         char why[CG_WHY_MAX] = "";
         sigset_t mask;
         int r, code = 1;
@@ -1426,6 +1613,11 @@ int guard_run(const struct guard_options *o)
                         goto out;
                 }
                 g.watching = true;
+        }
+        r = start_proactive(&g);
+        if (r < 0) {
+                log_error_errno(r, "Cannot arm the memory sampling of [pressure] proactive: %m");
+                goto out;
         }
         r = sd_event_add_time_relative(g.event, &g.sample_timer, CLOCK_MONOTONIC,
                                        g.have_cgroup || g.p->cpu.sample_interval < DEGRADED_POLL_USEC

@@ -252,6 +252,7 @@ int status_format(const struct status *s, char **ret_json)
                 "last_end", s->last_end);
         if (!o)
                 return -ENOMEM;
+        json_object_set_new(o, "proactive_restarts", json_integer((json_int_t)s->proactive_restarts));
         json_object_set_new(o, "hangs", json_integer((json_int_t)s->hangs));
         json_object_set_new(o, "requested_restarts",
                             json_integer((json_int_t)s->requested_restarts));

@@ -35,6 +35,7 @@ struct status {
         pid_t server_pid; /* 0 while none runs */
         unsigned generation, restarts;
         uint64_t oom_kills;
+        unsigned proactive_restarts; /* [pressure] proactive: not in `restarts` */
         uint64_t memory_current, memory_peak, memory_high, memory_max;
         uint64_t cpu_usage_usec, cpu_throttled_usec;
         uint64_t pids_current, pids_max;

@@ -676,7 +676,11 @@ int policy_init(struct policy *p)
              * the machine, short enough that a fixed go.mod or toolchain is
              * picked up before the user gives up on the editor. */
             .restart.cooldown = 5 * USEC_PER_MIN,
-            .pressure.proactive = false,
+            /* The point of [pressure]: replacing a server on the way to
+             * memory.max costs a workspace reload, an OOM kill costs the
+             * same and what it was doing; the rules only fire above
+             * memory.high's reach (see pressure.h). */
+            .pressure.proactive = true,
             .pressure.restart_above_percent = DEFAULT_RESTART_ABOVE_PERCENT,
             .pressure.above_for = 10 * USEC_PER_SEC,
             .health.request_timeout = 60 * USEC_PER_SEC,

@@ -32,6 +32,7 @@ static struct sv_action act_spawn(struct supervisor *sv, usec_t now)
          * let a missing binary be retried every backoff_initial). */
         sv->started_at = now;
         sv->hang_kill = false; /* about the server that went */
+        sv->restart_by_user = false;
         return (struct sv_action){.kind = SV_ACT_SPAWN};
 }
 
@@ -228,11 +229,19 @@ struct sv_action sv_exited(struct supervisor *sv, usec_t now, const struct sv_ex
                 sv->last_end = sv_classify(e);
                 return act_exit(sv, 0, false);
         case SV_RESTARTING:
-                /* The end the user asked for: a new server at once, and a
-                 * fresh backoff (the crash loop, if any, was interrupted). */
+                if (e->oom) {
+                        /* The kernel was faster: an OOM kill like any other. */
+                        sv->state = SV_RUNNING;
+                        return running_exited(sv, now, e, jitter);
+                }
                 sv->last_end = sv_classify(e);
-                sv->consecutive = 0;
-                sv->requested_restarts++;
+                if (sv->restart_by_user) {
+                        /* The end the user asked for: a fresh backoff too
+                         * (the crash loop, if any, was interrupted). */
+                        sv->consecutive = 0;
+                        sv->requested_restarts++;
+                } else
+                        sv->proactive_restarts++;
                 return act_spawn(sv, now);
         case SV_IDLE:
         case SV_BACKOFF:
@@ -240,6 +249,15 @@ struct sv_action sv_exited(struct supervisor *sv, usec_t now, const struct sv_ex
         default:
                 return act_none();
         }
+}
+
+struct sv_action sv_restart(struct supervisor *sv, usec_t now)
+{
+        (void)now;
+        if (sv->state != SV_RUNNING)
+                return act_none();
+        sv->state = SV_RESTARTING;
+        return (struct sv_action){.kind = SV_ACT_TERMINATE, .delay = sv->stop_grace};
 }
 
 struct sv_action sv_timer(struct supervisor *sv, usec_t now)
@@ -251,8 +269,9 @@ struct sv_action sv_timer(struct supervisor *sv, usec_t now)
                 return act_spawn_fresh(sv, now);
         case SV_STOPPING:
         case SV_RESTARTING:
-                /* stop_grace ran out; the state stays so the reap that
-                 * follows the kill still ends the guard with 0, or spawns. */
+                /* stop_grace ran out; the state stays as it is so that the
+                 * reap that follows the kill still ends the guard with 0,
+                 * or starts the next server. */
                 return (struct sv_action){.kind = SV_ACT_KILL};
         case SV_IDLE:
         case SV_RUNNING:
@@ -275,7 +294,7 @@ struct sv_action sv_stop(struct supervisor *sv, usec_t now)
                 sv->state = SV_STOPPING;
                 return (struct sv_action){.kind = SV_ACT_TERMINATE, .delay = sv->stop_grace};
         case SV_RESTARTING:
-                /* SIGTERM went out and stop_grace is armed already. */
+                /* SIGTERM is out and stop_grace armed: wait for the end. */
                 sv->state = SV_STOPPING;
                 return act_none();
         case SV_STOPPING:
@@ -285,11 +304,12 @@ struct sv_action sv_stop(struct supervisor *sv, usec_t now)
         }
 }
 
-struct sv_action sv_restart(struct supervisor *sv, usec_t now)
+struct sv_action sv_restart_requested(struct supervisor *sv, usec_t now)
 {
         switch (sv->state) {
         case SV_RUNNING:
                 sv->state = SV_RESTARTING;
+                sv->restart_by_user = true;
                 return (struct sv_action){.kind = SV_ACT_TERMINATE, .delay = sv->stop_grace};
         case SV_BACKOFF:
                 /* The caller drops the backoff timer. */

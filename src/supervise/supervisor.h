@@ -10,22 +10,33 @@
  *   RUNNING         -        see below         -              TERMINATE (-> STOPPING)
  *   BACKOFF         -        -                 SPAWN          EXIT 0
  *   STOPPING        -        EXIT 0            KILL           -
- *   RESTARTING      -        SPAWN             KILL           - (-> STOPPING)
+ *   RESTARTING      -        SPAWN (see below) KILL           - (-> STOPPING)
  *   COOLDOWN        -        -                 SPAWN (fresh)  EXIT 0
  *   DONE            -        -                 -              -
  *
- *   state \ event   restart (asked for)           hung
- *   RUNNING         TERMINATE (-> RESTARTING)     KILL (its end is a hang)
- *   BACKOFF         SPAWN                         -
- *   COOLDOWN        SPAWN (fresh)                 -
- *   others          -                             -
+ * RUNNING + restart (sv_restart(): a restart the guard chose, such as
+ * [pressure] proactive, not an end of the server): TERMINATE(stop_grace),
+ * state RESTARTING.  Its end is then expected: SPAWN at once, with no
+ * backoff, not recorded in the window (it never leads to giving up) and
+ * counted in `proactive_restarts`, not `total_restarts`; only an OOM kill
+ * in the meantime (the race was lost) is taken like an end in RUNNING.
+ * A stop during RESTARTING turns it into STOPPING: the SIGTERM is out and
+ * the stop_grace timer armed already.
  *
- * A restart the user asked for (`gopls-guard restart`) is not an end of
- * the server's own: it is not counted toward giving up, has no backoff and
- * resets the backoff step.  A hang is: the guard kills the server and its
- * end (SV_END_HANG) is judged like a crash, except that [restart] on = oom
- * restarts after it too (the guard did the killing; only on = never
- * leaves the server dead, and the guard does not look for hangs then).
+ *   state \ event   restart asked for by the user    hung
+ *   RUNNING         TERMINATE (-> RESTARTING)         KILL (its end is a hang)
+ *   BACKOFF         SPAWN                             -
+ *   COOLDOWN        SPAWN (fresh)                     -
+ *   others          -                                 -
+ *
+ * A restart the user asked for (sv_restart_requested(), `gopls-guard
+ * restart`) goes like sv_restart() but is counted in `requested_restarts`
+ * and also starts the backoff step over; out of BACKOFF or COOLDOWN it
+ * starts the server at once.  A hang is an end of the server: the guard
+ * kills it and its end (SV_END_HANG) is judged like a crash, except that
+ * [restart] on = oom restarts after it too (the guard did the killing; only
+ * on = never leaves the server dead, and the guard does not look for hangs
+ * then).
  *
  * RUNNING + exited: the end is classified (sv_classify()); if the policy
  * restarts after that kind of end, and fewer than max_restarts restarts
@@ -107,11 +118,13 @@ struct supervisor {
         unsigned consecutive;    /* restarts since the last healthy run (backoff step) */
         unsigned generation;     /* servers spawned so far (1 for the first) */
         unsigned total_restarts; /* restarts over the guard's life */
+        unsigned proactive_restarts; /* restarts by sv_restart() that completed */
         enum sv_end_kind last_end;
         unsigned hangs;              /* servers killed as hung */
         unsigned requested_restarts; /* sv_restart() restarts */
         unsigned give_ups;           /* times the crash-loop limit was hit */
         bool hang_kill;              /* the current server is being killed as hung */
+        bool restart_by_user;        /* the RESTARTING is sv_restart_requested()'s */
 
         /* times of the restarts within the window, oldest first (ring) */
         usec_t restarts_at[SV_MAX_RESTARTS_LIMIT + 1];
@@ -133,8 +146,12 @@ struct sv_action sv_exited(struct supervisor *sv, usec_t now, const struct sv_ex
 /* A timer armed by WAIT or TERMINATE fired. */
 struct sv_action sv_timer(struct supervisor *sv, usec_t now);
 
-/* `gopls-guard restart` (SIGUSR1): a new server now, see the table. */
+/* Restart the running server now, not as a crash (see above):
+ * TERMINATE(stop_grace), or NONE in any state but RUNNING. */
 struct sv_action sv_restart(struct supervisor *sv, usec_t now);
+
+/* `gopls-guard restart` (SIGUSR1): a new server now, see the table. */
+struct sv_action sv_restart_requested(struct supervisor *sv, usec_t now);
 
 /* The guard found the running server hung (hang.h): KILL, and the end that
  * follows is SV_END_HANG.  NONE in any other state or with on = never. */

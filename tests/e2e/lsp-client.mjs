@@ -7,6 +7,9 @@
 // hover and go-to-definition on the unsaved text.  The `kill` scenario also
 // SIGKILLs the real gopls mid-session (once between requests, once while a
 // hover is in flight) and checks that the session carries on unnoticed.
+// The `proactive` scenario waits, mid-session, for the guard to replace gopls
+// on its own ([pressure] proactive; the test's policy sets a restart_above
+// gopls is over at once) and checks hover and definition right afterwards.
 // The `soak` scenario keeps editing several documents while it SIGKILLs the
 // real gopls many times, then checks through the server that its view of
 // every document equals the editor's.
@@ -14,7 +17,7 @@
 //   node lsp-client.mjs [OPTIONS] -- SERVER [ARG...]
 //
 // Options:
-//   --scenario basic|kill|soak  what to do (default: basic)
+//   --scenario basic|kill|proactive|soak  what to do (default: basic)
 //   --server-pid-cmd CMD     shell command printing the pid of the real gopls
 //                            to kill (run with E2E_CHILD_PID set to the pid of
 //                            the process this client started); default: that
@@ -52,7 +55,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 function usage(msg) {
   if (msg) process.stderr.write(`lsp-client: ${msg}\n`);
   process.stderr.write(
-    'usage: node lsp-client.mjs [--scenario basic|kill|soak] [--server-pid-cmd CMD]\n' +
+    'usage: node lsp-client.mjs [--scenario basic|kill|proactive|soak] [--server-pid-cmd CMD]\n' +
     '       [--escape-slashes] [--kills N] [--docs N] [--guard-rss] [--timeout S] [--total-timeout S] [--fixture DIR] [--keep] [--verbose] [--trace]\n' +
     '       -- SERVER [ARG...]\n');
   process.exit(2);
@@ -98,7 +101,7 @@ function parseArgs(argv) {
       default: usage(`unknown option ${a}`);
     }
   }
-  if (!['basic', 'kill', 'soak'].includes(o.scenario)) usage(`unknown scenario ${o.scenario}`);
+  if (!['basic', 'kill', 'proactive', 'soak'].includes(o.scenario)) usage(`unknown scenario ${o.scenario}`);
   if (o.server.length === 0) usage('no server command after --');
   if (!fs.existsSync(path.join(o.fixture, 'go.mod'))) usage(`no go.mod in fixture ${o.fixture}`);
   return o;
@@ -652,6 +655,38 @@ async function killDuringHover() {
   return true;
 }
 
+// ---------------------------------------------------------------- proactive restart by the guard
+
+// The guard's status file (one line of JSON), or null.
+function guardStatus() {
+  const dir = serverEnv.XDG_RUNTIME_DIR;
+  if (!dir) return null;
+  try { return JSON.parse(fs.readFileSync(path.join(dir, 'gopls-guard', `${child.pid}.json`), 'utf8')); }
+  catch { return null; }
+}
+
+// The guard replaces the server by itself (nobody here kills anything):
+// a new live server pid, counted in proactive_restarts and not as a crash.
+async function awaitProactiveRestart() {
+  const pid = await freshServerPid();
+  if (!check('proactive: found the live server pid', pid !== null)) return false;
+  let next = null;
+  const t0 = performance.now();
+  const ok = await waitUntil(() => {
+    const p = serverPid();
+    if (p !== null && p !== pid && pidAlive(p)) next = p;
+    return next !== null;
+  }, opts.timeoutMs, 100);
+  if (!check('proactive: the guard replaced the server by itself', ok, `pid ${pid} -> ${next}`)) return false;
+  killedPids.add(pid); // not ours to reuse as "fresh"
+  const st = guardStatus();
+  check('proactive: counted as a proactive restart, not as a crash',
+    !!st && st.proactive_restarts >= 1 && st.restarts === 0,
+    st ? `proactive_restarts ${st.proactive_restarts}, restarts ${st.restarts}` : 'no status file');
+  log(`proactive: server ${pid} replaced by ${next} after ${((performance.now() - t0) / 1000).toFixed(2)} s of waiting`);
+  return true;
+}
+
 // ---------------------------------------------------------------- soak: many kills under continuous edits
 
 // Documents soak1.go..soakN.go, package main, each growing one function per
@@ -969,6 +1004,12 @@ async function main() {
   if (opts.scenario === 'kill') {
     if (await killBetweenRequests()) await checkUnsaved('after kill 1');
     if (await killDuringHover()) await checkUnsaved('after kill 2');
+  }
+  if (opts.scenario === 'proactive' && await awaitProactiveRestart()) {
+    // A figure, not a check: the new server seen -> the first answers.
+    const t = performance.now();
+    await checkUnsaved('right after the proactive restart');
+    console.log(`BENCH proactive_restart_to_answers_ms=${(performance.now() - t).toFixed(0)}`);
   }
   if (opts.scenario === 'soak') {
     await soak();

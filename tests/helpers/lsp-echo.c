@@ -9,6 +9,10 @@
  *   bench/big      params {"bytes":N}: a JSON string of N bytes (letters,
  *                  no escapes; N up to 1 GiB)
  *   bench/crash    no answer: it dies of SIGABRT, as a crashing server would
+ *   bench/grow     a notification, params {"mib":M,"mib_per_s":R}: it
+ *                  allocates and touches M MiB, 2 MiB at a time, R MiB per
+ *                  second (a server growing steadily), keeps them and goes
+ *                  on serving; it reads nothing meanwhile
  *   bench/leak     no answer: it allocates and touches 1 MiB after 1 MiB
  *                  until the kernel stops it (a server outgrowing memory.max)
  *   other request  null
@@ -57,11 +61,13 @@
 #include <string.h>
 #include <strings.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "json-top.h"
@@ -281,18 +287,19 @@ static void respond_text(const struct span *id, const char *text)
         respond(id, text, strlen(text), NULL, 0, NULL, 0);
 }
 
-/* N from {"bytes":N}; SIZE_MAX when missing or out of range. */
-static size_t big_size(const struct span *params)
+/* N from {"KEY":N} (key given with its quotes); SIZE_MAX when missing or
+ * out of range. */
+static size_t num_param(const struct span *params, const char *key)
 {
-        static const char key[] = "\"bytes\"";
+        size_t klen = strlen(key);
         const char *end = params->p + params->len;
-        const char *k = params->p ? memmem(params->p, params->len, key, sizeof(key) - 1) : NULL;
+        const char *k = params->p ? memmem(params->p, params->len, key, klen) : NULL;
         size_t v = 0;
         bool digits = false;
 
         if (!k)
                 return SIZE_MAX;
-        const char *p = skip_ws(k + sizeof(key) - 1, end);
+        const char *p = skip_ws(k + klen, end);
         if (p == end || *p != ':')
                 return SIZE_MAX;
         for (p = skip_ws(p + 1, end); p < end && *p >= '0' && *p <= '9'; p++, digits = true) {
@@ -301,6 +308,43 @@ static size_t big_size(const struct span *params)
                         return SIZE_MAX;
         }
         return digits ? v : SIZE_MAX;
+}
+
+static size_t big_size(const struct span *params)
+{
+        return num_param(params, "\"bytes\"");
+}
+
+/* bench/grow: M MiB at R MiB/s, paced against CLOCK_MONOTONIC so that a
+ * slow page fault does not slow the average down.  2 MiB at a time, in
+ * 2 MiB-aligned regions marked for transparent huge pages, one byte
+ * touched per 4 KiB page: every page is charged, with as few faults and
+ * as little copying as the kernel allows, so that even an emulated CPU
+ * (the VM tests run under TCG) keeps up with tens of MiB/s. */
+#define GROW_STEP (2UL << 20)
+static void grow(const struct span *params)
+{
+        size_t mib = num_param(params, "\"mib\""), rate = num_param(params, "\"mib_per_s\"");
+        struct timespec t0;
+
+        if (mib == SIZE_MAX || rate == SIZE_MAX || rate == 0)
+                die("bench/grow needs {\"mib\":M,\"mib_per_s\":R}");
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (size_t done = 0; done < mib; done += 2) {
+                char *m = mmap(NULL, 2 * GROW_STEP, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                if (m != MAP_FAILED) {
+                        char *a = (char *)(((uintptr_t)m + GROW_STEP - 1) & ~(GROW_STEP - 1));
+                        (void)madvise(a, GROW_STEP, MADV_HUGEPAGE);
+                        for (size_t off = 0; off < GROW_STEP; off += 4096)
+                                a[off] = 1;
+                }
+                uint64_t ns = (uint64_t)t0.tv_nsec + (done + 2) * 1000000000ULL / rate;
+                struct timespec at = {.tv_sec = t0.tv_sec + (time_t)(ns / 1000000000ULL),
+                                      .tv_nsec = (long)(ns % 1000000000ULL)};
+                while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+                        ;
+        }
 }
 
 static void respond_big(const struct span *id, size_t n)
@@ -431,6 +475,8 @@ int main(int argc, char **argv)
                                 kill(daemon_pid, SIGTERM);
                         return shut_down ? 0 : 1;
                 }
+                if (!m.id.p && method_is(&m.method, "bench/grow"))
+                        grow(&m.params);
                 if (!m.id.p)
                         continue; /* other notifications */
                 if (stall && start == 1 && method_is(&m.method, stall))

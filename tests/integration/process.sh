@@ -112,7 +112,9 @@ max = 64M
 sample_interval = 1h
 [restart]
 on = oom
-backoff_initial = 100ms"
+backoff_initial = 100ms
+[pressure]
+proactive = no"
 start hog --mark "$work/hog.mark" --first-only --orphan 600 --rate 200 --sleep
 poll 100 marked "$work/hog.mark" orphan
 orphan=$(awk '/^orphan/ { print $2; exit }' "$work/hog.mark")

@@ -130,7 +130,7 @@ static void test_defaults(void)
         CHECK_U64(p.restart.stop_grace, 5 * S);
         CHECK_INT(p.restart.after_give_up, AFTER_GIVE_UP_WAIT);
         CHECK_U64(p.restart.cooldown, 300 * S);
-        CHECK(!p.pressure.proactive);
+        CHECK(p.pressure.proactive);
         CHECK_INT(p.pressure.restart_above_percent, 90);
         CHECK_U64(p.pressure.above_for, 10 * S);
         CHECK_STR(p.pressure.psi, "some 150ms 1s");
@@ -211,7 +211,7 @@ static void test_every_key(void)
                                    "after_give_up = exit\n"
                                    "cooldown = 2min\n"
                                    "[pressure]\n"
-                                   "proactive = yes\n"
+                                   "proactive = no\n"
                                    "restart_above = 7G\n"
                                    "above_for = 3s\n"
                                    "psi = full 0.5s 2s\n"
@@ -273,7 +273,7 @@ static void test_every_key(void)
         CHECK_U64(p.restart.stop_grace, 0);
         CHECK_INT(p.restart.after_give_up, AFTER_GIVE_UP_EXIT);
         CHECK_U64(p.restart.cooldown, 120 * S);
-        CHECK(p.pressure.proactive);
+        CHECK(!p.pressure.proactive);
         CHECK_U64(p.pressure.restart_above, 7 * G);
         CHECK_INT(p.pressure.restart_above_percent, 0);
         CHECK_U64(p.pressure.above_for, 3 * S);

@@ -194,6 +194,20 @@ static struct status sample(pid_t pid, const char *ws)
                                .generation = 1};
 }
 
+/* status --json and --openmetrics read proactive restarts from the file,
+ * apart from the crash restarts. */
+static void test_format_proactive(void)
+{
+        struct status s = sample(42, "/w");
+        char *json = NULL;
+        s.restarts = 1;
+        s.proactive_restarts = 3;
+        CHECK_INT(status_format(&s, &json), 0);
+        CHECK_CONTAINS(json, "\"restarts\":1,");
+        CHECK_CONTAINS(json, "\"proactive_restarts\":3");
+        free(json);
+}
+
 static void test_write(void)
 {
         struct status_places pl;
@@ -537,6 +551,7 @@ int main(void)
         RUN(test_choice);
         RUN(test_refusals);
         RUN(test_other_owner);
+        RUN(test_format_proactive);
         RUN(test_write);
         RUN(test_read);
         RUN(test_root_lists_all);

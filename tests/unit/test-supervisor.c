@@ -612,8 +612,86 @@ static void test_stray_events_do_nothing(void)
         CHECK_INT(sv.total_restarts, 1);
 }
 
+/* [pressure] proactive: the guard's own restart is never a crash. */
+static void test_restart_is_not_a_crash(void)
+{
+        struct policy p = default_policy();
+        struct supervisor sv;
+        struct sv_action a;
+
+        p.restart.max_restarts = 1;
+        sv_init(&sv, &p);
+        start_at(&sv, S(10));
+        /* Many more restarts than max_restarts, back to back: each one is
+         * SIGTERM with stop_grace, then a new server at once. */
+        for (unsigned i = 0; i < 5; i++) {
+                a = sv_restart(&sv, S(20 + i));
+                CHECK_INT(a.kind, SV_ACT_TERMINATE);
+                CHECK_U64(a.delay, S(5));
+                CHECK_INT(sv.state, SV_RESTARTING);
+                /* A second request while it ends does nothing. */
+                CHECK_INT(sv_restart(&sv, S(20 + i)).kind, SV_ACT_NONE);
+                a = sv_exited(&sv, S(20 + i), &(struct sv_exit){.signal = SIGTERM}, NO_JITTER);
+                CHECK_INT(a.kind, SV_ACT_SPAWN);
+                CHECK_INT(sv.state, SV_RUNNING);
+                sv_spawned(&sv, S(20 + i));
+        }
+        CHECK_INT(sv.proactive_restarts, 5);
+        CHECK_INT(sv.total_restarts, 0);
+        CHECK_INT(sv.generation, 6);
+        /* The crash-loop budget is untouched: one crash restarts with the
+         * first backoff step, the second gives up (max_restarts = 1). */
+        a = sv_exited(&sv, S(30), &crash, NO_JITTER);
+        CHECK_INT(a.kind, SV_ACT_WAIT);
+        CHECK_U64(a.delay, MS(500));
+        respawn_at(&sv, S(31));
+        a = sv_exited(&sv, S(32), &crash, NO_JITTER);
+        CHECK_INT(a.kind, SV_ACT_EXIT);
+        CHECK(a.gave_up);
+
+        /* It ignores SIGTERM: KILL after stop_grace, then the new server. */
+        sv_init(&sv, &p);
+        start_at(&sv, S(10));
+        CHECK_INT(sv_restart(&sv, S(20)).kind, SV_ACT_TERMINATE);
+        CHECK_INT(sv_timer(&sv, S(25)).kind, SV_ACT_KILL);
+        CHECK_INT(sv.state, SV_RESTARTING);
+        CHECK_INT(sv_exited(&sv, S(25), &(struct sv_exit){.signal = SIGKILL}, NO_JITTER).kind,
+                  SV_ACT_SPAWN);
+
+        /* The kernel won the race: an OOM kill during the restart is an
+         * OOM kill, with its backoff and its place in the window. */
+        sv_init(&sv, &p);
+        start_at(&sv, S(10));
+        CHECK_INT(sv_restart(&sv, S(20)).kind, SV_ACT_TERMINATE);
+        a = sv_exited(&sv, S(20), &oom_kill, NO_JITTER);
+        CHECK_INT(a.kind, SV_ACT_WAIT);
+        CHECK_INT(sv.last_end, SV_END_OOM);
+        CHECK_INT(sv.total_restarts, 1);
+        CHECK_INT(sv.proactive_restarts, 0);
+
+        /* A stop while restarting: the server is not started again. */
+        sv_init(&sv, &p);
+        start_at(&sv, S(10));
+        CHECK_INT(sv_restart(&sv, S(20)).kind, SV_ACT_TERMINATE);
+        CHECK_INT(sv_stop(&sv, S(21)).kind, SV_ACT_NONE);
+        CHECK_INT(sv.state, SV_STOPPING);
+        a = sv_exited(&sv, S(21), &(struct sv_exit){.signal = SIGTERM}, NO_JITTER);
+        CHECK_INT(a.kind, SV_ACT_EXIT);
+        CHECK_INT(a.exit_code, 0);
+
+        /* Only a running server is restarted. */
+        sv_init(&sv, &p);
+        CHECK_INT(sv_restart(&sv, S(1)).kind, SV_ACT_NONE);
+        CHECK_INT(sv.state, SV_IDLE);
+        start_at(&sv, S(10));
+        CHECK_INT(sv_exited(&sv, S(11), &crash, NO_JITTER).kind, SV_ACT_WAIT);
+        CHECK_INT(sv_restart(&sv, S(11)).kind, SV_ACT_NONE);
+        CHECK_INT(sv.state, SV_BACKOFF);
+}
+
 static void test_names(void)
 {
+        CHECK_STR(sv_state_name(SV_RESTARTING), "restarting");
         CHECK_STR(sv_state_name(SV_IDLE), "idle");
         CHECK_STR(sv_state_name(SV_RUNNING), "running");
         CHECK_STR(sv_state_name(SV_BACKOFF), "backoff");
@@ -636,16 +714,16 @@ static void test_requested_restart(void)
 
         p.restart.max_restarts = 1;
         sv_init(&sv, &p);
-        CHECK_INT(sv_restart(&sv, now).kind, SV_ACT_NONE); /* IDLE */
+        CHECK_INT(sv_restart_requested(&sv, now).kind, SV_ACT_NONE); /* IDLE */
         start_at(&sv, now);
 
         /* RUNNING: TERMINATE with stop_grace, then the end spawns at once. */
-        a = sv_restart(&sv, now);
+        a = sv_restart_requested(&sv, now);
         CHECK_INT(a.kind, SV_ACT_TERMINATE);
         CHECK_U64(a.delay, S(5));
         CHECK_INT(sv.state, SV_RESTARTING);
         CHECK_STR(sv_state_name(sv.state), "restarting");
-        CHECK_INT(sv_restart(&sv, now).kind, SV_ACT_NONE); /* asked twice: once */
+        CHECK_INT(sv_restart_requested(&sv, now).kind, SV_ACT_NONE); /* asked twice: once */
         a = sv_exited(&sv, now + S(1), &(struct sv_exit){.signal = SIGTERM}, NO_JITTER);
         CHECK_INT(a.kind, SV_ACT_SPAWN);
         CHECK_INT(sv.state, SV_RUNNING);
@@ -660,7 +738,7 @@ static void test_requested_restart(void)
         CHECK_INT(a.kind, SV_ACT_WAIT);
         CHECK_INT(sv.consecutive, 1);
         /* BACKOFF: SPAWN now, and the backoff step starts over. */
-        a = sv_restart(&sv, now + MS(10));
+        a = sv_restart_requested(&sv, now + MS(10));
         CHECK_INT(a.kind, SV_ACT_SPAWN);
         CHECK_INT(sv.state, SV_RUNNING);
         CHECK_INT(sv.consecutive, 0);
@@ -670,7 +748,7 @@ static void test_requested_restart(void)
         CHECK_INT(sv_timer(&sv, now + S(1)).kind, SV_ACT_NONE);
 
         /* RESTARTING: stop_grace runs out -> KILL; the end still spawns. */
-        CHECK_INT(sv_restart(&sv, now + S(3)).kind, SV_ACT_TERMINATE);
+        CHECK_INT(sv_restart_requested(&sv, now + S(3)).kind, SV_ACT_TERMINATE);
         CHECK_INT(sv_timer(&sv, now + S(8)).kind, SV_ACT_KILL);
         CHECK_INT(sv.state, SV_RESTARTING);
         a = sv_exited(&sv, now + S(8), &(struct sv_exit){.signal = SIGKILL}, NO_JITTER);
@@ -678,13 +756,13 @@ static void test_requested_restart(void)
         sv_spawned(&sv, now + S(8));
 
         /* A stop while restarting: the guard ends with 0 once it is gone. */
-        CHECK_INT(sv_restart(&sv, now + S(9)).kind, SV_ACT_TERMINATE);
+        CHECK_INT(sv_restart_requested(&sv, now + S(9)).kind, SV_ACT_TERMINATE);
         CHECK_INT(sv_stop(&sv, now + S(9)).kind, SV_ACT_NONE);
         CHECK_INT(sv.state, SV_STOPPING);
         a = sv_exited(&sv, now + S(10), &(struct sv_exit){.signal = SIGTERM}, NO_JITTER);
         CHECK_INT(a.kind, SV_ACT_EXIT);
         CHECK_INT(a.exit_code, 0);
-        CHECK_INT(sv_restart(&sv, now + S(11)).kind, SV_ACT_NONE); /* DONE */
+        CHECK_INT(sv_restart_requested(&sv, now + S(11)).kind, SV_ACT_NONE); /* DONE */
 }
 
 /* A hung server is killed; its end counts like a crash, as a hang. */
@@ -794,7 +872,7 @@ static void test_after_give_up_wait(void)
                 if (!strcmp(t[i].event, "timer"))
                         a = sv_timer(&sv, now);
                 else if (!strcmp(t[i].event, "restart"))
-                        a = sv_restart(&sv, now);
+                        a = sv_restart_requested(&sv, now);
                 else if (!strcmp(t[i].event, "stop"))
                         a = sv_stop(&sv, now);
                 else if (!strcmp(t[i].event, "hung"))
@@ -860,6 +938,7 @@ int main(void)
         RUN(test_spawn_failure);
         RUN(test_stop_in_each_state);
         RUN(test_stray_events_do_nothing);
+        RUN(test_restart_is_not_a_crash);
         RUN(test_names);
         RUN(test_requested_restart);
         RUN(test_hang);

@@ -185,3 +185,65 @@ chown_delegate() {
         chown "$U_UID:$U_UID" "$1" "$1/cgroup.procs" "$1/cgroup.subtree_control" "$1/cgroup.threads" ||
                 fail "cannot chown $1 to uid $U_UID"
 }
+
+# ---- a simulated container (gopls-guard init as its PID 1) ----
+# As Docker makes one on a cgroup v2 host: a cgroup of its own (CTR, with
+# memory, cpu and pids offered), private cgroup, pid and mount namespaces,
+# and in them a fresh cgroup2 mount on /sys/fs/cgroup, whose root is CTR.
+# util-linux's unshare and nsenter (busybox's lack the cgroup namespace)
+# are in the image when the host has them.
+UL=/lib/vmtest/bin
+CTR=$G_CG/ctr
+CTR_PID=    # util-linux unshare, in the VM's namespaces; init is its child
+CTR_LOG=/tmp/logs/init.log
+ctr_need() {
+        [ -x "$UL/unshare" ] && [ -x "$UL/nsenter" ] ||
+                skip "util-linux unshare and nsenter are not in the image (the host lacks them)"
+        need_guard
+        for _c in memory cpu pids; do
+                grep -qw "$_c" "$G_CG/cgroup.controllers" || skip "cgroup2 has no $_c controller"
+        done
+        # systemd mounts cgroup2 with nsdelegate on the hosts Docker runs on.
+        mount -o remount,nsdelegate "$G_CG" || say "cannot remount $G_CG with nsdelegate"
+        echo "+memory +cpu +pids" >"$G_CG/cgroup.subtree_control" || fail "cannot enable controllers at the root"
+        mkdir -p "$CTR" || fail "mkdir $CTR"
+}
+# ctr_start MOUNT_OPTS UNSHARE_NS INIT_ARGS...: start the container whose
+# PID 1 is `gopls-guard init INIT_ARGS`; MOUNT_OPTS for the fresh cgroup2
+# mount (e.g. "rw", "ro"); UNSHARE_NS the namespaces (--cgroup --pid --mount).
+ctr_start() {
+        _mo=$1 _ns=$2
+        shift 2
+        sh -c 'cg=$1 ul=$2 ns=$3 mo=$4
+                shift 4
+                echo $$ >"$cg/cgroup.procs" && cd / &&
+                        exec "$ul/unshare" $ns --fork --kill-child --mount-proc sh -c "
+                                while [ ! -e /tmp/ctr-go ]; do sleep 0.05; done
+                                umount /sys/fs/cgroup
+                                mount -t cgroup2 -o $mo none /sys/fs/cgroup || exit 125
+                                exec /bin/gopls-guard init \"\$@\"" sh "$@"' sh "$CTR" "$UL" "$_ns" "$_mo" "$@" \
+                </dev/null >/tmp/logs/init.out 2>"$CTR_LOG" &
+        CTR_PID=$!
+        # unshare itself stays outside the container's pid namespace: out of
+        # its cgroup too, as runc's parent is, before init looks at it.
+        rm -f /tmp/ctr-go
+        poll 100 ctr_init_pid >/dev/null || fail "unshare did not start the container"
+        echo "$CTR_PID" >"$G_CG/cgroup.procs" || fail "cannot move unshare out of $CTR"
+        say "in $CTR: $(cat "$CTR/cgroup.procs" | tr '\n' ' ')(unshare $CTR_PID, its child $(ctr_init_pid))"
+        CTR_T0=$(cut -d' ' -f1 /proc/uptime) # the container starts now
+        : >/tmp/ctr-go
+        say "container (unshare pid $CTR_PID, $_ns, cgroup2 $_mo): init $*"
+}
+# ctr_init_pid: init's pid in the VM's namespace.
+ctr_init_pid() {
+        _c=$(cat "/proc/$CTR_PID/task/$CTR_PID/children" 2>/dev/null) && [ -n "$_c" ] && echo "${_c%% *}"
+}
+# ctr_exec CGROUP CMD...: the docker exec path: from outside init's process
+# tree, enter CGROUP (where runc puts exec'd processes), then the
+# container's namespaces, and run CMD there.
+ctr_exec() {
+        _cg=$1
+        shift
+        sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2/nsenter" -t "$3" --cgroup --pid --mount sh -c "cd /tmp; shift 3; exec \"\$@\"" sh "$@"' \
+                sh "$_cg" "$UL" "$(ctr_init_pid)" "$@"
+}

@@ -169,6 +169,14 @@ build_base() {
         if [ -n "$GUARD" ] && [ -x "$GUARD" ]; then
                 copy_with_libs "$root" "$GUARD" /bin/gopls-guard || return 1
         fi
+        # busybox's unshare and nsenter lack the cgroup namespace: the
+        # container scenarios take util-linux's, when the host has them.
+        local ul
+        for ul in unshare nsenter; do
+                if [ -x "/usr/bin/$ul" ]; then
+                        copy_with_libs "$root" "/usr/bin/$ul" "/lib/vmtest/bin/$ul" || return 1
+                fi
+        done
         install -m 0755 "$HERE/init.sh" "$root/init"
         install -m 0644 "$HERE/lib.sh" "$root/lib/vmtest/lib.sh"
         echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
@@ -183,7 +191,7 @@ build_base() {
 # image and an unchanged one is built once for all scenarios and kernels.
 base_image() {
         local dir=$1 key f
-        key=$(for f in "$BUSYBOX" "$LEAKER" ${GUARD:+"$GUARD"} ${LSP_ECHO:+"$LSP_ECHO"} "$HERE/init.sh" "$HERE/lib.sh" "${BASH_SOURCE[0]}"; do
+        key=$(for f in "$BUSYBOX" "$LEAKER" ${GUARD:+"$GUARD"} ${LSP_ECHO:+"$LSP_ECHO"} $(ls /usr/bin/unshare /usr/bin/nsenter 2>/dev/null) "$HERE/init.sh" "$HERE/lib.sh" "${BASH_SOURCE[0]}"; do
                 sha256 "$f"
         done | sha256sum | cut -c1-16)
         local img=$dir/base-$key.cpio

@@ -53,6 +53,9 @@ backoff_initial = 100ms
 after_give_up = exit
 max_restarts = 1
 window = 10min
+[pressure]
+; this test is about the kernel's OOM kill (or the degraded kill at max)
+proactive = no
 INI
 guard_start --mark "$MARK" --fork 3 --leak 200
 guard_wait 1200

@@ -13,6 +13,9 @@ on = oom
 backoff_initial = 100ms
 after_give_up = exit
 max_restarts = 1
+[pressure]
+; this test is about the kernel's OOM kill (or the degraded kill at max)
+proactive = no
 INI
 mkdir -p -m 0700 "$RUNTIME_DIR"
 mkfifo /tmp/guard.in || fail "mkfifo"

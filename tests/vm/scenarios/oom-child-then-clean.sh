@@ -17,6 +17,9 @@ on = crash
 backoff_initial = 100ms
 [lsp]
 notify = yes
+[pressure]
+; this test is about the kernel's OOM kill (or the degraded kill at max)
+proactive = no
 INI
 ev0=$(kv "$GUARD_DIR/memory.events" oom_kill)
 guard_start --mark "$MARK" --child-leak 200 --exit 0

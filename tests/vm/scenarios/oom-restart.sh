@@ -18,6 +18,9 @@ after_give_up = exit
 max_restarts = 2
 window = 10min
 reset_after = 10min
+[pressure]
+; this test is about the kernel's OOM kill (or the degraded kill at max)
+proactive = no
 INI
 # DIR/memory.events is hierarchical and outlives DIR/server: compare changes.
 ev0=$(cat "$GUARD_DIR/memory.events")

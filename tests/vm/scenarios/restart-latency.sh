@@ -18,6 +18,9 @@ on = oom
 backoff_initial = 100ms
 max_restarts = 3
 window = 10min
+[pressure]
+; this test is about the kernel's OOM kill (or the degraded kill at max)
+proactive = no
 INI
 # Only the first server leaks; the replacement marks its start and sleeps.
 guard_start --mark "$MARK" --first-only --leak 200

@@ -21,6 +21,9 @@ on = oom
 backoff_initial = 100ms
 [serve]
 idle_timeout = 0
+[pressure]
+; this test is about the kernel's OOM kill (or the degraded kill at max)
+proactive = no
 INI
 mkdir -p /tmp/ws
 mkdir -p -m 0700 "$RUNTIME_DIR"

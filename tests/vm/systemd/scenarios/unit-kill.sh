@@ -27,6 +27,9 @@ on = always
 backoff_initial = 100ms
 [serve]
 idle_timeout = 0
+[pressure]
+; this test is about the kernel's OOM kill (or the degraded kill at max)
+proactive = no
 INI
 systemctl enable --now "$sock_unit" >/tmp/logs/enable.log 2>&1 || fail "systemctl enable --now $sock_unit: $(tail -n 2 /tmp/logs/enable.log)"
 sd_init_editor a "$ws"
