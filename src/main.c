@@ -18,6 +18,7 @@
 #include "masquerade.h"
 #include "policy.h"
 #include "roots.h"
+#include "restart.h"
 #include "serve.h"
 #include "server.h"
 #include "status.h"
@@ -30,6 +31,7 @@ static void usage(FILE *f)
               "  gopls-guard [--policy FILE]... [--workspace DIR] [--cgroup DIR] [-- COMMAND [ARG...]]\n"
               "  gopls-guard check-policy [--policy FILE]...\n"
               "  gopls-guard status [--json | --openmetrics] [WORKSPACE]\n"
+              "  gopls-guard restart [WORKSPACE]  # restart the server now, session replayed\n"
               "  gopls-guard serve --workspace DIR [--policy FILE]...   # daemon mode, on a socket\n"
               "  gopls-guard connect DIR          # stdio bridge to the guard serving DIR\n"
               "  gopls-guard init [--user USER] [--] COMMAND [ARG...]   # container PID 1\n"
@@ -514,6 +516,20 @@ static int cmd_doctor(int argc, char **argv, const struct guard_roots *roots)
         return r;
 }
 
+static int cmd_restart(int argc, char **argv, const struct guard_roots *roots)
+{
+        struct cli c = {0};
+        int r = parse(argc, argv, "restart", "", &c);
+        if (r != 0)
+                return r > 0 ? 0 : EXIT_USAGE;
+        if (c.n_rest > 1) {
+                fprintf(stderr, "gopls-guard: restart takes at most one WORKSPACE\n"
+                                "Usage: gopls-guard restart [WORKSPACE]\n");
+                return EXIT_USAGE;
+        }
+        return restart_command(roots->runtime_dir, roots->proc, c.n_rest ? c.rest[0] : NULL);
+}
+
 /* ---- daemon mode: serve and connect (serve.h, connect.h) ---- */
 
 static int cmd_serve(int argc, char **argv, const struct guard_roots *roots)
@@ -605,6 +621,8 @@ int main(int argc, char **argv)
                 return cmd_doctor(argc - 1, argv + 1, &roots);
         if (argc > 1 && strcmp(argv[1], "incidents") == 0)
                 return cmd_incidents(argc - 1, argv + 1);
+        if (argc > 1 && strcmp(argv[1], "restart") == 0)
+                return cmd_restart(argc - 1, argv + 1, &roots);
         if (argc > 1 && strcmp(argv[1], "serve") == 0)
                 return cmd_serve(argc - 1, argv + 1, &roots);
         if (argc > 1 && strcmp(argv[1], "connect") == 0)

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "policy.h" /* USEC_PER_SEC */
 #include "util.h"
 
 int proc_parse_stat(const char *line, struct proc_stat *ret)
@@ -25,16 +26,29 @@ int proc_parse_stat(const char *line, struct proc_stat *ret)
         if (end == line || pid <= 0 || !close)
                 return -EINVAL;
         /* Fields after the name: 3 state, 4 ppid, ..., 22 starttime. */
-        if (sscanf(close + 1, " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-                              "%*d %*d %*d %llu",
+        if (sscanf(close + 1,
+                   " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+                   "%*d %*d %*d %llu",
                    &state, &ppid, &start) < 2)
                 return -EINVAL;
-        if (sscanf(close + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
-                              "%*d %*d %*d %llu",
+        if (sscanf(close + 1,
+                   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+                   "%*d %*d %*d %llu",
                    &start) != 1)
                 start = 0; /* a short line (tests, or a kernel we do not know) */
-        *ret = (struct proc_stat){.pid = (pid_t)pid, .ppid = (pid_t)ppid, .state = state,
-                                  .starttime = start};
+        /* 14 utime, 15 stime (unsigned), 16 cutime, 17 cstime (signed in
+         * the format, never negative in practice) */
+        unsigned long long ut = 0, st = 0;
+        long long cut = 0, cst = 0;
+        if (sscanf(close + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
+                   &ut, &st, &cut, &cst) != 4)
+                ut = st = 0, cut = cst = 0;
+        *ret = (struct proc_stat){.pid = (pid_t)pid,
+                                  .ppid = (pid_t)ppid,
+                                  .state = state,
+                                  .starttime = start,
+                                  .cpu_ticks = ut + st + (cut > 0 ? (unsigned long long)cut : 0) +
+                                               (cst > 0 ? (unsigned long long)cst : 0)};
         return 0;
 }
 
@@ -52,7 +66,7 @@ int proc_parse_stat_ppid(const char *line, pid_t *ret_pid, pid_t *ret_ppid)
 struct pp {
         pid_t pid, ppid;
         char state;
-        unsigned long long starttime;
+        unsigned long long starttime, cpu_ticks;
 };
 
 static int cmp_ppid(const void *a, const void *b)
@@ -76,7 +90,8 @@ static uint64_t rss_of(const char *proc_root, pid_t pid)
 }
 
 /* Every process PROC lists, sorted by ppid; whether `root` was among them. */
-static int scan(const char *proc_root, pid_t root, struct pp **ret, size_t *ret_n, bool *ret_root_seen)
+static int scan(const char *proc_root, pid_t root, struct pp **ret, size_t *ret_n,
+                bool *ret_root_seen)
 {
         DIR *d = opendir(proc_root);
         struct pp *all = NULL;
@@ -110,7 +125,7 @@ static int scan(const char *proc_root, pid_t root, struct pp **ret, size_t *ret_
                         }
                         all = na;
                 }
-                all[n++] = (struct pp){st.pid, st.ppid, st.state, st.starttime};
+                all[n++] = (struct pp){st.pid, st.ppid, st.state, st.starttime, st.cpu_ticks};
         }
         closedir(d);
         qsort(all, n, sizeof *all, cmp_ppid);
@@ -189,6 +204,7 @@ int proc_tree_rss(const char *proc_root, pid_t root, uint64_t *ret_bytes, unsign
 struct list_acc {
         const char *proc_root;
         struct proc_tree *t;
+        unsigned long long ticks;
 };
 
 static void add_entry(const struct pp *e, void *userdata)
@@ -200,6 +216,7 @@ static void add_entry(const struct pp *e, void *userdata)
                 return;
         a->t->procs[a->t->n++] = (struct proc_entry){e->pid, e->starttime};
         a->t->rss += rss_of(a->proc_root, e->pid);
+        a->ticks += e->cpu_ticks;
 }
 
 int proc_descendants(const char *proc_root, pid_t root, pid_t skip, struct proc_tree *ret)
@@ -222,6 +239,8 @@ int proc_descendants(const char *proc_root, pid_t root, pid_t skip, struct proc_
                 free(t.procs);
                 return r;
         }
+        long hz = sysconf(_SC_CLK_TCK);
+        t.cpu_usec = (uint64_t)a.ticks * (USEC_PER_SEC / (uint64_t)(hz > 0 ? hz : 100));
         *ret = t;
         return 0;
 }
@@ -250,6 +269,46 @@ static bool kill_one(const char *proc_root, const struct proc_entry *e)
                 done = syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) == 0;
         close(fd);
         return done;
+}
+
+int proc_starttime(const char *proc_root, pid_t pid, unsigned long long *ret)
+{
+        char path[300];
+        _cleanup_free_ char *line = NULL;
+        struct proc_stat st;
+
+        snprintf(path, sizeof path, "%s/%d/stat", proc_root, (int)pid);
+        int r = read_file_at(AT_FDCWD, path, &line, 4096);
+        if (r < 0)
+                return r;
+        r = proc_parse_stat(line, &st);
+        if (r < 0)
+                return r;
+        *ret = st.starttime;
+        return 0;
+}
+
+int proc_signal_verified(const char *proc_root, pid_t pid, unsigned long long starttime, int sig)
+{
+        char path[300];
+        _cleanup_free_ char *line = NULL;
+        struct proc_stat st;
+        int r;
+
+        if (pid <= 0)
+                return -ESRCH;
+        _cleanup_close_ int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (fd < 0)
+                return -errno;
+        snprintf(path, sizeof path, "%s/%d/stat", proc_root, (int)pid);
+        r = read_file_at(AT_FDCWD, path, &line, 4096);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        if (proc_parse_stat(line, &st) < 0 || st.starttime != starttime)
+                return -ESRCH;
+        if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
+                return -errno;
+        return 0;
 }
 
 int proc_kill_descendants(const char *proc_root, pid_t root, pid_t skip, unsigned rounds)

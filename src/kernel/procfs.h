@@ -18,8 +18,11 @@
 
 struct proc_stat {
         pid_t pid, ppid;
-        char state;             /* 'R', 'S', 'Z', ... */
+        char state;                   /* 'R', 'S', 'Z', ... */
         unsigned long long starttime; /* clock ticks after boot: with the pid, one process */
+        /* utime + stime + cutime + cstime, clock ticks: the CPU it used,
+         * with that of its children it has reaped */
+        unsigned long long cpu_ticks;
 };
 
 struct proc_entry {
@@ -31,6 +34,10 @@ struct proc_tree {
         struct proc_entry *procs; /* live descendants (zombies left out), malloc'd */
         size_t n;
         uint64_t rss; /* their resident bytes */
+        /* their CPU time (struct proc_stat's cpu_ticks), usec: it goes
+         * down when a process ends and is reaped outside the tree, so
+         * users compare it for change, not for growth alone */
+        uint64_t cpu_usec;
 };
 
 /* Resident bytes and process count of `root` and all its descendants.
@@ -55,5 +62,15 @@ int proc_kill_descendants(const char *proc_root, pid_t root, pid_t skip, unsigne
 /* Parse a /proc/PID/stat line; the command name may contain spaces and
  * parentheses, so the last ')' ends it.  -EINVAL if malformed. */
 int proc_parse_stat(const char *line, struct proc_stat *ret);
+/* PID's start time (struct proc_stat's starttime) from PROC/PID/stat. */
+int proc_starttime(const char *proc_root, pid_t pid, unsigned long long *ret);
+
+/* Send `sig` to PID only if it is still the process that started at
+ * `starttime` (struct proc_stat's clock ticks): through a pidfd opened
+ * before PROC/PID/stat is checked, so a pid reused by another process is
+ * never signalled.  0, -ESRCH (gone, or the pid is another process's now),
+ * -EPERM (not ours to signal), or another negative errno. */
+int proc_signal_verified(const char *proc_root, pid_t pid, unsigned long long starttime, int sig);
+
 /* The same, pid and ppid only. */
 int proc_parse_stat_ppid(const char *line, pid_t *ret_pid, pid_t *ret_ppid);

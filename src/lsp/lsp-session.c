@@ -66,6 +66,9 @@ struct ereq {
         unsigned gen; /* server generation it was last sent to */
         bool initialize, shutdown, execute_command;
         char method[64]; /* decoded, cut at 63 bytes; for incidents */
+        uint64_t seq;     /* order of arrival, from 1 (session_watched_request()) */
+        bool unwatched;   /* the server may rightly hold it without working */
+        unsigned crashes; /* consecutive crashes it was in flight at */
 };
 
 /* An editor message received while no server could take it. */
@@ -123,6 +126,11 @@ struct lsp_session {
         unsigned unregister_seq;
         char *replay_key; /* key of the replayed initialize's id */
         size_t replay_key_len;
+
+        uint64_t next_seq;
+        char *refusal;    /* session_refuse_requests(): the answer while no server runs */
+        bool crash_noted; /* session_note_crash() since the last loss */
+        unsigned poisoned;
 
         json_t *shows; /* array of window/showMessage bodies not yet sent */
         bool shutdown, exit;
@@ -496,6 +504,12 @@ static int hold(struct lsp_session *s, const char *body, size_t len, const struc
         bool note = false;
         struct held *h;
 
+        /* After giving up no server comes for a while: the editor gets its
+         * answer now (shutdown was answered before this). */
+        if (request && s->refusal) {
+                s->failed_pending++;
+                return answer_error(s, p->id, p->id_len, ERR_REQUEST_FAILED, s->refusal);
+        }
         if (!request && replay_follows) {
                 if (peek_is_document_change(p))
                         /* Folded into the recorder: the replay opens each
@@ -920,6 +934,9 @@ static int editor_forward(struct lsp_session *s, const char *body, size_t len,
         e->gen = s->gen;
         if (lsp_peek_method(p, e->method, sizeof(e->method)) <= 0)
                 e->method[0] = '\0';
+        e->seq = ++s->next_seq;
+        /* See session_watched_request() for why these two. */
+        e->unwatched = e->execute_command || lsp_peek_method_is(p, "workspace/diagnostic");
 
         if (s->cfg.replay) {
                 bool again = e->initialize;
@@ -1460,6 +1477,12 @@ void session_server_lost(struct lsp_session *s)
 
         if (s->state == ST_LOST)
                 return;
+        /* Requests the lost server had: one more crash each, or (a
+         * restart the guard chose) a clean slate; "consecutive" crashes. */
+        for (e = s->pend_first; e; e = e->next)
+                if (e->gen == s->gen && s->state == ST_RUNNING)
+                        e->crashes = s->crash_noted ? e->crashes + 1 : 0;
+        s->crash_noted = false;
         s->state = ST_LOST;
 
         for (e = s->pend_first; e; e = next) {
@@ -1518,6 +1541,62 @@ static int send_replay_init(struct lsp_session *s)
                               "initialize", "params", params));
 }
 
+/* "METHOD (URI:LINE:CHAR)" for the user, from a request's params: the
+ * position 1-based as editors show it (the character in UTF-16 units, as
+ * LSP counts), or the range's start; the URI alone, or nothing, when the
+ * params have no more. */
+static void describe_request(const char *body, size_t len, char *buf, size_t size)
+{
+        json_t *msg = json_loadb(body, len, LOAD_FLAGS, NULL);
+        json_t *params = json_object_get(msg, "params");
+        const char *method = json_string_value(json_object_get(msg, "method"));
+        const char *uri =
+            json_string_value(json_object_get(json_object_get(params, "textDocument"), "uri"));
+        json_t *pos = json_object_get(params, "position");
+
+        if (!pos)
+                pos = json_object_get(json_object_get(params, "range"), "start");
+        json_t *line = json_object_get(pos, "line"), *ch = json_object_get(pos, "character");
+        if (uri && json_is_integer(line) && json_is_integer(ch))
+                snprintf(buf, size, "%s (%s:%" JSON_INTEGER_FORMAT ":%" JSON_INTEGER_FORMAT ")",
+                         method ? method : "?", uri, json_integer_value(line) + 1,
+                         json_integer_value(ch) + 1);
+        else if (uri)
+                snprintf(buf, size, "%s (%s)", method ? method : "?", uri);
+        else
+                snprintf(buf, size, "%s", method ? method : "?");
+        json_decref(msg);
+}
+
+/* A request that was in flight at SESSION_POISON_CRASHES consecutive
+ * crashes: answered RequestFailed instead of being sent a third time, and
+ * the user told which one (cfg.notify). */
+static int drop_poison(struct lsp_session *s, struct ereq *e)
+{
+        char what[512], msg[768];
+
+        describe_request(e->body, e->len, what, sizeof what);
+        s->poisoned++;
+        s->failed_pending++;
+        slog(s, LOG_WARNING,
+             "not sending %s again: the language server ended %u times in a row while it "
+             "was in flight; answered RequestFailed",
+             what, e->crashes);
+        snprintf(msg, sizeof msg,
+                 "gopls-guard: %s was not sent again: the language server crashed %u times "
+                 "in a row while answering it",
+                 what, e->crashes);
+        int r = ereq_answer_error(s, e, ERR_REQUEST_FAILED, msg);
+        if (s->cfg.notify) {
+                snprintf(msg, sizeof msg,
+                         "gopls-guard dropped a request that crashed the language server %u "
+                         "times: %s. It was answered with an error; the server runs on.",
+                         SESSION_POISON_CRASHES, what);
+                session_show_message(s, 2, msg);
+        }
+        return r;
+}
+
 /* Requests that were in flight when the server ended: send reads again,
  * answer the rest. */
 static int settle_pending(struct lsp_session *s)
@@ -1529,6 +1608,10 @@ static int settle_pending(struct lsp_session *s)
                 next = e->next;
                 if (e->gen == s->gen)
                         continue;
+                if (e->body && e->crashes >= SESSION_POISON_CRASHES) {
+                        r = drop_poison(s, e);
+                        continue;
+                }
                 if (e->body) {
                         /* Only the top level was looked at when it was
                          * forwarded; a body broken inside could make every
@@ -1591,6 +1674,8 @@ int session_server_started(struct lsp_session *s)
 
         if (s->state != ST_LOST)
                 return 0; /* the first generation, or a repeated call */
+        free(s->refusal);
+        s->refusal = NULL;
         s->gen++;
         if (!s->cfg.replay || !s->initialized) {
                 s->state = ST_RUNNING;
@@ -1739,6 +1824,7 @@ void session_free(struct lsp_session *s)
         json_decref(s->diagnosed);
         json_decref(s->shows);
         free(s->replay_key);
+        free(s->refusal);
         free(s);
 }
 
@@ -1870,7 +1956,38 @@ void session_stats(const struct lsp_session *s, struct lsp_session_stats *ret)
             .open_documents = (unsigned)lsp_docs_count(&s->docs),
             .pending_editor_requests = s->npend + s->nheld_req,
             .pending_server_requests = s->nsreq,
+            .poisoned = s->poisoned,
         };
+}
+
+int session_refuse_requests(struct lsp_session *s, const char *message)
+{
+        char *m = NULL;
+
+        if (message && !(m = strdup(message)))
+                return -ENOMEM;
+        free(s->refusal);
+        s->refusal = m;
+        if (m)
+                session_fail_pending(s, m);
+        return 0;
+}
+
+void session_note_crash(struct lsp_session *s)
+{
+        s->crash_noted = true;
+}
+
+uint64_t session_watched_request(const struct lsp_session *s)
+{
+        /* While the server waits for the editor's answer to a request of
+         * its own, it has every reason to use no CPU. */
+        if (s->state != ST_RUNNING || s->nsreq > 0)
+                return 0;
+        for (const struct ereq *e = s->pend_first; e; e = e->next)
+                if (e->gen == s->gen && !e->unwatched)
+                        return e->seq;
+        return 0;
 }
 
 bool session_method_is_read(const char *method)

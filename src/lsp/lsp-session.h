@@ -113,6 +113,8 @@ struct lsp_session_config {
         size_t max_document;  /* per document, bytes (0 = lsp-docsync default) */
         size_t max_held;      /* editor bytes held during a replay before the
                                  session refuses more (0 = 64 MiB) */
+        bool notify;          /* [lsp] notify: tell the user (window/showMessage)
+                                 which request was dropped as poison */
         bool shared_server;   /* the server serves other editors too (daemon
                                  mode): the editor's `exit` is never
                                  forwarded, the guard ends the session with
@@ -143,6 +145,16 @@ int session_server_started(struct lsp_session *s);
  * answered once.  When the editor's initialize is among them, messages
  * kept for session_show_message() go out right after its answer. */
 void session_fail_pending(struct lsp_session *s, const char *message);
+
+/* After giving up ([restart] after_give_up = wait): until the next
+ * session_server_started(), every editor request is answered at once with
+ * RequestFailed carrying `message` (a copy is kept; shutdown with null),
+ * instead of being held for a server that will not come for a while;
+ * requests pending or held now are answered likewise.  Notifications are
+ * recorded and held as during any restart, so the server that comes after
+ * the cooldown is replayed the documents as they are then.  NULL stops
+ * refusing.  0, or -ENOMEM. */
+int session_refuse_requests(struct lsp_session *s, const char *message);
 
 /* A restarted server has been sent the recorded initialize and has not
  * answered it yet; the editor's messages are held meanwhile.  The guard
@@ -176,10 +188,42 @@ bool session_exit_requested(const struct lsp_session *s);
 /* The exit status the spec asks for once exit was seen: 0 after shutdown, 1 without. */
 int session_exit_code(const struct lsp_session *s);
 
+/* The server that is about to be reported lost (session_server_lost(),
+ * called next) crashed: OOM-killed, crashed or killed as hung, not stopped
+ * or replaced by the guard's choice.  Poison requests: every editor request
+ * in flight to it counts one more crash (a loss without this call resets
+ * the count); one that was in flight at SESSION_POISON_CRASHES consecutive
+ * crashes is not sent to the next server but answered RequestFailed
+ * (-32803) naming its method and position ("textDocument/hover
+ * (file:///a.go:13:6)", 1-based), logged, and, with cfg.notify, shown to
+ * the user with window/showMessage.  Only requests that would be sent
+ * again (session_method_is_read(), initialize) can be poison: the others
+ * are answered at the first restart anyway. */
+#define SESSION_POISON_CRASHES 2
+void session_note_crash(struct lsp_session *s);
+
+/* Hang detection (hang.h): the arrival number (from 1) of the oldest
+ * editor request in flight to the running server that it could only be
+ * holding because it is stuck; 0 when there is none.  Not watched:
+ *   - every request while the server waits for the editor's answer to a
+ *     request of its own (workspace/applyEdit, window/showMessageRequest,
+ *     workspace/configuration, ...): it is waiting, rightly, on the user;
+ *   - workspace/executeCommand: gopls runs commands that wait on the
+ *     editor or on the network and child processes (govulncheck fetching
+ *     its database, go test, go get) for as long as they take;
+ *   - workspace/diagnostic: LSP 3.17 lets a server hold it open (long
+ *     poll) until the diagnostics change;
+ *   - nothing while no server runs or the replayed initialize is out
+ *     ([lsp] replay_timeout bounds that).
+ * The server's own requests ($/progress, window/workDoneProgress/create)
+ * and the editor's answers to them are not editor requests at all. */
+uint64_t session_watched_request(const struct lsp_session *s);
+
 /* Counters for logs and tests. */
 struct lsp_session_stats {
         unsigned replays, resent, failed_pending, held_now, open_documents;
         unsigned pending_editor_requests, pending_server_requests;
+        unsigned poisoned; /* requests dropped as poison */
 };
 void session_stats(const struct lsp_session *s, struct lsp_session_stats *ret);
 

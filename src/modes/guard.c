@@ -18,6 +18,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "events.h"
+#include "hang.h"
 #include "exit-class.h"
 #include "incident.h"
 #include "log.h"
@@ -27,6 +28,7 @@
 #include "procfs.h"
 #include "recovery.h"
 #include "relay.h"
+#include "restart.h"
 #include "scope.h"
 #include "sentinel.h"
 #include "server.h"
@@ -102,6 +104,15 @@ struct guard {
         char *heap_path;
         char **argv_heap;
 
+        /* [health] request_timeout (hang.h): the CPU time of the server,
+         * from the last sample, and whether that sample could be read */
+        struct hang_watch hang;
+        bool cpu_known;
+        uint64_t tree_cpu_usec; /* degraded mode: /proc utime+stime of the tree */
+        bool refusing;          /* in the cooldown after giving up */
+
+        unsigned long long starttime; /* the guard's own, for its status file */
+
         /* Ends what the guard started if the guard dies (sentinel.h). */
         struct sentinel sentinel;
         char marker[SENTINEL_MARKER_MAX]; /* in every server's environment */
@@ -125,6 +136,37 @@ static void editors_fail_pending(struct guard *g, const char *msg)
                 g->o->front->fail_pending(g->o->front->userdata, msg);
         else
                 session_fail_pending(relay_session(g->relay), msg);
+}
+
+/* The server that is about to be detached crashed (poison requests). */
+static void editors_note_crash(struct guard *g)
+{
+        if (!g->o->front)
+                session_note_crash(relay_session(g->relay));
+        else if (g->o->front->note_crash)
+                g->o->front->note_crash(g->o->front->userdata);
+}
+
+/* After giving up with [restart] after_give_up = wait: answer every
+ * request with `msg` until a server runs again (NULL: stop, it starts). */
+static void editors_refuse_requests(struct guard *g, const char *msg)
+{
+        if (!g->o->front) {
+                if (session_refuse_requests(relay_session(g->relay), msg) < 0 && msg)
+                        session_fail_pending(relay_session(g->relay), msg);
+        } else if (g->o->front->refuse_requests)
+                g->o->front->refuse_requests(g->o->front->userdata, msg);
+        else if (msg)
+                g->o->front->fail_pending(g->o->front->userdata, msg);
+}
+
+/* The oldest editor request hang detection watches (session.h), 0: none. */
+static uint64_t editors_watched_request(struct guard *g)
+{
+        if (!g->o->front)
+                return session_watched_request(relay_session(g->relay));
+        return g->o->front->watched_request ? g->o->front->watched_request(g->o->front->userdata)
+                                            : 0;
 }
 
 /* Whether the editor asked for the server's end (shutdown or exit): a
@@ -171,7 +213,15 @@ static void write_status(struct guard *g)
                                     ? sv_end_kind_name(g->sv.last_end)
                                     : NULL,
                 .last_incident = g->last_incident[0] ? g->last_incident : NULL,
+                .hangs = g->sv.hangs,
+                .requested_restarts = g->sv.requested_restarts,
+                .pid_starttime = g->starttime,
         };
+        if (g->relay) {
+                struct lsp_session_stats st;
+                session_stats(relay_session(g->relay), &st);
+                s.poisoned = st.poisoned;
+        }
         if (!g->status_path)
                 return;
         int r = status_write(g->status_path, &s);
@@ -333,6 +383,7 @@ static void read_cgroup(struct guard *g, const char *why)
 {
         struct cg_sample s;
         int r = cg_read_sample(&g->cg, &s);
+        g->cpu_known = r >= 0;
         if (r < 0)
                 log_debug_errno(r, "Cannot sample the server's cgroup (%s): %m", why);
         else {
@@ -406,6 +457,7 @@ static void poll_proc(struct guard *g)
 {
         struct proc_tree t;
         int r = proc_descendants(g->o->proc_root, getpid(), g->sentinel.pid, &t);
+        g->cpu_known = r >= 0;
         if (r < 0) {
                 if (!g->poll_failed)
                         log_warning_errno(r, "Cannot read the server's memory from %s: %m; "
@@ -420,6 +472,7 @@ static void poll_proc(struct guard *g)
         uint64_t rss = t.rss;
         g->last.memory_current = rss;
         g->last.pids_current = t.n;
+        g->tree_cpu_usec = t.cpu_usec;
         proc_tree_free(&t);
         if (rss > g->peak)
                 g->peak = rss;
@@ -446,6 +499,33 @@ static void send_status(struct guard *g)
         notify_status(&g->notify, line);
 }
 
+/* [health] request_timeout: kill a server that holds a request without
+ * using CPU (hang.h decides; the supervisor restarts it as after a crash). */
+static void check_hang(struct guard *g)
+{
+        usec_t now = now_usec();
+        struct hang_sample hs = {
+            .request = g->running ? editors_watched_request(g) : 0,
+            .cpu_known = g->cpu_known,
+            .cpu_usec = g->have_cgroup ? g->last.cpu_usage_usec : g->tree_cpu_usec,
+        };
+        if (!hang_check(&g->hang, now, &hs))
+                return;
+        char waited[32], limit[32];
+        format_duration_human(hang_stretch(&g->hang, now), waited, sizeof waited);
+        format_duration(g->p->health.request_timeout, limit, sizeof limit);
+        hang_reset(&g->hang);
+        if (sv_hung(&g->sv, now).kind != SV_ACT_KILL)
+                return;
+        log_event(g, GE_HANG, LOG_WARNING, g->srv.pid, NULL, 0,
+                  "%s (pid %d) is hung: a request has waited %s with no progress in its CPU "
+                  "use ([health] request_timeout = %s); killing it to start a new one.",
+                  g->o->argv[0], (int)g->srv.pid, waited, limit);
+        if (g->have_cgroup)
+                (void)cg_kill_server(&g->cg);
+        kill_server_tree(g, g->srv.pid);
+}
+
 static void sample(struct guard *g)
 {
         if (g->have_cgroup) {
@@ -453,6 +533,7 @@ static void sample(struct guard *g)
                 snap_memory_stat(g);
         } else if (g->running)
                 poll_proc(g);
+        check_hang(g);
         send_status(g);
         write_status(g);
 }
@@ -624,6 +705,12 @@ static int spawn(struct guard *g)
         if (g->heap_path)
                 (void)unlink(g->heap_path); /* the last generation's */
         spec.capture_stderr = g->err_ok;
+        hang_init(&g->hang, g->p->health.request_timeout);
+        /* The cooldown is over: what the editors send from here waits for
+         * this server (a shared one takes them only once it listens). */
+        if (g->refusing)
+                editors_refuse_requests(g, NULL);
+        g->refusing = false;
         r = server_spawn(&spec, &g->srv);
         if (r < 0 && g->have_cgroup && (r == -EACCES || r == -EPERM || r == -ENOENT))
                 return placement_refused(g, r);
@@ -917,7 +1004,15 @@ static void tell_editor_restart(struct guard *g, const struct sv_exit *e, usec_t
         if (!g->p->lsp.notify)
                 return;
         format_duration_human(delay, d, sizeof d);
-        if (e->oom) {
+        if (g->sv.last_end == SV_END_HANG) {
+                char t[32];
+                format_duration_human(g->p->health.request_timeout, t, sizeof t);
+                snprintf(msg, sizeof msg,
+                         "%s stopped answering (a request waited %s while it used no CPU) and "
+                         "was restarted by gopls-guard in %s; open files and settings are "
+                         "restored.",
+                         g->o->argv[0], t, d);
+        } else if (e->oom) {
                 format_size_human(g->p->memory.max, max, sizeof max);
                 format_size_human(g->peak, peak, sizeof peak);
                 snprintf(msg, sizeof msg,
@@ -932,6 +1027,29 @@ static void tell_editor_restart(struct guard *g, const struct sv_exit *e, usec_t
                          g->o->argv[0], how, d);
         }
         editors_show_message(g, 2, msg);
+}
+
+/* [restart] after_give_up = wait: the supervisor gave up for
+ * [restart] cooldown.  The editor stays connected, every request is
+ * answered with what happened, and the user is told once how to retry. */
+static void gave_up_waiting(struct guard *g, pid_t pid, const struct sv_exit *e, const char *what)
+{
+        char d[32], msg[768];
+
+        format_duration_human(g->sv.cooldown, d, sizeof d);
+        snprintf(msg, sizeof msg,
+                 "gopls-guard gave up for now: %s. It starts the language server again in "
+                 "%s; once the cause is fixed, `gopls-guard restart` tries again at once.",
+                 what, d);
+        editors_refuse_requests(g, msg);
+        g->refusing = true;
+        if (g->p->lsp.notify)
+                editors_show_message(g, 1, msg);
+        log_event(g, GE_GIVE_UP, LOG_ERR, pid, e, g->sv.cooldown,
+                  "Giving up for now: %s ([restart] max_restarts = %u). Trying again in %s "
+                  "([restart] after_give_up = wait, cooldown); `gopls-guard restart` tries "
+                  "at once.",
+                  what, g->sv.max_restarts, d);
 }
 
 static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
@@ -983,6 +1101,11 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
          * reaped, right after this callback. */
         if (g->reap_later)
                 (void)sd_event_source_set_enabled(g->reap_later, SD_EVENT_ONESHOT);
+        /* Poison requests count the ends the server did not choose: not a
+         * stop or restart the guard made, not one the editor asked for. */
+        if (g->sv.state == SV_RUNNING && !editors_asked_end(g) &&
+            (sv_classify(&e) != SV_END_CLEAN || g->sv.hang_kill))
+                editors_note_crash(g);
         if (g->o->front)
                 g->o->front->detach(g->o->front->userdata);
         else
@@ -1010,6 +1133,11 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                           g->have_cgroup ? "" : " by the guard (degraded mode)",
                           restarts_before);
                 record_incident(g, "oom-kill", &e, pid);
+        } else if (before == SV_RESTARTING && g->sv.restart_by_user) {
+                log_event(g, GE_STOP, LOG_INFO, pid, &e, 0,
+                          "%s (pid %d) %s; starting a new one as asked (gopls-guard restart).",
+                          g->o->argv[0], (int)pid, how);
+                keep_last_heap(g);
         } else if (before == SV_STOPPING || before == SV_RESTARTING) {
                 log_event(g, GE_STOP, LOG_INFO, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
                           (int)pid, how);
@@ -1020,9 +1148,11 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                 else
                         keep_last_heap(g);
         } else {
-                log_event(g, GE_CRASH, LOG_NOTICE, pid, &e, 0, "%s (pid %d) %s.", g->o->argv[0],
-                          (int)pid, how);
-                if (e.signal || e.status != 0)
+                log_event(g, GE_CRASH, LOG_NOTICE, pid, &e, 0, "%s (pid %d) %s%s.", g->o->argv[0],
+                          (int)pid, how, g->sv.hang_kill ? " (killed as hung)" : "");
+                if (g->sv.hang_kill)
+                        record_incident(g, "hang", &e, pid);
+                else if (e.signal || e.status != 0)
                         record_incident(g, "crash", &e, pid);
         }
 
@@ -1039,7 +1169,13 @@ static int on_server_exit(sd_event_source *s, const siginfo_t *si, void *userdat
 
         if (a.kind == SV_ACT_WAIT)
                 purge_caches(g);
-        if (a.kind == SV_ACT_WAIT) {
+        if (a.kind == SV_ACT_WAIT && a.gave_up) {
+                char w[32], what[256];
+                format_duration(g->sv.window, w, sizeof w);
+                snprintf(what, sizeof what, "%s ended %u times within %s%s", g->o->argv[0],
+                         g->sv.max_restarts + 1, w, e.oom ? ", each time out of memory" : "");
+                gave_up_waiting(g, pid, &e, what);
+        } else if (a.kind == SV_ACT_WAIT) {
                 char d[32];
                 format_duration_human(a.delay, d, sizeof d);
                 tell_editor_restart(g, &e, a.delay);
@@ -1141,6 +1277,11 @@ static void act(struct guard *g, struct sv_action a)
                                 editors_fail_pending(g, msg);
                                 if (g->p->lsp.notify)
                                         editors_show_message(g, 1, msg);
+                        } else if (next.kind == SV_ACT_WAIT && next.gave_up) {
+                                char what[256];
+                                snprintf(what, sizeof what, "%s could not be started (%s)",
+                                         g->o->argv[0], strerror(-r));
+                                gave_up_waiting(g, 0, &e, what);
                         }
                         act(g, next);
                 }
@@ -1197,6 +1338,42 @@ static void act(struct guard *g, struct sv_action a)
                 break;
         }
         }
+}
+
+/* gopls-guard restart (restart.h): a new server now, session replayed. */
+static int on_restart_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        struct guard *g = userdata;
+        (void)s;
+        enum sv_state before = g->sv.state;
+
+        if (!g->o->front && !session_can_restart(relay_session(g->relay))) {
+                /* [lsp] replay = no: a new server would never be initialized. */
+                log_notice("Not restarting %s as asked (gopls-guard restart, from pid %u): with "
+                           "[lsp] replay = no a new server could not take over the editor's "
+                           "session; restart it from the editor.",
+                           g->o->argv[0], (unsigned)si->ssi_pid);
+                return 0;
+        }
+        struct sv_action a = sv_restart_requested(&g->sv, now_usec());
+
+        log_info("Restart asked for (gopls-guard restart, from pid %u) while %s.",
+                 (unsigned)si->ssi_pid, sv_state_name(before));
+        if (a.kind == SV_ACT_TERMINATE) {
+                /* Not act()'s TERMINATE: the editor's input keeps flowing,
+                 * to this server until it ends, then held for the next. */
+                (void)kill(g->srv.pid, SIGTERM);
+                arm_sv_timer(g, a.delay);
+        } else if (a.kind == SV_ACT_SPAWN) {
+                if (g->sv_timer)
+                        (void)sd_event_source_set_enabled(g->sv_timer, SD_EVENT_OFF);
+                act(g, a);
+        } else {
+                log_notice("Not restarting %s: the guard is %s.", g->o->argv[0],
+                           sv_state_name(before));
+        }
+        write_status(g);
+        return 0;
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -1663,6 +1840,8 @@ int guard_run(const struct guard_options *o)
         srand48((long)(now_usec() ^ (uint64_t)getpid()));
         sv_init(&g.sv, g.p);
         g.started_usec = now_usec();
+        if (proc_starttime(o->proc_root, getpid(), &g.starttime) < 0)
+                g.starttime = 0; /* gopls-guard restart then refuses to signal it */
 
         r = find_cgroup(&g, why);
         if (r > 0) {
@@ -1691,6 +1870,7 @@ int guard_run(const struct guard_options *o)
         sigaddset(&mask, SIGHUP);  /* the terminal or the editor's pty went away */
         sigaddset(&mask, SIGQUIT);
         sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, RESTART_SIGNAL);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
 
@@ -1710,6 +1890,7 @@ int guard_run(const struct guard_options *o)
             (r = sd_event_add_signal(g.event, NULL, SIGHUP, on_signal, &g)) < 0 ||
             (r = sd_event_add_signal(g.event, NULL, SIGQUIT, on_signal, &g)) < 0 ||
             (r = sd_event_add_signal(g.event, NULL, SIGCHLD, on_sigchld, &g)) < 0 ||
+            (r = sd_event_add_signal(g.event, NULL, RESTART_SIGNAL, on_restart_signal, &g)) < 0 ||
             (r = sd_event_add_defer(g.event, &g.reap_later, on_reap_later, &g)) < 0 ||
             (r = sd_event_source_set_enabled(g.reap_later, SD_EVENT_OFF)) < 0) {
                 log_error_errno(r, "Cannot watch signals: %m");
@@ -1760,7 +1941,8 @@ int guard_run(const struct guard_options *o)
                             "guard): %s", status_why[0] ? status_why : strerror(-r));
         else if (asprintf(&g.status_path, "%s/%d.json", dir, (int)getpid()) < 0)
                 g.status_path = NULL; /* no status file; the guard works without */
-        const struct lsp_session_config scfg = {.replay = g.p->lsp.replay};
+        const struct lsp_session_config scfg = {.replay = g.p->lsp.replay,
+                                                .notify = g.p->lsp.notify};
         const struct relay_events rev = {.editor_done = on_editor_done,
                                          .replay_timed_out = on_replay_timed_out,
                                          .replay_timeout_usec = g.p->lsp.replay_timeout,

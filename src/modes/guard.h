@@ -36,6 +36,16 @@ struct guard_front {
         /* As session_fail_pending() / session_show_message(), for every editor. */
         void (*fail_pending)(void *userdata, const char *message);
         void (*show_message)(void *userdata, int type, const char *message);
+        /* As session_note_crash(), for every editor (optional: NULL). */
+        void (*note_crash)(void *userdata);
+        /* As session_refuse_requests(), for every editor, and for editors
+         * that connect before the next server runs (optional: NULL means
+         * fail_pending). */
+        void (*refuse_requests)(void *userdata, const char *message);
+        /* Hang detection: an identity of the oldest watched request in
+         * flight over all editors (session_watched_request()), 0: none
+         * (optional: NULL means no hang detection). */
+        uint64_t (*watched_request)(void *userdata);
         /* The guard ends: flush each editor for at most timeout_usec, free. */
         void (*finish)(void *userdata, uint64_t timeout_usec);
         void *userdata;

@@ -62,6 +62,7 @@ struct serve {
 
         /* the current server generation */
         bool server_up;
+        char *refusal;       /* after giving up: every request's answer until a server runs */
         int srv_in, srv_out; /* its stdio pipes: unused for LSP, stdout drained */
         sd_event_source *srv_out_src;
 
@@ -298,7 +299,8 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         c->fd = cfd;
         c->fd2 = fcntl(cfd, F_DUPFD_CLOEXEC, 3);
         c->id = ++sv->next_id;
-        const struct lsp_session_config scfg = {.replay = sv->p->lsp.replay, .shared_server = true};
+        const struct lsp_session_config scfg = {
+            .replay = sv->p->lsp.replay, .notify = sv->p->lsp.notify, .shared_server = true};
         const struct relay_events rev = {.editor_done = on_editor_done,
                                          .replay_timed_out = on_conn_replay_timed_out,
                                          .replay_timeout_usec = sv->p->lsp.replay_timeout,
@@ -330,6 +332,10 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         const char *notice = guard_degraded_notice(sv->guard);
         if (notice)
                 session_show_message(relay_session(c->relay), 2, notice);
+        /* The guard gave up for now: this editor is answered, not held. */
+        if (sv->refusal && !sv->server_up &&
+            session_refuse_requests(relay_session(c->relay), sv->refusal) < 0)
+                log_warning_errno(ENOMEM, "Out of memory");
         if (sv->server_up) {
                 r = conn_attach(c);
                 if (r < 0)
@@ -430,6 +436,8 @@ static int front_attach(void *userdata, int stdin_fd, int stdout_fd)
         if (r < 0)
                 return r;
         sv->server_up = true;
+        free(sv->refusal);
+        sv->refusal = NULL;
         sv->retry_delay = CONNECT_RETRY_FIRST_USEC;
         if (sv->conns)
                 arm_retry(sv, true);
@@ -485,6 +493,36 @@ static void front_show_message(void *userdata, int type, const char *message)
         struct serve *sv = userdata;
         for (struct conn *c = sv->conns; c; c = c->next)
                 session_show_message(relay_session(c->relay), type, message);
+}
+
+static void front_refuse_requests(void *userdata, const char *message)
+{
+        struct serve *sv = userdata;
+        free(sv->refusal);
+        sv->refusal = message ? strdup(message) : NULL;
+        for (struct conn *c = sv->conns; c; c = c->next)
+                if (session_refuse_requests(relay_session(c->relay), message) < 0)
+                        session_fail_pending(relay_session(c->relay), message);
+}
+
+/* One identity for "the oldest watched request" over every editor: the
+ * first connection that has one, and its request's number. */
+static uint64_t front_watched_request(void *userdata)
+{
+        struct serve *sv = userdata;
+        for (struct conn *c = sv->conns; c; c = c->next) {
+                uint64_t seq = session_watched_request(relay_session(c->relay));
+                if (seq)
+                        return (uint64_t)c->id << 40 | (seq & ((UINT64_C(1) << 40) - 1));
+        }
+        return 0;
+}
+
+static void front_note_crash(void *userdata)
+{
+        struct serve *sv = userdata;
+        for (struct conn *c = sv->conns; c; c = c->next)
+                session_note_crash(relay_session(c->relay));
 }
 
 static int on_idle(sd_event_source *s, uint64_t usec, void *userdata)
@@ -1047,6 +1085,9 @@ int serve_run(const struct serve_options *o)
             .end_input = front_end_input,
             .fail_pending = front_fail_pending,
             .show_message = front_show_message,
+            .note_crash = front_note_crash,
+            .refuse_requests = front_refuse_requests,
+            .watched_request = front_watched_request,
             .finish = front_finish,
             .userdata = &sv,
         };
@@ -1076,6 +1117,7 @@ out:
                 (void)unlink(sv.priv_path);
                 free(sv.priv_path);
         }
+        free(sv.refusal);
         serve_shared_argv_free(argv);
         return code;
 }

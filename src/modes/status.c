@@ -255,6 +255,11 @@ int status_format(const struct status *s, char **ret_json)
         json_object_set_new(o, "proactive_restarts", json_integer((json_int_t)s->proactive_restarts));
         json_object_set_new(o, "last_incident",
                             s->last_incident ? json_string(s->last_incident) : json_null());
+        json_object_set_new(o, "hangs", json_integer((json_int_t)s->hangs));
+        json_object_set_new(o, "requested_restarts",
+                            json_integer((json_int_t)s->requested_restarts));
+        json_object_set_new(o, "poisoned_requests", json_integer((json_int_t)s->poisoned));
+        json_object_set_new(o, "pid_starttime", json_integer((json_int_t)s->pid_starttime));
         json_object_set_new(o, "memory",
                             json_pack("{s:I, s:I, s:o, s:o}", "current",
                                       (json_int_t)s->memory_current, "peak",
@@ -397,6 +402,8 @@ struct listing {
         unsigned shown;
         struct om_guard *om; /* STATUS_OPENMETRICS: written at the end */
         size_t n_om;
+        status_visit_fn visit; /* status_foreach(): called instead of printing */
+        void *visit_data;
 };
 
 static uint64_t json_u64(json_t *v)
@@ -447,7 +454,16 @@ static void add_metrics(struct listing *l, json_t *o, pid_t pid, const char *ws,
 
 static void show(struct listing *l, json_t *o, pid_t pid, const char *ws, uid_t owner)
 {
-        if (l->fmt == STATUS_OPENMETRICS) {
+        if (l->visit) {
+                const struct status_entry e = {
+                    .pid = pid,
+                    .workspace = ws,
+                    .owner = owner,
+                    .pid_starttime = json_u64(json_object_get(o, "pid_starttime")),
+                    .state = json_string_value(json_object_get(o, "state")),
+                };
+                l->visit(&e, l->visit_data);
+        } else if (l->fmt == STATUS_OPENMETRICS) {
                 add_metrics(l, o, pid, ws, owner);
         } else if (l->fmt == STATUS_JSON) {
                 char *t = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -659,14 +675,40 @@ static void list_all_users(struct listing *l, const struct status_places *pl, de
         }
 }
 
+/* Every directory `status` reads, into `l`. */
+static void list_everything(struct listing *l, const struct status_places *pl, const char *override,
+                            uid_t uid)
+{
+        _cleanup_free_ char *dir = NULL;
+        char why[STATUS_WHY_MAX];
+        dev_t own_dev = 0;
+        ino_t own_ino = 0;
+
+        int r = status_dir_at(pl, override, uid, false, &dir, why);
+        if (r >= 0) {
+                int fd = open_dir_nofollow(AT_FDCWD, dir);
+                struct stat st;
+                if (fd >= 0 && fstat(fd, &st) == 0) {
+                        own_dev = st.st_dev;
+                        own_ino = st.st_ino;
+                        list_dir(l, fd, dir, true);
+                }
+                if (fd >= 0)
+                        close(fd);
+        } else if (r != -ENOENT && !(uid == 0 && !override)) {
+                /* (root reads /run/gopls-guard below with the checks for
+                 * the system units' directories, and says what it skips) */
+                fprintf(stderr, "gopls-guard: not reading the status directory: %s\n", why);
+        }
+        if (uid == 0 && !override)
+                list_all_users(l, pl, own_dev, own_ino);
+}
+
 int status_command_at(const struct status_places *pl, const char *override, uid_t uid, FILE *out,
                       enum status_output fmt, const char *workspace)
 {
-        _cleanup_free_ char *dir = NULL;
-        char real_ws[PATH_MAX], why[STATUS_WHY_MAX];
+        char real_ws[PATH_MAX];
         struct listing l = {.out = out, .fmt = fmt};
-        dev_t own_dev = 0;
-        ino_t own_ino = 0;
 
         if (workspace) {
                 if (!realpath(workspace, real_ws))
@@ -682,24 +724,7 @@ int status_command_at(const struct status_places *pl, const char *override, uid_
         else if (fmt == STATUS_JSON)
                 fputc('[', out);
 
-        int r = status_dir_at(pl, override, uid, false, &dir, why);
-        if (r >= 0) {
-                int fd = open_dir_nofollow(AT_FDCWD, dir);
-                struct stat st;
-                if (fd >= 0 && fstat(fd, &st) == 0) {
-                        own_dev = st.st_dev;
-                        own_ino = st.st_ino;
-                        list_dir(&l, fd, dir, true);
-                }
-                if (fd >= 0)
-                        close(fd);
-        } else if (r != -ENOENT && !(uid == 0 && !override)) {
-                /* (root reads /run/gopls-guard below with the checks for
-                 * the system units' directories, and says what it skips) */
-                fprintf(stderr, "gopls-guard: not reading the status directory: %s\n", why);
-        }
-        if (uid == 0 && !override)
-                list_all_users(&l, pl, own_dev, own_ino);
+        list_everything(&l, pl, override, uid);
         if (fmt == STATUS_JSON)
                 fputs("]\n", out);
         int ret = workspace && l.shown == 0 ? 1 : 0;
@@ -718,4 +743,27 @@ int status_command(const char *override, FILE *out, enum status_output fmt, cons
         char unit_dir[PATH_MAX];
         struct status_places pl = places_of_env(unit_dir);
         return status_command_at(&pl, override, geteuid(), out, fmt, workspace);
+}
+
+unsigned status_foreach_at(const struct status_places *pl, const char *override, uid_t uid,
+                           const char *workspace, status_visit_fn visit, void *userdata)
+{
+        char real_ws[PATH_MAX];
+        struct listing l = {.fmt = STATUS_TEXT, .visit = visit, .visit_data = userdata};
+
+        if (workspace) {
+                if (!realpath(workspace, real_ws))
+                        snprintf(real_ws, sizeof real_ws, "%s", workspace);
+                l.workspace = real_ws;
+        }
+        list_everything(&l, pl, override, uid);
+        return l.shown;
+}
+
+unsigned status_foreach(const char *override, const char *workspace, status_visit_fn visit,
+                        void *userdata)
+{
+        char unit_dir[PATH_MAX];
+        struct status_places pl = places_of_env(unit_dir);
+        return status_foreach_at(&pl, override, geteuid(), workspace, visit, userdata);
 }

@@ -45,6 +45,13 @@ struct status {
         uint64_t started_usec, last_exit_usec, last_spawn_usec, updated_usec;
         const char *last_end; /* "oom", "signal", ... or NULL */
         const char *last_incident; /* the newest incident's directory (incident.h), or NULL */
+        unsigned hangs;       /* servers killed as hung ([health]) */
+        unsigned requested_restarts; /* by gopls-guard restart */
+        unsigned poisoned;           /* requests dropped as poison */
+        /* the guard's start time, /proc/PID/stat field 22 (clock ticks after
+         * boot): with the pid, this very process (gopls-guard restart
+         * checks it before signalling); 0 when unknown */
+        unsigned long long pid_starttime;
 };
 
 #define STATUS_WHY_MAX 512
@@ -110,3 +117,21 @@ int status_command_at(const struct status_places *pl, const char *override, uid_
                       enum status_output fmt, const char *workspace);
 int status_command(const char *override, FILE *out, enum status_output fmt,
                    const char *workspace);
+
+/* One live guard as its status file tells (valid during the call). */
+struct status_entry {
+        pid_t pid;
+        const char *workspace;            /* may be NULL */
+        uid_t owner;                      /* the status file's owner: the guard's user */
+        unsigned long long pid_starttime; /* 0: not recorded */
+        const char *state;
+};
+typedef void (*status_visit_fn)(const struct status_entry *e, void *userdata);
+
+/* The guards `status` would list (same directories, same checks, same
+ * WORKSPACE match), one call each, without printing them.  Returns how
+ * many were visited. */
+unsigned status_foreach_at(const struct status_places *pl, const char *override, uid_t uid,
+                           const char *workspace, status_visit_fn visit, void *userdata);
+unsigned status_foreach(const char *override, const char *workspace, status_visit_fn visit,
+                        void *userdata);

@@ -31,7 +31,18 @@ static struct sv_action act_spawn(struct supervisor *sv, usec_t now)
          * the previous server started (which would reset the backoff and
          * let a missing binary be retried every backoff_initial). */
         sv->started_at = now;
+        sv->hang_kill = false; /* about the server that went */
+        sv->restart_by_user = false;
         return (struct sv_action){.kind = SV_ACT_SPAWN};
+}
+
+/* Out of COOLDOWN: the server gets a whole new window. */
+static struct sv_action act_spawn_fresh(struct supervisor *sv, usec_t now)
+{
+        sv->n_restarts_at = 0;
+        sv->first_restart_at = 0;
+        sv->consecutive = 0;
+        return act_spawn(sv, now);
 }
 
 void sv_init(struct supervisor *sv, const struct policy *p)
@@ -44,6 +55,8 @@ void sv_init(struct supervisor *sv, const struct policy *p)
         sv->reset_after = p->restart.reset_after;
         sv->window = p->restart.window;
         sv->stop_grace = p->restart.stop_grace;
+        sv->wait_after_give_up = p->restart.after_give_up == AFTER_GIVE_UP_WAIT;
+        sv->cooldown = p->restart.cooldown;
         /* The ring of restart times is sized for the limit; the policy
          * should already refuse more, this only keeps the ring in bounds. */
         sv->max_restarts = p->restart.max_restarts > SV_MAX_RESTARTS_LIMIT
@@ -86,7 +99,8 @@ bool sv_restarts_after(enum restart_on on, enum sv_end_kind kind)
 {
         switch (on) {
         case RESTART_ON_OOM:
-                return kind == SV_END_OOM;
+                /* A hang kill is the guard's doing, not the server's end. */
+                return kind == SV_END_OOM || kind == SV_END_HANG;
         case RESTART_ON_CRASH:
                 return kind != SV_END_CLEAN;
         case RESTART_ON_ALWAYS:
@@ -171,13 +185,25 @@ static struct sv_action running_exited(struct supervisor *sv, usec_t now, const 
         enum sv_end_kind kind = sv_classify(e);
         usec_t ran, delay;
 
+        /* An OOM kill that beat the guard's own kill stays an OOM kill. */
+        if (sv->hang_kill && kind != SV_END_OOM)
+                kind = SV_END_HANG;
+        if (sv->hang_kill)
+                sv->hangs++;
+        sv->hang_kill = false;
         sv->last_end = kind;
         if (!sv_restarts_after(sv->on, kind))
                 return act_exit(sv, sv_exit_code(e), false);
 
         forget_old_restarts(sv, now);
-        if (sv->n_restarts_at >= sv->max_restarts)
-                return act_exit(sv, 4, true);
+        if (sv->n_restarts_at >= sv->max_restarts) {
+                sv->give_ups++;
+                if (!sv->wait_after_give_up)
+                        return act_exit(sv, 4, true);
+                sv->state = SV_COOLDOWN;
+                return (struct sv_action){
+                    .kind = SV_ACT_WAIT, .delay = sv->cooldown, .gave_up = true};
+        }
         record_restart(sv, now);
 
         ran = now > sv->started_at ? now - sv->started_at : 0;
@@ -209,7 +235,13 @@ struct sv_action sv_exited(struct supervisor *sv, usec_t now, const struct sv_ex
                         return running_exited(sv, now, e, jitter);
                 }
                 sv->last_end = sv_classify(e);
-                sv->proactive_restarts++;
+                if (sv->restart_by_user) {
+                        /* The end the user asked for: a fresh backoff too
+                         * (the crash loop, if any, was interrupted). */
+                        sv->consecutive = 0;
+                        sv->requested_restarts++;
+                } else
+                        sv->proactive_restarts++;
                 return act_spawn(sv, now);
         case SV_IDLE:
         case SV_BACKOFF:
@@ -233,6 +265,8 @@ struct sv_action sv_timer(struct supervisor *sv, usec_t now)
         switch (sv->state) {
         case SV_BACKOFF:
                 return act_spawn(sv, now);
+        case SV_COOLDOWN:
+                return act_spawn_fresh(sv, now);
         case SV_STOPPING:
         case SV_RESTARTING:
                 /* stop_grace ran out; the state stays as it is so that the
@@ -253,6 +287,7 @@ struct sv_action sv_stop(struct supervisor *sv, usec_t now)
         switch (sv->state) {
         case SV_IDLE:
         case SV_BACKOFF:
+        case SV_COOLDOWN:
                 /* No server is running; the caller drops the backoff timer. */
                 return act_exit(sv, 0, false);
         case SV_RUNNING:
@@ -267,6 +302,40 @@ struct sv_action sv_stop(struct supervisor *sv, usec_t now)
         default:
                 return act_none();
         }
+}
+
+struct sv_action sv_restart_requested(struct supervisor *sv, usec_t now)
+{
+        switch (sv->state) {
+        case SV_RUNNING:
+                sv->state = SV_RESTARTING;
+                sv->restart_by_user = true;
+                return (struct sv_action){.kind = SV_ACT_TERMINATE, .delay = sv->stop_grace};
+        case SV_BACKOFF:
+                /* The caller drops the backoff timer. */
+                sv->consecutive = 0;
+                sv->requested_restarts++;
+                return act_spawn(sv, now);
+        case SV_COOLDOWN:
+                /* The user fixed the cause: no need to sit out the cooldown. */
+                sv->requested_restarts++;
+                return act_spawn_fresh(sv, now);
+        case SV_IDLE:
+        case SV_STOPPING:
+        case SV_RESTARTING:
+        case SV_DONE:
+        default:
+                return act_none();
+        }
+}
+
+struct sv_action sv_hung(struct supervisor *sv, usec_t now)
+{
+        (void)now;
+        if (sv->state != SV_RUNNING || sv->on == RESTART_ON_NEVER || sv->hang_kill)
+                return act_none();
+        sv->hang_kill = true;
+        return (struct sv_action){.kind = SV_ACT_KILL};
 }
 
 const char *sv_state_name(enum sv_state s)
@@ -284,6 +353,8 @@ const char *sv_state_name(enum sv_state s)
                 return "done";
         case SV_RESTARTING:
                 return "restarting";
+        case SV_COOLDOWN:
+                return "cooldown";
         }
         return "invalid";
 }
@@ -299,6 +370,8 @@ const char *sv_end_kind_name(enum sv_end_kind k)
                 return "failure";
         case SV_END_CLEAN:
                 return "clean";
+        case SV_END_HANG:
+                return "hang";
         }
         return "invalid";
 }

@@ -29,6 +29,16 @@
  *                         answers initialize
  *   --stall-first METHOD  the first start never answers METHOD requests,
  *                         so they are in flight when it dies
+ *   --crash-on METHOD     every start dies of SIGABRT at a METHOD request
+ *                         (a poison request)
+ *   --hang-on METHOD      a METHOD request makes it stop for good: it reads
+ *                         and answers nothing more and uses no CPU (a
+ *                         deadlocked server); with --state, only at start
+ *                         N given as --hang-start N (default: every start)
+ *   --spin-on METHOD      a METHOD request is answered (null) only after
+ *                         SECONDS (--spin-seconds, default 3) of CPU time
+ *                         spent on it (a server busy computing an answer)
+ *   echo/start            answers which start this is (with --state)
  *
  * Daemon mode, as gopls's (`gopls serve -listen=unix;PATH
  * -listen.timeout=0`): `lsp-echo serve -listen=unix;PATH [...]` listens on
@@ -55,6 +65,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -410,7 +421,9 @@ int main(int argc, char **argv)
 {
         bool shut_down = false, silent_later = false;
         const char *body, *state = NULL, *stall = NULL, *listen_path = NULL;
-        unsigned start = 1, silent_init = 0;
+        const char *crash_on = NULL, *hang_on = NULL, *spin_on = NULL;
+        double spin_seconds = 3;
+        unsigned start = 1, silent_init = 0, hang_start = 0;
         size_t len;
 
         for (int i = 1; i < argc; i++) {
@@ -428,9 +441,20 @@ int main(int argc, char **argv)
                         silent_later = *e == '+';
                 } else if (!strcmp(argv[i], "--stall-first") && i + 1 < argc)
                         stall = argv[++i];
+                else if (!strcmp(argv[i], "--crash-on") && i + 1 < argc)
+                        crash_on = argv[++i];
+                else if (!strcmp(argv[i], "--hang-on") && i + 1 < argc)
+                        hang_on = argv[++i];
+                else if (!strcmp(argv[i], "--spin-on") && i + 1 < argc)
+                        spin_on = argv[++i];
+                else if (!strcmp(argv[i], "--spin-seconds") && i + 1 < argc)
+                        spin_seconds = strtod(argv[++i], NULL);
+                else if (!strcmp(argv[i], "--hang-start") && i + 1 < argc)
+                        hang_start = (unsigned)strtoul(argv[++i], NULL, 10);
                 else
                         die("usage: lsp-echo [--state FILE] [--silent-init N[+]] "
-                            "[--stall-first METHOD]");
+                            "[--stall-first METHOD] [--crash-on METHOD] [--hang-on METHOD "
+                            "[--hang-start N]] [--spin-on METHOD [--spin-seconds S]]");
         }
         if (state)
                 start = count_start(state);
@@ -457,6 +481,22 @@ int main(int argc, char **argv)
                         continue; /* other notifications */
                 if (stall && start == 1 && method_is(&m.method, stall))
                         continue;
+                if (crash_on && method_is(&m.method, crash_on))
+                        abort();
+                if (spin_on && method_is(&m.method, spin_on)) {
+                        /* CPU time, not wall time: the point is to use it. */
+                        volatile unsigned long sink = 0;
+                        while ((double)clock() / CLOCKS_PER_SEC < spin_seconds)
+                                for (int k = 0; k < 100000; k++)
+                                        sink += (unsigned long)k;
+                        respond_text(&m.id, "null");
+                        continue;
+                }
+                if (hang_on && (!hang_start || hang_start == start) &&
+                    method_is(&m.method, hang_on)) {
+                        for (;;)
+                                pause(); /* no CPU, no answers: only a signal ends it */
+                }
                 if (method_is(&m.method, "initialize")) {
                         if (mute_init)
                                 continue;
@@ -469,6 +509,10 @@ int main(int argc, char **argv)
                                 respond(&m.id, m.params.p, m.params.len, NULL, 0, NULL, 0);
                         else
                                 respond_text(&m.id, "null");
+                } else if (method_is(&m.method, "echo/start")) {
+                        char n[32];
+                        snprintf(n, sizeof n, "%u", start);
+                        respond_text(&m.id, n);
                 } else if (method_is(&m.method, "echo/daemon")) {
                         char pid[32];
                         snprintf(pid, sizeof pid, "%d", (int)daemon_pid);

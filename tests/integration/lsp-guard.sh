@@ -64,6 +64,7 @@ check "the message after the bad bytes is answered" has "$work/garbage.out" '"id
 { frame "$INIT"; sleep 5; } | run giveup "[restart]
 on = crash
 backoff_initial = 100ms
+after_give_up = exit
 max_restarts = 1" sh -c 'exit 3'
 check "crash loop: guard exits 4 (got $rc)" test "$rc" -eq 4
 check "pending initialize answered with RequestFailed" has "$work/giveup.out" '"code":-32803'
@@ -191,6 +192,7 @@ check "replay_timeout: every request answered exactly once" answered_once replay
 } | run replaygiveup "[restart]
 on = crash
 backoff_initial = 100ms
+after_give_up = exit
 max_restarts = 2
 [lsp]
 replay_timeout = 300ms" "$echo_server" --state "$work/replaygiveup.state" --stall-first textDocument/hover --silent-init 2+
@@ -213,6 +215,7 @@ for n in $(seq 4 32); do
                 { frame "$INIT"; sleep 0.5; } | (ulimit -n "$n" && run "spawnfail" "[restart]
 on = crash
 backoff_initial = 100ms
+after_give_up = exit
 max_restarts = 1" "$echo_server"; exit $rc)
                 rc=$?
                 has "$work/spawnfail.err" "Cannot start" || break

@@ -1531,6 +1531,257 @@ static void test_word_sized_strings_kept(void)
         done(s, &f);
 }
 
+/* ---- poison requests and hang watching ---- */
+
+static struct lsp_session *mk_notify(struct fake *f, bool notify)
+{
+        struct lsp_session_config cfg = {.replay = true, .notify = notify};
+        struct lsp_session_io io = {
+            .to_editor = to_ed, .to_server = to_sv, .log = on_log, .userdata = f};
+
+        memset(f, 0, sizeof(*f));
+        return session_new(&cfg, &io);
+}
+
+/* The server crashes (or not) with what is in flight, and a new one is
+ * replayed to. */
+static void crash_restart(struct lsp_session *s, struct fake *f, bool crash)
+{
+        if (crash)
+                session_note_crash(s);
+        restart(s, f);
+}
+
+#define HOVER_12_4                                                                                 \
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"textDocument/hover\",\"params\":{"             \
+        "\"textDocument\":{\"uri\":\"" URI_A "\"},\"position\":{\"line\":12,\"character\":4}}}"
+
+static unsigned show_messages_with(const struct fake *f, const char *needle)
+{
+        unsigned n = 0;
+        for (size_t i = 0; i < f->ed.n; i++)
+                if (strstr(f->ed.b[i], "window/showMessage") && strstr(f->ed.b[i], needle))
+                        n++;
+        return n;
+}
+
+static const char *error_message(const struct cap *c, const char *id_json)
+{
+        json_t *id = json_loads(id_json, JSON_DECODE_ANY, NULL);
+        const char *msg = NULL;
+        for (size_t i = 0; i < c->n; i++) {
+                json_t *m = J(c, i);
+                if (m && !json_object_get(m, "method") && json_equal(json_object_get(m, "id"), id))
+                        msg = json_string_value(
+                            json_object_get(json_object_get(m, "error"), "message"));
+        }
+        json_decref(id);
+        return msg;
+}
+
+/* In flight at two crashes in a row: not sent a third time, answered
+ * RequestFailed naming it, and the user told. */
+static void test_poison_after_two_crashes(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk_notify(&f, true);
+
+        handshake(s, &f);
+        CHECK_INT(ED(s, HOVER_12_4), 0);
+        crash_restart(s, &f, true);
+        CHECK(find(&f.sv, 0, "textDocument/hover") >= 0);
+        CHECK_INT(answers(&f.ed, "7"), 0); /* resent once: still waiting */
+        size_t sv2 = f.sv.n;
+        crash_restart(s, &f, true);
+        CHECK(find(&f.sv, sv2, "textDocument/hover") < 0);
+        CHECK_INT(answers(&f.ed, "7"), 1);
+        CHECK_INT(answer_code(&f.ed, "7"), -32803);
+        const char *m = error_message(&f.ed, "7");
+        CHECK(m && strstr(m, "textDocument/hover (" URI_A ":13:5)"));
+        CHECK_INT(show_messages_with(&f, "textDocument/hover (" URI_A ":13:5)"), 1);
+        CHECK(logged(&f, "not sending textDocument/hover (" URI_A ":13:5) again"));
+        struct lsp_session_stats st;
+        session_stats(s, &st);
+        CHECK_INT(st.poisoned, 1);
+        CHECK_INT(st.pending_editor_requests, 0);
+        /* The next server answers other requests as usual. */
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"textDocument/hover\","
+                        "\"params\":{}}"),
+                  0);
+        CHECK_INT(SV(s, "{\"jsonrpc\":\"2.0\",\"id\":8,\"result\":null}"), 0);
+        CHECK_INT(answer_code(&f.ed, "8"), 0);
+        done(s, &f);
+}
+
+/* "Consecutive": a restart the guard chose in between (gopls-guard
+ * restart, a proactive restart) starts the count over; a request that was
+ * held, not in flight, when a server crashed is not counted; [lsp] notify =
+ * no keeps the showMessage back but not the answer. */
+static void test_poison_counts_only_consecutive_crashes_in_flight(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk_notify(&f, false);
+
+        handshake(s, &f);
+        CHECK_INT(ED(s, HOVER_12_4), 0);
+        crash_restart(s, &f, true);  /* 1 */
+        crash_restart(s, &f, false); /* the guard's choice: back to 0 */
+        CHECK_INT(answers(&f.ed, "7"), 0);
+        size_t sv0 = f.sv.n;
+        /* A crash with it in flight (1), then one before the replay was
+         * answered: it was not in flight to that server (still 1). */
+        session_note_crash(s);
+        session_server_lost(s);
+        CHECK_INT(session_server_started(s), 0);
+        session_note_crash(s);
+        session_server_lost(s);
+        CHECK_INT(session_server_started(s), 0);
+        answer_replay_init(s, &f, NULL);
+        CHECK(find(&f.sv, sv0, "textDocument/hover") >= 0);
+        CHECK_INT(answers(&f.ed, "7"), 0);
+        crash_restart(s, &f, true); /* 2 */
+        CHECK_INT(answer_code(&f.ed, "7"), -32803);
+        CHECK_INT(show_messages_with(&f, "textDocument/hover"), 0);
+        /* Position from a range, or only the document, or only the method. */
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":20,\"method\":\"textDocument/codeAction\","
+                        "\"params\":{\"textDocument\":{\"uri\":\"" URI_B "\"},\"range\":{"
+                        "\"start\":{\"line\":0,\"character\":0},\"end\":{\"line\":1,"
+                        "\"character\":0}}}}"),
+                  0);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":21,\"method\":\"textDocument/documentSymbol\","
+                        "\"params\":{\"textDocument\":{\"uri\":\"" URI_B "\"}}}"),
+                  0);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":22,\"method\":\"workspace/symbol\","
+                        "\"params\":{\"query\":\"x\"}}"),
+                  0);
+        crash_restart(s, &f, true);
+        crash_restart(s, &f, true);
+        const char *m20 = error_message(&f.ed, "20");
+        const char *m21 = error_message(&f.ed, "21");
+        const char *m22 = error_message(&f.ed, "22");
+        CHECK(m20 && strstr(m20, "textDocument/codeAction (" URI_B ":1:1)"));
+        CHECK(m21 && strstr(m21, "textDocument/documentSymbol (" URI_B ") was not sent"));
+        CHECK(m22 && strstr(m22, "workspace/symbol was not sent"));
+        struct lsp_session_stats st;
+        session_stats(s, &st);
+        CHECK_INT(st.poisoned, 4);
+        done(s, &f);
+}
+
+/* Which request hang detection watches. */
+static void test_watched_request(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk(&f, true, 0);
+
+        CHECK_INT(session_watched_request(s), 0);
+        CHECK_INT(ED(s, INIT_REQ), 0);
+        uint64_t init = session_watched_request(s);
+        CHECK(init != 0); /* a server stuck in its first initialize is hung */
+        CHECK_INT(SV(s, INIT_RES), 0);
+        CHECK_INT(session_watched_request(s), 0);
+        /* Commands and workspace/diagnostic may rightly take long. */
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"workspace/executeCommand\","
+                        "\"params\":{\"command\":\"gopls.run_govulncheck\"}}"),
+                  0);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"workspace/diagnostic\","
+                        "\"params\":{\"previousResultIds\":[]}}"),
+                  0);
+        CHECK_INT(session_watched_request(s), 0);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"textDocument/hover\","
+                        "\"params\":{}}"),
+                  0);
+        uint64_t h3 = session_watched_request(s);
+        CHECK(h3 > init);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"textDocument/definition\","
+                        "\"params\":{}}"),
+                  0);
+        CHECK_U64(session_watched_request(s), h3); /* the oldest */
+        /* The server asks the editor something: it waits, rightly. */
+        size_t ed0 = f.ed.n;
+        CHECK_INT(SV(s, "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"workspace/applyEdit\","
+                        "\"params\":{\"edit\":{}}}"),
+                  0);
+        CHECK_INT(session_watched_request(s), 0);
+        json_t *q = J(&f.ed, ed0);
+        EDf(s, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"result\":{\"applied\":true}}",
+            (long long)json_integer_value(json_object_get(q, "id")));
+        CHECK_U64(session_watched_request(s), h3);
+        /* Answered: the next one is watched. */
+        CHECK_INT(SV(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":null}"), 0);
+        uint64_t h4 = session_watched_request(s);
+        CHECK(h4 > h3);
+        /* No server, or the replayed initialize out: nothing watched. */
+        session_server_lost(s);
+        CHECK_INT(session_watched_request(s), 0);
+        CHECK_INT(session_server_started(s), 0);
+        CHECK_INT(session_watched_request(s), 0);
+        answer_replay_init(s, &f, NULL);
+        /* Resent to the new server: watched again, same arrival number. */
+        CHECK_U64(session_watched_request(s), h4);
+        done(s, &f);
+}
+
+/* After giving up (after_give_up = wait): every request is answered at
+ * once with the reason, nothing waits for the cooldown; document changes
+ * meanwhile reach the server that comes after it. */
+static void test_refuse_requests_during_cooldown(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk(&f, true, 0);
+        const char *why = "gopls-guard gave up after 6 crashes; retrying in 5m";
+
+        handshake(s, &f);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":{"
+                        "\"textDocument\":{\"uri\":\"" URI_A "\",\"languageId\":\"go\","
+                        "\"version\":1,\"text\":\"package a\\n\"}}}"),
+                  0);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"textDocument/hover\","
+                        "\"params\":{}}"),
+                  0);
+        session_server_lost(s);
+        CHECK_INT(answers(&f.ed, "3"), 0); /* held for the next server, so far */
+        CHECK_INT(session_refuse_requests(s, why), 0);
+        CHECK_INT(answer_code(&f.ed, "3"), -32803); /* and now answered */
+        CHECK_STR(error_message(&f.ed, "3"), why);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"textDocument/completion\","
+                        "\"params\":{}}"),
+                  0);
+        CHECK_INT(answer_code(&f.ed, "4"), -32803);
+        CHECK_STR(error_message(&f.ed, "4"), why);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":{"
+                        "\"textDocument\":{\"uri\":\"" URI_A "\",\"version\":2},"
+                        "\"contentChanges\":[{\"text\":\"package b\\n\"}]}}"),
+                  0);
+        struct lsp_session_stats st;
+        session_stats(s, &st);
+        CHECK_INT(st.pending_editor_requests, 0);
+        /* The cooldown is over: a new server, replayed with the new text;
+         * requests go to it again. */
+        size_t sv0 = f.sv.n;
+        CHECK_INT(session_server_started(s), 0);
+        answer_replay_init(s, &f, NULL);
+        long i = find(&f.sv, sv0, "textDocument/didOpen");
+        CHECK(i >= 0);
+        if (i >= 0)
+                CHECK(strstr(f.sv.b[i], "package b") != NULL);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"textDocument/hover\","
+                        "\"params\":{}}"),
+                  0);
+        CHECK(find(&f.sv, sv0, "textDocument/hover") >= 0);
+        CHECK_INT(answers(&f.ed, "5"), 0);
+        /* Refusing again, then not: NULL stops it while no server runs. */
+        session_server_lost(s);
+        CHECK_INT(session_refuse_requests(s, why), 0);
+        CHECK_INT(answer_code(&f.ed, "5"), -32803);
+        CHECK_INT(session_refuse_requests(s, NULL), 0);
+        CHECK_INT(ED(s, "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"textDocument/hover\","
+                        "\"params\":{}}"),
+                  0);
+        CHECK_INT(answers(&f.ed, "6"), 0); /* held again */
+        done(s, &f);
+}
+
 int main(void)
 {
         RUN(test_hover_forwarded_byte_exact);
@@ -1566,5 +1817,9 @@ int main(void)
         RUN(test_unedited_text_replayed_as_sent);
         RUN(test_word_sized_strings_kept);
         RUN(test_shared_server_leave);
+        RUN(test_poison_after_two_crashes);
+        RUN(test_poison_counts_only_consecutive_crashes_in_flight);
+        RUN(test_watched_request);
+        RUN(test_refuse_requests_during_cooldown);
         return check_summary();
 }

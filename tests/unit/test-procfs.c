@@ -1,5 +1,7 @@
 /* The degraded mode's process-tree accounting, on a fake /proc. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -7,7 +9,9 @@
 
 #include "check.h"
 #include "fake.h"
+#include "policy.h"
 #include "procfs.h"
+#include "util.h"
 
 static void add_proc_state(const char *root, int pid, int ppid, char state,
                            unsigned long resident_pages)
@@ -53,6 +57,9 @@ static void test_parse_stat(void)
         CHECK_INT(st.ppid, 17);
         CHECK_INT(st.state, 'Z');
         CHECK_U64(st.starttime, 987654321ULL);
+        CHECK_U64(st.cpu_ticks, 5 + 3); /* utime + stime, no children reaped */
+        CHECK_INT(proc_parse_stat("1 (x) S 0 1 1 0 -1 0 0 0 0 0 40 2 7 1 20 0 1 0 5", &st), 0);
+        CHECK_U64(st.cpu_ticks, 40 + 2 + 7 + 1);
 }
 
 static void test_tree_rss(void)
@@ -87,17 +94,19 @@ static void test_descendants_include_orphans(void)
         uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
         struct proc_tree t;
 
-        add_proc(root, 50, 1, 7);      /* the guard */
-        add_proc(root, 100, 50, 10);   /* the server */
-        add_proc(root, 101, 100, 20);  /* its go list */
-        add_proc(root, 102, 50, 300);  /* a double-forked hog, now the guard's */
-        add_proc(root, 103, 102, 4);   /* and its child */
+        add_proc(root, 50, 1, 7);              /* the guard */
+        add_proc(root, 100, 50, 10);           /* the server */
+        add_proc(root, 101, 100, 20);          /* its go list */
+        add_proc(root, 102, 50, 300);          /* a double-forked hog, now the guard's */
+        add_proc(root, 103, 102, 4);           /* and its child */
         add_proc_state(root, 104, 50, 'Z', 0); /* an exited one, not reaped yet */
-        add_proc(root, 200, 1, 1000);  /* unrelated */
+        add_proc(root, 200, 1, 1000);          /* unrelated */
 
         CHECK_INT(proc_descendants(root, 50, 0, &t), 0);
         CHECK_INT(t.n, 4);
         CHECK_U64(t.rss, (10 + 20 + 300 + 4) * page);
+        /* 8 ticks each (utime 5, stime 3), for the four live ones */
+        CHECK_U64(t.cpu_usec, 4 * 8 * (USEC_PER_SEC / (uint64_t)sysconf(_SC_CLK_TCK)));
         bool seen_orphan = false;
         for (size_t i = 0; i < t.n; i++) {
                 CHECK(t.procs[i].pid != 50 && t.procs[i].pid != 104 && t.procs[i].pid != 200);
@@ -178,11 +187,52 @@ static void test_kill_descendants_real(void)
         (void)prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
+/* A process is signalled only while it is the one that started at the
+ * given time: a status file's pid may have been reused since. */
+static void test_signal_verified_real(void)
+{
+        pid_t child = fork();
+        if (child == 0) {
+                for (;;)
+                        pause();
+        }
+        CHECK(child > 0);
+        if (child <= 0)
+                return;
+        char path[64];
+        _cleanup_free_ char *line = NULL;
+        struct proc_stat st = {0};
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)child);
+        CHECK(read_file_at(AT_FDCWD, path, &line, 4096) >= 0);
+        CHECK_INT(line ? proc_parse_stat(line, &st) : -1, 0);
+
+        /* Another start time: "another process", not signalled. */
+        CHECK_INT(proc_signal_verified("/proc", child, st.starttime + 1, SIGTERM), -ESRCH);
+        CHECK_INT(proc_signal_verified("/proc", child, st.starttime, 0), 0);
+        CHECK_INT(proc_signal_verified("/proc", child, st.starttime, SIGTERM), 0);
+        int ws = 0;
+        CHECK_INT(waitpid(child, &ws, 0), child);
+        CHECK(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGTERM);
+        /* Gone (reaped): -ESRCH, whatever the start time. */
+        CHECK_INT(proc_signal_verified("/proc", child, st.starttime, SIGTERM), -ESRCH);
+        CHECK_INT(proc_signal_verified("/proc", 0, 0, SIGTERM), -ESRCH);
+        /* init is not ours: EPERM unless this runs as root. */
+        if (geteuid() != 0) {
+                snprintf(path, sizeof path, "/proc/1/stat");
+                free(line);
+                line = NULL;
+                if (read_file_at(AT_FDCWD, path, &line, 4096) >= 0 &&
+                    proc_parse_stat(line, &st) == 0)
+                        CHECK_INT(proc_signal_verified("/proc", 1, st.starttime, 0), -EPERM);
+        }
+}
+
 int main(void)
 {
         RUN(test_parse_stat);
         RUN(test_tree_rss);
         RUN(test_descendants_include_orphans);
         RUN(test_kill_descendants_real);
+        RUN(test_signal_verified_real);
         return check_summary();
 }

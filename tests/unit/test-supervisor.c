@@ -30,6 +30,9 @@ static struct policy default_policy(void)
         p.restart.max_restarts = 5;
         p.restart.window = MIN(10);
         p.restart.stop_grace = S(5);
+        /* What most tests here are about; the wait has its own test. */
+        p.restart.after_give_up = AFTER_GIVE_UP_EXIT;
+        p.restart.cooldown = MIN(5);
         return p;
 }
 
@@ -700,6 +703,223 @@ static void test_names(void)
         CHECK_STR(sv_end_kind_name(SV_END_CLEAN), "clean");
 }
 
+/* `gopls-guard restart` in each state: a running server is stopped
+ * gracefully and replaced at once, uncounted; a backoff is cut short. */
+static void test_requested_restart(void)
+{
+        struct policy p = default_policy();
+        struct supervisor sv;
+        struct sv_action a;
+        usec_t now = S(100);
+
+        p.restart.max_restarts = 1;
+        sv_init(&sv, &p);
+        CHECK_INT(sv_restart_requested(&sv, now).kind, SV_ACT_NONE); /* IDLE */
+        start_at(&sv, now);
+
+        /* RUNNING: TERMINATE with stop_grace, then the end spawns at once. */
+        a = sv_restart_requested(&sv, now);
+        CHECK_INT(a.kind, SV_ACT_TERMINATE);
+        CHECK_U64(a.delay, S(5));
+        CHECK_INT(sv.state, SV_RESTARTING);
+        CHECK_STR(sv_state_name(sv.state), "restarting");
+        CHECK_INT(sv_restart_requested(&sv, now).kind, SV_ACT_NONE); /* asked twice: once */
+        a = sv_exited(&sv, now + S(1), &(struct sv_exit){.signal = SIGTERM}, NO_JITTER);
+        CHECK_INT(a.kind, SV_ACT_SPAWN);
+        CHECK_INT(sv.state, SV_RUNNING);
+        sv_spawned(&sv, now + S(1));
+        CHECK_INT(sv.total_restarts, 0);
+        CHECK_INT(sv.requested_restarts, 1);
+        CHECK_INT(sv.n_restarts_at, 0);
+
+        /* Not counted: max_restarts = 1 still allows one crash restart. */
+        now += S(2);
+        a = sv_exited(&sv, now, &crash, NO_JITTER);
+        CHECK_INT(a.kind, SV_ACT_WAIT);
+        CHECK_INT(sv.consecutive, 1);
+        /* BACKOFF: SPAWN now, and the backoff step starts over. */
+        a = sv_restart_requested(&sv, now + MS(10));
+        CHECK_INT(a.kind, SV_ACT_SPAWN);
+        CHECK_INT(sv.state, SV_RUNNING);
+        CHECK_INT(sv.consecutive, 0);
+        CHECK_INT(sv.requested_restarts, 2);
+        sv_spawned(&sv, now + MS(10));
+        /* The late backoff timer does nothing now. */
+        CHECK_INT(sv_timer(&sv, now + S(1)).kind, SV_ACT_NONE);
+
+        /* RESTARTING: stop_grace runs out -> KILL; the end still spawns. */
+        CHECK_INT(sv_restart_requested(&sv, now + S(3)).kind, SV_ACT_TERMINATE);
+        CHECK_INT(sv_timer(&sv, now + S(8)).kind, SV_ACT_KILL);
+        CHECK_INT(sv.state, SV_RESTARTING);
+        a = sv_exited(&sv, now + S(8), &(struct sv_exit){.signal = SIGKILL}, NO_JITTER);
+        CHECK_INT(a.kind, SV_ACT_SPAWN);
+        sv_spawned(&sv, now + S(8));
+
+        /* A stop while restarting: the guard ends with 0 once it is gone. */
+        CHECK_INT(sv_restart_requested(&sv, now + S(9)).kind, SV_ACT_TERMINATE);
+        CHECK_INT(sv_stop(&sv, now + S(9)).kind, SV_ACT_NONE);
+        CHECK_INT(sv.state, SV_STOPPING);
+        a = sv_exited(&sv, now + S(10), &(struct sv_exit){.signal = SIGTERM}, NO_JITTER);
+        CHECK_INT(a.kind, SV_ACT_EXIT);
+        CHECK_INT(a.exit_code, 0);
+        CHECK_INT(sv_restart_requested(&sv, now + S(11)).kind, SV_ACT_NONE); /* DONE */
+}
+
+/* A hung server is killed; its end counts like a crash, as a hang. */
+static void test_hang(void)
+{
+        static const struct {
+                enum restart_on on;
+                bool killed_by_oom; /* the OOM killer got there first */
+                enum sv_action_kind act, after;
+                enum sv_end_kind end;
+        } t[] = {
+            {RESTART_ON_CRASH, false, SV_ACT_KILL, SV_ACT_WAIT, SV_END_HANG},
+            {RESTART_ON_ALWAYS, false, SV_ACT_KILL, SV_ACT_WAIT, SV_END_HANG},
+            {RESTART_ON_OOM, false, SV_ACT_KILL, SV_ACT_WAIT, SV_END_HANG},
+            {RESTART_ON_CRASH, true, SV_ACT_KILL, SV_ACT_WAIT, SV_END_OOM},
+            {RESTART_ON_NEVER, false, SV_ACT_NONE, SV_ACT_EXIT, SV_END_SIGNAL},
+        };
+        for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+                struct policy p = default_policy();
+                struct supervisor sv;
+                usec_t now = S(10);
+
+                p.restart.on = t[i].on;
+                sv_init(&sv, &p);
+                CHECK_INT(sv_hung(&sv, now).kind, SV_ACT_NONE); /* IDLE */
+                start_at(&sv, now);
+                CHECK_INT(sv_hung(&sv, now + S(60)).kind, t[i].act);
+                /* Found hung again before the kill is reaped: one kill. */
+                CHECK_INT(sv_hung(&sv, now + S(61)).kind, SV_ACT_NONE);
+                struct sv_exit e = {.signal = SIGKILL, .oom = t[i].killed_by_oom};
+                struct sv_action a = sv_exited(&sv, now + S(61), &e, NO_JITTER);
+                CHECK_INT(a.kind, t[i].after);
+                CHECK_INT(sv.last_end, t[i].end);
+                CHECK_INT(sv.hangs, t[i].act == SV_ACT_KILL ? 1 : 0);
+                if (a.kind != SV_ACT_WAIT)
+                        continue;
+                CHECK_INT(sv.total_restarts, 1); /* counted toward giving up */
+                CHECK_U64(a.delay, MS(500));
+                /* The next server's crash is a crash again. */
+                respawn_at(&sv, now + S(62));
+                a = sv_exited(&sv, now + S(63), &crash, NO_JITTER);
+                CHECK_INT(sv.last_end, SV_END_SIGNAL);
+                CHECK_INT(sv.hangs, 1);
+        }
+        CHECK_STR(sv_end_kind_name(SV_END_HANG), "hang");
+
+        /* Hangs count toward giving up: max_restarts = 1, two hangs. */
+        struct policy p = default_policy();
+        struct supervisor sv;
+        p.restart.max_restarts = 1;
+        sv_init(&sv, &p);
+        start_at(&sv, S(1));
+        CHECK_INT(sv_hung(&sv, S(2)).kind, SV_ACT_KILL);
+        CHECK_INT(sv_exited(&sv, S(2), &(struct sv_exit){.signal = SIGKILL}, NO_JITTER).kind,
+                  SV_ACT_WAIT);
+        respawn_at(&sv, S(3));
+        CHECK_INT(sv_hung(&sv, S(4)).kind, SV_ACT_KILL);
+        struct sv_action a = sv_exited(&sv, S(4), &(struct sv_exit){.signal = SIGKILL}, NO_JITTER);
+        CHECK_INT(a.kind, SV_ACT_EXIT);
+        CHECK(a.gave_up);
+        CHECK_INT(sv.hangs, 2);
+}
+
+/* [restart] after_give_up = wait: the crash-loop limit leads to a
+ * cooldown, not an exit; after it (or a restart asked for) the server gets
+ * a fresh window; a stop during it ends the guard normally. */
+static void test_after_give_up_wait(void)
+{
+        /* Each row: the event in COOLDOWN, the action, the state after. */
+        static const struct {
+                const char *event;
+                enum sv_action_kind act;
+                enum sv_state after;
+                int exit_code;
+        } t[] = {
+            {"timer", SV_ACT_SPAWN, SV_RUNNING, 0},  {"restart", SV_ACT_SPAWN, SV_RUNNING, 0},
+            {"stop", SV_ACT_EXIT, SV_DONE, 0},       {"hung", SV_ACT_NONE, SV_COOLDOWN, 0},
+            {"exited", SV_ACT_NONE, SV_COOLDOWN, 0}, {"start", SV_ACT_NONE, SV_COOLDOWN, 0},
+        };
+        for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+                struct policy p = default_policy();
+                struct supervisor sv;
+                struct sv_action a;
+                usec_t now = S(10);
+
+                p.restart.max_restarts = 2;
+                p.restart.after_give_up = AFTER_GIVE_UP_WAIT;
+                sv_init(&sv, &p);
+                start_at(&sv, now);
+                for (int n = 0; n < 2; n++) {
+                        a = sv_exited(&sv, now += S(1), &crash, NO_JITTER);
+                        CHECK_INT(a.kind, SV_ACT_WAIT);
+                        CHECK(!a.gave_up);
+                        respawn_at(&sv, now += a.delay);
+                }
+                /* The third end in the window: give up, wait the cooldown. */
+                a = sv_exited(&sv, now += S(1), &oom_kill, NO_JITTER);
+                CHECK_INT(a.kind, SV_ACT_WAIT);
+                CHECK(a.gave_up);
+                CHECK_U64(a.delay, MIN(5));
+                CHECK_INT(sv.state, SV_COOLDOWN);
+                CHECK_STR(sv_state_name(sv.state), "cooldown");
+                CHECK_INT(sv.give_ups, 1);
+                CHECK_INT(sv.total_restarts, 2);
+
+                now += MIN(5);
+                if (!strcmp(t[i].event, "timer"))
+                        a = sv_timer(&sv, now);
+                else if (!strcmp(t[i].event, "restart"))
+                        a = sv_restart_requested(&sv, now);
+                else if (!strcmp(t[i].event, "stop"))
+                        a = sv_stop(&sv, now);
+                else if (!strcmp(t[i].event, "hung"))
+                        a = sv_hung(&sv, now);
+                else if (!strcmp(t[i].event, "exited"))
+                        a = sv_exited(&sv, now, &crash, NO_JITTER);
+                else
+                        a = sv_start(&sv, now);
+                CHECK_INT(a.kind, t[i].act);
+                CHECK_INT(sv.state, t[i].after);
+                if (a.kind == SV_ACT_EXIT) {
+                        CHECK_INT(a.exit_code, t[i].exit_code);
+                        CHECK(!a.gave_up);
+                }
+                if (a.kind != SV_ACT_SPAWN)
+                        continue;
+                /* A fresh window: max_restarts (2) restarts again, with
+                 * the backoff from its first step, before the next give-up. */
+                sv_spawned(&sv, now);
+                CHECK_INT(sv.requested_restarts, !strcmp(t[i].event, "restart") ? 1 : 0);
+                for (int n = 0; n < 2; n++) {
+                        a = sv_exited(&sv, now += S(1), &crash, NO_JITTER);
+                        CHECK_INT(a.kind, SV_ACT_WAIT);
+                        CHECK(!a.gave_up);
+                        if (n == 0)
+                                CHECK_U64(a.delay, MS(500));
+                        respawn_at(&sv, now += a.delay);
+                }
+                a = sv_exited(&sv, now += S(1), &crash, NO_JITTER);
+                CHECK_INT(a.kind, SV_ACT_WAIT);
+                CHECK(a.gave_up);
+                CHECK_INT(sv.give_ups, 2);
+        }
+
+        /* after_give_up = exit: exit 4, as before the key existed. */
+        struct policy p = default_policy();
+        struct supervisor sv;
+        p.restart.max_restarts = 0;
+        sv_init(&sv, &p);
+        start_at(&sv, S(1));
+        struct sv_action a = sv_exited(&sv, S(2), &crash, NO_JITTER);
+        CHECK_INT(a.kind, SV_ACT_EXIT);
+        CHECK_INT(a.exit_code, 4);
+        CHECK(a.gave_up);
+        CHECK_INT(sv.give_ups, 1);
+}
+
 int main(void)
 {
         RUN(test_crash_loop_delays_double_up_to_max);
@@ -720,5 +940,8 @@ int main(void)
         RUN(test_stray_events_do_nothing);
         RUN(test_restart_is_not_a_crash);
         RUN(test_names);
+        RUN(test_requested_restart);
+        RUN(test_hang);
+        RUN(test_after_give_up_wait);
         return check_summary();
 }

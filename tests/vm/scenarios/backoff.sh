@@ -12,6 +12,7 @@ on = crash
 backoff_initial = 400ms
 backoff_factor = 2
 backoff_max = 1min
+after_give_up = exit
 max_restarts = 4
 window = 10min
 reset_after = 10min

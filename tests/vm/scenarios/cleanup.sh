@@ -50,6 +50,7 @@ oom_group = yes
 [restart]
 on = oom
 backoff_initial = 100ms
+after_give_up = exit
 max_restarts = 1
 window = 10min
 [pressure]

@@ -9,6 +9,7 @@ write_policy <<'INI'
 on = crash
 backoff_initial = 100ms
 backoff_factor = 2
+after_give_up = exit
 max_restarts = 3
 window = 10min
 reset_after = 10min

@@ -11,6 +11,7 @@ max = 50M
 [restart]
 on = oom
 backoff_initial = 100ms
+after_give_up = exit
 max_restarts = 1
 [pressure]
 ; this test is about the kernel's OOM kill (or the degraded kill at max)

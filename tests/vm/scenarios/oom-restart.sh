@@ -14,6 +14,7 @@ oom_group = yes
 on = oom
 backoff_initial = 100ms
 backoff_factor = 2
+after_give_up = exit
 max_restarts = 2
 window = 10min
 reset_after = 10min

@@ -14,6 +14,7 @@ swap_max = 0
 [restart]
 on = oom
 backoff_initial = 100ms
+after_give_up = exit
 max_restarts = 2
 [pressure]
 ; this test is about the kernel's OOM kill (or the degraded kill at max)
