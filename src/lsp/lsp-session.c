@@ -1608,7 +1608,10 @@ static int settle_pending(struct lsp_session *s)
                 next = e->next;
                 if (e->gen == s->gen)
                         continue;
-                if (e->body && e->crashes >= SESSION_POISON_CRASHES) {
+                /* Never the editor's initialize: without it no server can
+                 * serve, so a server dying at start-up is a crash loop for
+                 * the supervisor to give up on, not a request to drop. */
+                if (e->body && !e->initialize && e->crashes >= SESSION_POISON_CRASHES) {
                         r = drop_poison(s, e);
                         continue;
                 }

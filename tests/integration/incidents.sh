@@ -25,7 +25,7 @@ echo "panic: out of luck" >&2
 exit 3
 SH
 chmod +x "$work/crasher"
-printf '[restart]\non = crash\nmax_restarts = 1\nbackoff_initial = 100ms\n[log]\ntarget = stderr\n' \
+printf '[restart]\non = crash\nmax_restarts = 1\nafter_give_up = exit\nbackoff_initial = 100ms\n[log]\ntarget = stderr\n' \
         >"$work/p.ini"
 
 init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'

@@ -21,7 +21,7 @@ chmod +x "$work/crasher"
 init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
 # run POLICY_TEXT: the guard on the crasher until it gives up (3 crashes).
 run() {
-        printf '[restart]\non = crash\nmax_restarts = 2\nbackoff_initial = 100ms\n%s\n[log]\ntarget = stderr\n' \
+        printf '[restart]\non = crash\nmax_restarts = 2\nafter_give_up = exit\nbackoff_initial = 100ms\n%s\n[log]\ntarget = stderr\n' \
                 "$1" >"$work/p.ini"
         {
                 frame "$init"

@@ -1613,6 +1613,32 @@ static void test_poison_after_two_crashes(void)
         done(s, &f);
 }
 
+/* The editor's initialize is never poison: a server that dies while it
+ * starts up gets it again each time (the crash loop, not the guard,
+ * decides when to stop), and the editor never sees it refused. */
+static void test_initialize_is_never_poison(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk_notify(&f, true);
+
+        CHECK_INT(ED(s, INIT_REQ), 0);
+        for (int i = 0; i < 3; i++) {
+                size_t n = f.sv.n;
+                session_note_crash(s);
+                session_server_lost(s);
+                CHECK_INT(session_server_started(s), 0);
+                CHECK(find(&f.sv, n, "initialize") >= 0);
+        }
+        CHECK_INT(answers(&f.ed, "0"), 0);
+        CHECK_INT(show_messages_with(&f, "initialize"), 0);
+        CHECK_INT(SV(s, INIT_RES), 0);
+        CHECK_INT(answer_code(&f.ed, "0"), 0);
+        struct lsp_session_stats st;
+        session_stats(s, &st);
+        CHECK_INT(st.poisoned, 0);
+        done(s, &f);
+}
+
 /* "Consecutive": a restart the guard chose in between (gopls-guard
  * restart, a proactive restart) starts the count over; a request that was
  * held, not in flight, when a server crashed is not counted; [lsp] notify =
@@ -1818,6 +1844,7 @@ int main(void)
         RUN(test_word_sized_strings_kept);
         RUN(test_shared_server_leave);
         RUN(test_poison_after_two_crashes);
+        RUN(test_initialize_is_never_poison);
         RUN(test_poison_counts_only_consecutive_crashes_in_flight);
         RUN(test_watched_request);
         RUN(test_refuse_requests_during_cooldown);
