@@ -1485,7 +1485,15 @@ static void proactive_restart(void *userdata, enum pressure_reason why, uint64_t
                   "Restarting %s (pid %d, %s) before the kernel kills it: %s ([pressure] "
                   "proactive; reason=%s).",
                   g->o->argv[0], (int)g->srv.pid, cur, reason, pressure_reason_name(why));
-        (void)kill(g->srv.pid, SIGTERM);
+        /* gopls writes its heap profile ([incidents] heap_profile) only when
+         * it ends by itself, and the end of its input is its cue: SIGTERM
+         * ends it before it writes a byte.  Not when the kill is a forecast
+         * away (no time to spare) or the server is shared (its input is a
+         * socket of its own); stop_grace bounds the wait either way. */
+        if (g->argv_heap && !g->o->front && why != PRESSURE_FORECAST)
+                relay_end_server_input(g->relay);
+        else
+                (void)kill(g->srv.pid, SIGTERM);
         arm_sv_timer(g, a.delay);
         send_status(g);
         write_status(g);

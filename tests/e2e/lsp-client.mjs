@@ -684,7 +684,34 @@ async function awaitProactiveRestart() {
     !!st && st.proactive_restarts >= 1 && st.restarts === 0,
     st ? `proactive_restarts ${st.proactive_restarts}, restarts ${st.restarts}` : 'no status file');
   log(`proactive: server ${pid} replaced by ${next} after ${((performance.now() - t0) / 1000).toFixed(2)} s of waiting`);
+  checkProactiveIncident();
   return true;
+}
+
+// The incident the guard kept at that restart ([incidents], under the run's
+// scratch HOME), with the heap profile gopls wrote on its way out: a gzip'd
+// pprof file (magic 1f 8b).
+function checkProactiveIncident() {
+  const dir = path.join(serverEnv.HOME || os.homedir(), '.local/state/gopls-guard/incidents');
+  let names = [];
+  try { names = fs.readdirSync(dir).filter((n) => n.endsWith('-proactive-restart')).sort(); }
+  catch { /* none */ }
+  if (!check('proactive: an incident was kept', names.length > 0, dir)) return;
+  const inc = path.join(dir, names[names.length - 1]);
+  let j = null;
+  try { j = JSON.parse(fs.readFileSync(path.join(inc, 'incident.json'), 'utf8')); } catch { /* checked below */ }
+  check('proactive: its incident.json says proactive-restart', !!j && j.kind === 'proactive-restart',
+    j ? `kind ${j.kind}` : 'unreadable');
+  let magic = '';
+  let size = 0;
+  try {
+    const b = fs.readFileSync(path.join(inc, 'heap.pprof'));
+    size = b.length;
+    magic = b.subarray(0, 2).toString('hex');
+  } catch { /* checked below */ }
+  check('proactive: it holds gopls\'s heap profile (gzip\'d pprof)', magic === '1f8b',
+    `heap.pprof ${size} bytes${j && j.heap_profile_note ? `; note: ${j.heap_profile_note}` : ''}`);
+  log(`proactive: incident ${names[names.length - 1]}, heap profile ${size} bytes`);
 }
 
 // ---------------------------------------------------------------- soak: many kills under continuous edits
