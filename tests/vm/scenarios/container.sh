@@ -54,6 +54,9 @@ max = 64
 [restart]
 on = oom
 backoff_initial = 100ms
+[pressure]
+; the kernel's OOM kill is what this recovers from, not a restart before it
+proactive = no
 INI
 chown "$U_UID" "$POLICY"
 RUNTIME_DIR=$U_HOME/run

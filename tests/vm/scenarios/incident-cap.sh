@@ -17,6 +17,9 @@ on = oom
 backoff_initial = 100ms
 max_restarts = $1
 window = 10min
+after_give_up = exit
+[pressure]
+proactive = no
 [incidents]
 $2
 INI

@@ -18,6 +18,10 @@ on = oom
 backoff_initial = 100ms
 max_restarts = 1
 window = 10min
+after_give_up = exit
+[pressure]
+; the kernel's OOM kill is what this keeps an incident of
+proactive = no
 INI
 guard_start --mark "$MARK" --leak 200
 guard_wait 1200

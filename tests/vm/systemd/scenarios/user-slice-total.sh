@@ -39,6 +39,9 @@ swap_max = 0
 [restart]
 on = crash
 backoff_initial = 100ms
+[pressure]
+; the slice's OOM kill is what this shows, not a restart before it
+proactive = no
 [cgroup]
 slice = gopls.slice
 require = yes
