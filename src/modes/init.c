@@ -342,6 +342,8 @@ int init_run(char **argv, const char *user, const struct guard_roots *roots)
                   in.pid1 ? "" : " (not PID 1: child subreaper)");
 
         r = sd_event_loop(in.event);
+        /* The grace timer holds a reference on the loop: drop it first. */
+        in.grace = sd_event_source_disable_unref(in.grace);
         sd_event_unref(in.event);
         return r < 0 ? 1 : r;
 }

@@ -180,6 +180,7 @@ static void test_prepare_and_find(void)
         if (!have_user_xattrs(d)) {
                 printf("test_prepare_and_find: skipped, %s has no user xattrs\n", d);
                 fake_rm_rf(d);
+                free(d);
                 return;
         }
         /* nothing prepared yet: not found, and the reason says so */
@@ -262,6 +263,7 @@ static void test_prepare_and_find(void)
                 CHECK_CONTAINS(why, "is not trusted");
         }
         fake_rm_rf(d);
+        free(d);
 }
 
 /* Delegation is checked on the subtree's files: one not chowned to the
@@ -290,6 +292,7 @@ static void test_find_not_delegated(void)
         CHECK_INT(container_find(d, "/gopls-guard/init", 1000, &dir, why), 0);
         CHECK_CONTAINS(why, "cgroup.subtree_control is owned by uid 0");
         fake_rm_rf(d);
+        free(d);
 }
 
 static void test_prepare_errors(void)
@@ -309,6 +312,7 @@ static void test_prepare_errors(void)
         CHECK_CONTAINS(why, "cgroup.controllers");
         CHECK(container_mount_hint(d) == NULL); /* a writable mount: no hint */
         fake_rm_rf(d);
+        free(d);
         CHECK(container_mount_hint("/nonexistent") == NULL);
         CHECK(container_mount_hint(NULL) == NULL);
 }
@@ -325,6 +329,7 @@ static void test_sweep(void)
         if (!have_user_xattrs(d)) {
                 printf("test_sweep: skipped, %s has no user xattrs\n", d);
                 fake_rm_rf(d);
+                free(d);
                 return;
         }
         static const char *const dirs[] = {"guard-1", "guard-1/server", "guard-2", "guard-3",
@@ -355,6 +360,7 @@ static void test_sweep(void)
                 close(held);
         CHECK_INT(container_sweep("/nonexistent", 1), -ENOENT);
         fake_rm_rf(d);
+        free(d);
 }
 
 int main(void)
