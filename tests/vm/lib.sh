@@ -238,6 +238,18 @@ ctr_start() {
 ctr_init_pid() {
         _c=$(cat "/proc/$CTR_PID/task/$CTR_PID/children" 2>/dev/null) && [ -n "$_c" ] && echo "${_c%% *}"
 }
+# guard_below PID: the first gopls-guard among PID's descendants (a guard
+# started through ctr_exec runs a few processes below nsenter).
+guard_below() {
+        for _k in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
+                if [ "$(cat "/proc/$_k/comm" 2>/dev/null)" = gopls-guard ]; then
+                        echo "$_k"
+                        return 0
+                fi
+                guard_below "$_k" && return 0
+        done
+        return 1
+}
 # ctr_exec CGROUP CMD...: the docker exec path: from outside init's process
 # tree, enter CGROUP (where runc puts exec'd processes), then the
 # container's namespaces, and run CMD there.

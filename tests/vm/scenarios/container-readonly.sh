@@ -52,16 +52,6 @@ grep -q "degraded mode" "$GUARD_LOG" || fail "no degraded-mode warning: $(cat "$
 for want in "read-only" "docker run --cgroupns=private --privileged" "unmask=/sys/fs/cgroup"; do
         grep -qF -- "$want" "$GUARD_LOG" || fail "the guard's degraded warning lacks '$want': $(cat "$GUARD_LOG")"
 done
-guard_below() {
-        for _k in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
-                if [ "$(cat "/proc/$_k/comm" 2>/dev/null)" = gopls-guard ]; then
-                        echo "$_k"
-                        return 0
-                fi
-                guard_below "$_k" && return 0
-        done
-        return 1
-}
 GP=$(guard_below "$EXEC_PID")
 is_number "$GP" || fail "cannot find the guard below nsenter $EXEC_PID"
 kill -TERM "$GP"

@@ -83,16 +83,6 @@ grep -qi "oom" "$GUARD_LOG" || fail "the guard's log never mentions the OOM kill
 
 # The guard is stopped: the first gopls-guard below nsenter (su may stay
 # between them); it ends and removes its leaf.
-guard_below() {
-        for _k in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
-                if [ "$(cat "/proc/$_k/comm" 2>/dev/null)" = gopls-guard ]; then
-                        echo "$_k"
-                        return 0
-                fi
-                guard_below "$_k" && return 0
-        done
-        return 1
-}
 GP=$(guard_below "$EXEC_PID")
 is_number "$GP" || fail "cannot find the guard below nsenter $EXEC_PID"
 kill -TERM "$GP"
