@@ -10,6 +10,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "lsp-framing.h"
 
 enum { ST_HEADERS, ST_BODY, ST_SKIP, ST_RESYNC };
@@ -775,13 +779,116 @@ static const char *skip_ws(const char *p, const char *end)
         return p;
 }
 
+/* ---- strings, 64 bytes at a time ---- */
+
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define EVEN_BITS UINT64_C(0x5555555555555555)
+#define ODD_BITS UINT64_C(0xAAAAAAAAAAAAAAAA)
+
+/* One bit per byte of the 64 at p. */
+struct block_bits {
+        uint64_t quote, bslash;
+        uint64_t below_space; /* control characters and bytes above 0x7F */
+        uint64_t high;        /* bytes above 0x7F */
+        uint64_t simple;      /* bytes that make a two-byte escape after a backslash */
+};
+
+static inline void block_bits(const char *p, struct block_bits *b)
+{
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                      slash = _mm_set1_epi8('/'), space = _mm_set1_epi8(0x20),
+                      lb = _mm_set1_epi8('b'), lf = _mm_set1_epi8('f'), ln = _mm_set1_epi8('n'),
+                      lr = _mm_set1_epi8('r'), lt = _mm_set1_epi8('t');
+
+        *b = (struct block_bits){0};
+        for (unsigned k = 0; k < 4; k++) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+                __m128i q = _mm_cmpeq_epi8(v, quote), s = _mm_cmpeq_epi8(v, bslash);
+                __m128i ok = _mm_or_si128(
+                    _mm_or_si128(_mm_or_si128(q, s),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, slash), _mm_cmpeq_epi8(v, lb))),
+                    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, ln)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, lr), _mm_cmpeq_epi8(v, lt))));
+                unsigned sh = 16 * k;
+
+                b->quote |= (uint64_t)(unsigned)_mm_movemask_epi8(q) << sh;
+                b->bslash |= (uint64_t)(unsigned)_mm_movemask_epi8(s) << sh;
+                /* signed: bytes above 0x7F are negative, so below 0x20 too */
+                b->below_space |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, space))
+                                  << sh;
+                b->high |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << sh;
+                b->simple |= (uint64_t)(unsigned)_mm_movemask_epi8(ok) << sh;
+        }
+}
+
+/* Which of 64 bytes are escaped, given which are backslashes (bs), when
+ * no escape begun before them reaches into them.  A run's first
+ * backslash starts an escape, and so does every second one after it; the
+ * byte after a run is escaped when the run is of odd length.  Adding a
+ * run's first bit to the run carries past its end, which marks the byte
+ * after it; runs starting on even and on odd bytes are summed apart. */
+static uint64_t escaped_bits(uint64_t bs)
+{
+        uint64_t first = bs & ~(bs << 1);
+        uint64_t even_sum = bs + (first & EVEN_BITS), odd_sum = bs + (first & ODD_BITS);
+
+        return (bs & ~even_sum & ODD_BITS) | (bs & ~odd_sum & EVEN_BITS) |
+               (even_sum & ~bs & ODD_BITS) | (odd_sum & ~bs & EVEN_BITS);
+}
+
+/* The quotes of the 64 bytes at p, and in *bs its backslashes. */
+static uint64_t quote_bslash_bits(const char *p, uint64_t *bs)
+{
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+        uint64_t q = 0;
+
+        *bs = 0;
+        for (unsigned k = 0; k < 4; k++) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+                q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)) << 16 * k;
+                *bs |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bslash)) << 16 * k;
+        }
+        return q;
+}
+
+/* Set bits in w, without a library call where the CPU has no POPCNT. */
+static inline unsigned bit_count(uint64_t w)
+{
+        w -= (w >> 1) & UINT64_C(0x5555555555555555);
+        w = (w & UINT64_C(0x3333333333333333)) + ((w >> 2) & UINT64_C(0x3333333333333333));
+        w = (w + (w >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+        return (unsigned)((w * UINT64_C(0x0101010101010101)) >> 56);
+}
+
+/* The bits below n (n <= 64). */
+static inline uint64_t bits_below(unsigned n)
+{
+        return n >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
+}
+#endif
+
 /* p at an opening quote.  Returns the byte after the closing quote, or NULL
- * if the string is unterminated.  memchr() does the scanning: in didOpen
- * and didChange nearly every byte of the body is inside one long string. */
+ * if the string is unterminated.  In didOpen and didChange nearly every
+ * byte of the body is inside one long string, where source text has an
+ * escaped quote or backslash every few lines: 64 bytes at a time where
+ * SSE2 is available, then memchr(). */
 static const char *skip_string(const char *p, const char *end)
 {
         const char *s = p + 1;
 
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* s never follows an escape begun before it (see
+         * lsp_json_string_end()); a run of backslashes before s is of
+         * even length, so the count below, which stops at s, keeps its
+         * parity. */
+        while (end - s >= 64) {
+                uint64_t bs, q = quote_bslash_bits(s, &bs), esc = escaped_bits(bs);
+
+                if (q & ~esc)
+                        return s + __builtin_ctzll(q & ~esc) + 1;
+                s += (bs & ~esc) >> 63 ? 63 : 64;
+        }
+#endif
         for (;;) {
                 const char *q = s < end ? memchr(s, '"', (size_t)(end - s)) : NULL;
                 const char *b;
@@ -1284,7 +1391,8 @@ int lsp_json_int(struct lsp_json v, int64_t *ret)
 }
 
 /* Length of the well-formed UTF-8 sequence at s (RFC 3629), or 0. */
-static size_t utf8_valid(const unsigned char *s, const unsigned char *end)
+static inline __attribute__((always_inline)) size_t utf8_valid(const unsigned char *s,
+                                                              const unsigned char *end)
 {
         unsigned char c = s[0], lo = 0x80, hi = 0xBF;
         size_t need;
@@ -1470,19 +1578,156 @@ ssize_t lsp_json_contents_decode(const char *s, size_t n, char *out)
         return contents_walk(s, s + n, out, NULL);
 }
 
+/* ---- finding a string's end while checking it ---- */
+
+/* For each byte after a backslash: 1 if it makes a two-byte escape that
+ * decodes to one byte, 2 for 'u', 0 if it makes no escape. */
+static const unsigned char escape_kind[256] = {
+        ['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1,
+        ['n'] = 1, ['r'] = 1,    ['t'] = 1, ['u'] = 2,
+};
+
+/* s at a "\u" escape: past it (and past the low half of a surrogate
+ * pair it starts), adding to *saved the bytes it takes beyond what it
+ * decodes to, as contents_walk() decodes it; NULL if it is not valid. */
+static const char *past_u_escape(const char *s, const char *end, size_t *saved)
+{
+        unsigned cp, lo;
+
+        if (end - s < 6 || hex4(s + 2, &cp) < 0)
+                return NULL;
+        if (cp >= 0xD800 && cp <= 0xDBFF && end - s >= 12 && s[6] == '\\' && s[7] == 'u' &&
+            hex4(s + 8, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
+                *saved += 12 - 4; /* a pair: one 4-byte sequence */
+                return s + 12;
+        }
+        /* a lone surrogate is kept as its 3-byte form */
+        *saved += 6 - (cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3);
+        return s + 6;
+}
+
+/* s at a byte that is not plain text inside a string (a quote, a
+ * backslash, a control character or a byte above 0x7F): past what starts
+ * there, an escape or a UTF-8 sequence, adding to *saved the bytes an
+ * escape takes beyond what it decodes to.  s itself for a quote (the
+ * string ends there); NULL if the string is not valid there. */
+static inline const char *past_special(const char *s, const char *end, size_t *saved)
+{
+        unsigned char c = (unsigned char)*s;
+
+        if (c == '\\') {
+                unsigned k = end - s >= 2 ? escape_kind[(unsigned char)s[1]] : 0;
+                if (k == 1) {
+                        *saved += 1;
+                        return s + 2;
+                }
+                return k == 2 ? past_u_escape(s, end, saved) : NULL;
+        }
+        if (c >= 0x80) {
+                size_t n = utf8_valid((const unsigned char *)s, (const unsigned char *)end);
+                return n ? s + n : NULL;
+        }
+        return c == '"' ? s : NULL;
+}
+
+/* Up to `stop` (or the string's end) a byte at a time: 1 with *p moved
+ * on, 0 with *ret the closing quote (or NULL if the contents are not
+ * valid, or end comes first). */
+static int string_end_slow(const char **p, const char *stop, const char *end, size_t *saved,
+                           const char **ret)
+{
+        const char *q = *p;
+
+        while (q < stop) {
+                unsigned char c = (unsigned char)*q;
+
+                if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+                        q++;
+                        continue;
+                }
+                const char *after = past_special(q, end, saved);
+                if (after == q || !after) {
+                        *ret = after;
+                        return 0;
+                }
+                q = after;
+        }
+        *p = q;
+        if (q >= end) {
+                *ret = NULL;
+                return 0;
+        }
+        return 1;
+}
+
+
+const char *lsp_json_string_end(const char *p, const char *end, ssize_t *len)
+{
+        const char *start = p, *ret;
+        size_t saved = 0; /* bytes escapes take beyond what they decode to */
+
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* 64 bytes at a time, with no escape or UTF-8 sequence begun
+         * before p (escaped_bits() says which bytes are escaped). */
+        while (end - p >= 64) {
+                struct block_bits b;
+                block_bits(p, &b);
+
+                uint64_t bs = b.bslash, escaped = escaped_bits(bs);
+                uint64_t starts = bs & ~escaped, ends = b.quote & ~escaped;
+                unsigned lim = ends ? (unsigned)__builtin_ctzll(ends) : 64, cut = lim;
+
+                /* an escape begun in the last byte is left to the next block */
+                if (lim == 64 && starts >> 63)
+                        cut = 63;
+                uint64_t in = bits_below(cut);
+                /* a control character, or an escape that is not a simple
+                 * one (\u, or not valid): byte by byte */
+                if ((b.below_space & ~b.high & in) || (escaped & ~bs & ~b.simple & in)) {
+                        if (!string_end_slow(&p, p + 64, end, &saved, &ret))
+                                goto done;
+                        continue;
+                }
+                /* each UTF-8 sequence checked from its first byte; one
+                 * that runs past the block is left to the next */
+                for (uint64_t h = b.high & in; h;) {
+                        unsigned i = (unsigned)__builtin_ctzll(h);
+                        size_t n = utf8_valid((const unsigned char *)p + i,
+                                              (const unsigned char *)end);
+                        if (!n)
+                                return NULL;
+                        if (i + n > cut) {
+                                cut = i;
+                                in = bits_below(cut);
+                                break;
+                        }
+                        h &= ~bits_below(i + (unsigned)n);
+                }
+                saved += bit_count(starts & in);
+                if (cut == lim && lim < 64) {
+                        ret = p + lim;
+                        goto done;
+                }
+                p += cut;
+        }
+#endif
+        if (string_end_slow(&p, end, end, &saved, &ret))
+                return NULL; /* not reached: the slow walk stops at end */
+done:
+        if (ret)
+                *len = (ssize_t)((size_t)(ret - start) - saved);
+        return ret;
+}
+
 /* The string at p (its opening quote), checked as
  * lsp_json_contents_check() checks contents while its end is found: past
  * its closing quote, and the decoded length in *len; NULL if it is not a
  * valid string. */
 static const char *string_checked(const char *p, const char *end, ssize_t *len)
 {
-        const char *q = NULL;
-        ssize_t n = contents_walk(p + 1, end, NULL, &q);
+        const char *q = lsp_json_string_end(p + 1, end, len);
 
-        if (n < 0)
-                return NULL;
-        *len = n;
-        return q + 1;
+        return q ? q + 1 : NULL;
 }
 
 /* One level of lsp_json_members_nested(). */

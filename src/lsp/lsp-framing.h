@@ -330,6 +330,14 @@ ssize_t lsp_json_string(struct lsp_json v, char *out);
  * it only when needed. */
 ssize_t lsp_json_contents_check(const char *s, size_t n);
 
+/* Finds the end of a JSON string whose contents start at p (just past
+ * its opening quote), checking them as lsp_json_contents_check() does on
+ * the way: returns the closing quote, with the decoded length in *len, or
+ * NULL if there is no closing quote before end or the contents are not
+ * valid.  The same rules, found faster: where SSE2 is available, the
+ * bytes that need a look are found 64 at a time. */
+const char *lsp_json_string_end(const char *p, const char *end, ssize_t *len);
+
 /* Decodes string contents s[0..n) into out exactly as lsp_json_string()
  * does.  out may be s itself: decoding in place is safe (the result is
  * never longer, and no byte is written before it has been read).  Returns

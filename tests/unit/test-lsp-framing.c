@@ -895,6 +895,242 @@ static void test_json_string_codec(void)
         CHECK(!memcmp(e, "a\\ud800\\u0001\\\"", el) && e[el] == '#');
 }
 
+/* The rules of a JSON string's contents (RFC 8259, with UTF-8 as RFC
+ * 3629 gives it and a lone \u surrogate kept as 3 bytes), a byte at a
+ * time and as plainly as they can be put: the reference that
+ * lsp_json_string_end() is held to. */
+static bool is_cont(unsigned char c, unsigned char lo, unsigned char hi)
+{
+        return c >= lo && c <= hi;
+}
+
+/* Four hex digits at s, or -1. */
+static long ref_hex4(const unsigned char *s)
+{
+        long v = 0;
+
+        for (int i = 0; i < 4; i++) {
+                int d = s[i] >= '0' && s[i] <= '9'   ? s[i] - '0'
+                        : s[i] >= 'a' && s[i] <= 'f' ? s[i] - 'a' + 10
+                        : s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 10
+                                                     : -1;
+                if (d < 0)
+                        return -1;
+                v = v * 16 + d;
+        }
+        return v;
+}
+
+static const char *ref_string_end(const char *p, const char *end, ssize_t *len)
+{
+        const unsigned char *s = (const unsigned char *)p, *e = (const unsigned char *)end;
+        ssize_t n = 0;
+
+        while (s < e) {
+                if (*s == '"') {
+                        *len = n;
+                        return (const char *)s;
+                }
+                if (*s < 0x20)
+                        return NULL;
+                if (*s == '\\') {
+                        if (e - s < 2)
+                                return NULL;
+                        if (strchr("\"\\/bfnrt", s[1]) && s[1]) {
+                                n++;
+                                s += 2;
+                                continue;
+                        }
+                        if (s[1] != 'u' || e - s < 6)
+                                return NULL;
+                        long cp = ref_hex4(s + 2), lo;
+                        if (cp < 0)
+                                return NULL;
+                        if (cp >= 0xD800 && cp < 0xDC00 && e - s >= 12 && s[6] == '\\' &&
+                            s[7] == 'u' && (lo = ref_hex4(s + 8)) >= 0xDC00 && lo <= 0xDFFF) {
+                                n += 4;
+                                s += 12;
+                                continue;
+                        }
+                        n += cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
+                        s += 6;
+                        continue;
+                }
+                if (*s < 0x80) {
+                        n++;
+                        s++;
+                        continue;
+                }
+                /* RFC 3629's UTF8-2, UTF8-3 and UTF8-4, spelled out */
+                size_t k = 0;
+                if (*s >= 0xC2 && *s <= 0xDF)
+                        k = e - s >= 2 && is_cont(s[1], 0x80, 0xBF) ? 2 : 0;
+                else if (*s == 0xE0)
+                        k = e - s >= 3 && is_cont(s[1], 0xA0, 0xBF) && is_cont(s[2], 0x80, 0xBF) ? 3 : 0;
+                else if ((*s >= 0xE1 && *s <= 0xEC) || *s == 0xEE || *s == 0xEF)
+                        k = e - s >= 3 && is_cont(s[1], 0x80, 0xBF) && is_cont(s[2], 0x80, 0xBF) ? 3 : 0;
+                else if (*s == 0xED)
+                        k = e - s >= 3 && is_cont(s[1], 0x80, 0x9F) && is_cont(s[2], 0x80, 0xBF) ? 3 : 0;
+                else if (*s == 0xF0)
+                        k = e - s >= 4 && is_cont(s[1], 0x90, 0xBF) && is_cont(s[2], 0x80, 0xBF) &&
+                                    is_cont(s[3], 0x80, 0xBF) ? 4 : 0;
+                else if (*s >= 0xF1 && *s <= 0xF3)
+                        k = e - s >= 4 && is_cont(s[1], 0x80, 0xBF) && is_cont(s[2], 0x80, 0xBF) &&
+                                    is_cont(s[3], 0x80, 0xBF) ? 4 : 0;
+                else if (*s == 0xF4)
+                        k = e - s >= 4 && is_cont(s[1], 0x80, 0x8F) && is_cont(s[2], 0x80, 0xBF) &&
+                                    is_cont(s[3], 0x80, 0xBF) ? 4 : 0;
+                if (!k)
+                        return NULL;
+                n += (ssize_t)k;
+                s += k;
+        }
+        return NULL;
+}
+
+/* Held to the reference on strings made of pieces that matter to it
+ * (backslash runs, escaped and bare quotes, \u escapes and surrogates,
+ * control characters, well- and ill-formed UTF-8) at every offset around
+ * the 64-byte blocks it works in, and at random. */
+static void check_string_end(const char *buf, size_t n, const char *what)
+{
+        ssize_t want_len = -7, got_len = -7;
+        const char *want = ref_string_end(buf, buf + n, &want_len);
+        const char *got = lsp_json_string_end(buf, buf + n, &got_len);
+
+        if (got != want || (want && got_len != want_len))
+                fprintf(stderr, "  string_end(%s, %zu bytes): end %td, len %zd; reference: "
+                                "end %td, len %zd\n",
+                        what, n, got ? got - buf : -1, got ? got_len : -1,
+                        want ? want - buf : -1, want ? want_len : -1);
+        CHECK(got == want && (!want || got_len == want_len));
+}
+
+static void test_json_string_end(void)
+{
+        static const char *const pieces[] = {
+            "\\",   "\\\\",       "\\\"",     "\"",           "\\n",       "\\t",
+            "\\/",  "\\u0041",    "\\u00e9",  "\\u20ac",      "\\ud83d",   "\\ude00",
+            "\\ud83d\\ude00",     "\\uZZ12",  "\\x",          "\x01",      "\x1f",
+            "\xc3\xa9",           "\xc3",     "\xa9",         "\xe2\x82\xac",
+            "\xed\x9f\xbf",       "\xed\xa0\x80",             "\xe0\x80\xaf",
+            "\xf0\x9f\x98\x80",   "\xf4\x8f\xbf\xbf",         "\xf4\x90\x80\x80",
+            "\xf0\x9f\x98",       "\xc0\xaf", "\x7f",         "a",         "abcdefgh",
+        };
+        const size_t np = sizeof(pieces) / sizeof(pieces[0]);
+        char buf[512], what[64];
+        unsigned failed_before = check_test_failed_;
+
+        /* one piece at each offset, in plain text, then a closing quote */
+        for (size_t i = 0; i < np; i++)
+                for (size_t off = 0; off < 140; off++) {
+                        size_t pl = strlen(pieces[i]), n = 0;
+                        memset(buf, 'x', off);
+                        n = off;
+                        memcpy(buf + n, pieces[i], pl);
+                        n += pl;
+                        memset(buf + n, 'y', 70);
+                        n += 70;
+                        buf[n++] = '"';
+                        snprintf(what, sizeof(what), "piece %zu at %zu", i, off);
+                        check_string_end(buf, n, what);
+                        /* with more after the quote, so that the block that
+                         * holds it is taken whole */
+                        memset(buf + n, 'z', 80);
+                        check_string_end(buf, n + 80, what);
+                        /* and cut short at every length */
+                        for (size_t cut = off; cut <= off + pl + 1; cut++)
+                                check_string_end(buf, cut, what);
+                }
+        /* a run of k backslashes before a quote ends at byte 63, 64, 65 */
+        for (size_t k = 0; k < 9; k++)
+                for (size_t at = 55; at < 70; at++) {
+                        size_t n;
+                        memset(buf, 'x', sizeof(buf));
+                        memset(buf + at - k, '\\', k);
+                        buf[at] = '"';
+                        n = at + 80;
+                        buf[n - 1] = '"';
+                        snprintf(what, sizeof(what), "%zu backslashes before %zu", k, at);
+                        check_string_end(buf, n, what);
+                }
+        /* random strings of pieces, from a fixed seed */
+        uint64_t seed = 0x9E3779B97F4A7C15u;
+        for (unsigned t = 0; t < 20000 && check_test_failed_ == failed_before; t++) {
+                size_t n = 0, want = 1 + (seed >> 33) % 400;
+                while (n < want) {
+                        seed = seed * 6364136223846793005u + 1442695040888963407u;
+                        const char *piece = pieces[(seed >> 40) % np];
+                        /* mostly text and simple escapes, as in source code */
+                        if ((seed >> 20) % 4 == 0)
+                                piece = "func x() {";
+                        size_t pl = strlen(piece);
+                        if (n + pl > sizeof(buf) - 1)
+                                break;
+                        memcpy(buf + n, piece, pl);
+                        n += pl;
+                }
+                snprintf(what, sizeof(what), "random string %u", t);
+                check_string_end(buf, n, what);
+                if (n + 81 <= sizeof(buf)) {
+                        memcpy(buf + n, "\"", 1);
+                        memset(buf + n + 1, 'z', 80);
+                        check_string_end(buf, n + 81, what);
+                }
+        }
+}
+
+/* A value skipped over (as lsp_peek() and lsp_json_member() skip what
+ * they do not look inside) ends at its first quote that no backslash
+ * escapes, whatever comes before it, around the 64-byte blocks too. */
+static void test_json_skip_string(void)
+{
+        static const char *const pieces[] = {"\\", "\\\\", "\\\"", "\"", "x", "abcdefgh",
+                                             "\xc3\xa9", "\x01", "\\u0022"};
+        const size_t np = sizeof(pieces) / sizeof(pieces[0]);
+        char body[700];
+        uint64_t seed = 42;
+
+        for (unsigned t = 0; t < 20000; t++) {
+                char buf[400];
+                size_t n = 0, want, end;
+
+                seed = seed * 6364136223846793005u + 1442695040888963407u;
+                want = (seed >> 33) % 300;
+
+                while (n < want) {
+                        seed = seed * 6364136223846793005u + 1442695040888963407u;
+                        const char *piece = pieces[(seed >> 40) % np];
+                        /* a bare quote ends it: rarely, for long strings */
+                        if (piece[0] == '"' && (seed >> 20) % 16)
+                                piece = "y";
+                        size_t pl = strlen(piece);
+                        if (n + pl > sizeof(buf) - 2)
+                                break;
+                        memcpy(buf + n, piece, pl);
+                        n += pl;
+                }
+                buf[n++] = '"';
+                for (end = 0; end < n && buf[end] != '"'; end++)
+                        if (buf[end] == '\\')
+                                end++;
+                if (end >= n)
+                        continue; /* the last quote is escaped: no end */
+                /* {"s":"<buf up to its first unescaped quote>,"z":1,"pad":"..."}:
+                 * with enough after the string that its end is found in a
+                 * whole block */
+                int bl = snprintf(body, sizeof(body), "{\"s\":\"%.*s,\"z\":1,\"pad\":\"%080d\"}",
+                                  (int)(end + 1), buf, 0);
+                struct lsp_json v = {body, body + bl}, m;
+                int r = lsp_json_member(v, "z", &m);
+                if (r != 1)
+                        fprintf(stderr, "  skipping string %u: %s\n", t, body);
+                CHECK_INT(r, 1);
+                if (r != 1)
+                        break;
+        }
+}
+
 static void test_json_walk(void)
 {
         const char *doc = " {\"a\":1, \"t\\u0065xt\":\"x\",\"o\":{\"a\":[1,{\"b\":2}]},\"l\":[ 1 , \"2\",[3] ],"
@@ -1019,6 +1255,8 @@ int main(void)
         RUN(test_header_glued_to_long_body);
         RUN(test_json_string_codec);
         RUN(test_json_string_every_length);
+        RUN(test_json_string_end);
+        RUN(test_json_skip_string);
         RUN(test_json_walk);
         RUN(test_json_members_nested);
         return check_summary();
