@@ -11,8 +11,12 @@
  *   direct   tests/helpers/lsp-echo on the bench's own pipes;
  *   guard    gopls-guard --policy P -- lsp-echo;
  *   pump     (with PLAIN_RELAY) bench/plain-relay -- lsp-echo, a byte pump
- *            that parses nothing: the least any process in between costs,
- *            the floor for the guard's open on this machine.
+ *            that parses nothing: the least any process in between costs;
+ *   keep     (with PLAIN_RELAY) plain-relay --keep -- lsp-echo, the same
+ *            pump keeping a copy of all it reads in fresh memory, as the
+ *            guard must to replay the documents: the floor for the guard's
+ *            open on this machine (where first touching memory is costly,
+ *            it is well above the pump).
  * For the guard it then reads the guard's anonymous memory (RssAnon in
  * /proc/PID/status), SIGKILLs the server and sends a hover at once; the
  * hover is answered by the new server after the replayed initialize and
@@ -27,8 +31,8 @@
  * load on the machine, and beside it the spread: "_spread" lines give the
  * worst round as a percentage above the best.
  *
- * Ratios reported: open via guard / direct, replay / direct open, guard
- * RssAnon / text size.  Also the guard's own CPU time (user + system, from
+ * Ratios reported: open via guard / direct (and pump / direct, keep /
+ * direct, guard / keep), replay / direct open, guard RssAnon / text size.  Also the guard's own CPU time (user + system, from
  * /proc/PID/stat, in clock ticks) for the open and for the replay, which
  * other load on the machine disturbs less than wall time.  The guard
  * (gopls-guard-test) runs degraded with GOPLS_GUARD_CGROUP_ROOT pointing at
@@ -410,36 +414,40 @@ int main(int argc, char **argv)
         struct buf hv = {0};
         frame(&hv, hover, sizeof(hover) - 1);
 
-        struct range direct = {0}, pumped = {0}, open = {0}, replay = {0}, cpu_open = {0}, cpu_replay = {0};
+        struct range direct = {0}, pumped = {0}, kept = {0}, open = {0}, replay = {0},
+                     cpu_open = {0}, cpu_replay = {0};
+        static const char *const mode_name[] = {"direct", "guard", "pump", "keep"};
         long rss_open = -1, rss_replay = -1;
         int status = 0;
 
         for (unsigned r = 0; r < rounds; r++) {
-                /* mode 0 direct, 1 guard, 2 pump */
-                for (int mode = 0; mode < (relay ? 3 : 2); mode++) {
+                /* mode 0 direct, 1 guard, 2 pump, 3 keep */
+                for (int mode = 0; mode < (relay ? 4 : 2); mode++) {
                         char *dargv[] = {echo, NULL};
                         char *gargv[] = {guard, "--policy", policy, "--", echo, NULL};
                         char *pargv[] = {relay, "--", echo, NULL};
+                        char *kargv[] = {relay, "--keep", "--", echo, NULL};
+                        char **argv_of[] = {dargv, gargv, pargv, kargv};
                         struct buf seen = {0};
                         int to, from;
-                        pid_t pid = spawn(mode == 0 ? dargv : mode == 1 ? gargv : pargv,
-                                          mode == 1, &to, &from);
+                        pid_t pid = spawn(argv_of[mode], mode == 1, &to, &from);
 
                         if (pid < 0 || pump(to, from, init.p, init.len, &seen, "\"id\":1,") < 0) {
                                 fprintf(stderr, "bench-replay: %s: no answer to initialize\n",
-                                        mode == 0 ? "direct" : mode == 1 ? "guard" : "pump");
+                                        mode_name[mode]);
                                 return 1;
                         }
                         double c0 = cpu_ms(pid);
                         uint64_t t0 = now_ns();
                         if (pump(to, from, opens.p, opens.len, &seen, "\"id\":\"opened\",") < 0) {
                                 fprintf(stderr, "bench-replay: %s: the open did not finish\n",
-                                        mode == 0 ? "direct" : mode == 1 ? "guard" : "pump");
+                                        mode_name[mode]);
                                 return 1;
                         }
                         uint64_t t = now_ns() - t0;
                         if (mode != 1) {
-                                range_add(mode ? &pumped : &direct, (double)t / 1e6);
+                                range_add(mode == 0 ? &direct : mode == 2 ? &pumped : &kept,
+                                          (double)t / 1e6);
                                 finish(pid, to, from);
                                 free(seen.p);
                                 continue;
@@ -490,6 +498,7 @@ int main(int argc, char **argv)
         printf("BENCH replay_text_mb=%.1f\n", text_mb);
         range_print("open_direct_ms", &direct);
         range_print("open_pump_ms", &pumped);
+        range_print("open_keep_ms", &kept);
         range_print("open_guard_ms", &open);
         range_print("replay_ms", &replay);
         range_print("guard_cpu_open_ms", &cpu_open);
@@ -499,6 +508,10 @@ int main(int argc, char **argv)
         printf("BENCH ratio_open_guard_direct=%.2f\n", open.best / direct.best);
         if (pumped.any)
                 printf("BENCH ratio_open_pump_direct=%.2f\n", pumped.best / direct.best);
+        if (kept.any) {
+                printf("BENCH ratio_open_keep_direct=%.2f\n", kept.best / direct.best);
+                printf("BENCH ratio_open_guard_keep=%.2f\n", open.best / kept.best);
+        }
         if (replay.any)
                 printf("BENCH ratio_replay_direct=%.2f\n", replay.best / direct.best);
         printf("BENCH ratio_guard_memory_text=%.2f\n",

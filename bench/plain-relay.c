@@ -1,6 +1,6 @@
 /* plain-relay — the baseline for bench-proxy: a byte pump with no framing.
  *
- *   plain-relay [--] COMMAND [ARG...]
+ *   plain-relay [--keep] [--] COMMAND [ARG...]
  *
  * Runs COMMAND with its stdin and stdout on pipes and copies bytes both
  * ways, stdin -> COMMAND and COMMAND -> stdout, with poll() and
@@ -13,20 +13,59 @@
  * closed; at the end of COMMAND's stdout (once written) plain-relay waits
  * for COMMAND and exits with its status (128+N for signal N).  If stdout
  * goes away, it closes COMMAND's pipes and waits likewise.  stderr is
- * inherited.  Exit status 2 for a usage error, 1 when COMMAND cannot run. */
+ * inherited.  Exit status 2 for a usage error, 1 when COMMAND cannot run.
+ *
+ * With --keep it also keeps a copy of every byte of stdin, in memory it
+ * maps for that as the guard maps its text store (4 MiB chunks advised
+ * for huge pages, never given back): a pump that stores what the editor
+ * sent, as any relay that can replay it must.  What the guard costs
+ * beyond that is its parsing, checking and event loop. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define BUF_SIZE ((size_t)256 << 10)
+#define KEEP_CHUNK ((size_t)4 << 20)
+#define HUGE ((size_t)2 << 20)
+
+/* --keep: the chunk being filled. */
+static bool keep;
+static char *keep_chunk;
+static size_t keep_used = KEEP_CHUNK;
+
+static void keep_bytes(const char *p, size_t n)
+{
+        while (n) {
+                if (keep_used == KEEP_CHUNK) {
+                        /* on a 2 MiB boundary, so that THP can back all of it:
+                           map 2 MiB more and use the aligned part */
+                        char *m = mmap(NULL, KEEP_CHUNK + HUGE, PROT_READ | PROT_WRITE,
+                                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                        if (m == MAP_FAILED) {
+                                perror("plain-relay: mmap");
+                                exit(1);
+                        }
+                        keep_chunk = (char *)(((uintptr_t)m + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
+                        (void)madvise(keep_chunk, KEEP_CHUNK, MADV_HUGEPAGE);
+                        keep_used = 0;
+                }
+                size_t k = n < KEEP_CHUNK - keep_used ? n : KEEP_CHUNK - keep_used;
+                memcpy(keep_chunk + keep_used, p, k);
+                keep_used += k;
+                p += k;
+                n -= k;
+        }
+}
 
 struct pump {
         int in, out; /* -1 once closed */
@@ -63,6 +102,8 @@ static bool pump_read(struct pump *p)
                         return true;
                 ssize_t n = read(p->in, p->buf + p->tail, BUF_SIZE - p->tail);
                 if (n > 0) {
+                        if (keep && p->in == STDIN_FILENO)
+                                keep_bytes(p->buf + p->tail, (size_t)n);
                         p->tail += (size_t)n;
                         continue;
                 }
@@ -113,10 +154,14 @@ int main(int argc, char **argv)
         int to_child[2], from_child[2];
         int arg = 1;
 
+        if (arg < argc && strcmp(argv[arg], "--keep") == 0) {
+                keep = true;
+                arg++;
+        }
         if (arg < argc && strcmp(argv[arg], "--") == 0)
                 arg++;
         if (arg >= argc) {
-                fprintf(stderr, "usage: plain-relay [--] COMMAND [ARG...]\n");
+                fprintf(stderr, "usage: plain-relay [--keep] [--] COMMAND [ARG...]\n");
                 return 2;
         }
         signal(SIGPIPE, SIG_IGN);
