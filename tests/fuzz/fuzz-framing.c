@@ -29,6 +29,11 @@
  *   - lsp_peek() on every body, in an exactly sized copy so that ASan sees
  *     any read past it, returns pointers inside the body, and agrees with
  *     jansson on every body jansson accepts as an object.
+ *   - raw mode: lsp_json_string_end() on the stream as a string's
+ *     contents, in an exactly sized copy, agrees with the byte-wise
+ *     lsp_json_contents_check() on everything before the first quote that
+ *     no backslash escapes: the same end and decoded length when that is
+ *     valid, NULL when it is not.
  * Structured mode also checks that every well-formed message is delivered
  * byte for byte, including after junk lines and after a message whose
  * declared length was too short (the resynchronisation the header
@@ -508,6 +513,34 @@ static void expand(const uint8_t *s, size_t n, struct buf *out)
         }
 }
 
+/* lsp_json_string_end() (blocks of 64 bytes) against the byte-wise check. */
+static void check_string_end(const uint8_t *data, size_t n)
+{
+        char *s = malloc(n ? n : 1);
+        const char *q;
+        size_t k;
+        ssize_t len = -1;
+
+        if (!s)
+                abort();
+        if (n)
+                memcpy(s, data, n);
+        q = lsp_json_string_end(s, s + n, &len);
+        for (k = 0; k < n && s[k] != '"'; k++)
+                if (s[k] == '\\')
+                        k++;
+        if (k >= n) {
+                /* no quote ends it */
+                if (q)
+                        abort();
+        } else {
+                ssize_t want = lsp_json_contents_check(s, k);
+                if (want < 0 ? q != NULL : (q != s + k || len != want))
+                        abort();
+        }
+        free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -531,6 +564,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 expand(rest, nrest, &stream);
         } else {
                 put(&stream, rest, nrest);
+                check_string_end(rest, nrest);
         }
 
         if (!stream.p)
