@@ -1006,18 +1006,49 @@ static void check_string_end(const char *buf, size_t n, const char *what)
         CHECK(got == want && (!want || got_len == want_len));
 }
 
+/* Strings made of pieces at random, from a fixed seed (a 64-bit LCG with
+ * Knuth's MMIX constants): pick(r) says which piece comes next.  Appends
+ * to buf until it holds `want` bytes or the next piece would not fit in
+ * `room`; returns the length. */
+static size_t join_pieces(char *buf, size_t room, size_t want, uint64_t *seed,
+                          const char *(*pick)(uint64_t r))
+{
+        size_t n = 0;
+
+        while (n < want) {
+                *seed = *seed * 6364136223846793005u + 1442695040888963407u;
+                const char *piece = pick(*seed);
+                size_t pl = strlen(piece);
+                if (n + pl > room)
+                        break;
+                memcpy(buf + n, piece, pl);
+                n += pl;
+        }
+        return n;
+}
+
+static const char *const end_pieces[] = {
+    "\\",   "\\\\",       "\\\"",     "\"",           "\\n",       "\\t",
+    "\\/",  "\\u0041",    "\\u00e9",  "\\u20ac",      "\\ud83d",   "\\ude00",
+    "\\ud83d\\ude00",     "\\uZZ12",  "\\x",          "\x01",      "\x1f",
+    "\xc3\xa9",           "\xc3",     "\xa9",         "\xe2\x82\xac",
+    "\xed\x9f\xbf",       "\xed\xa0\x80",             "\xe0\x80\xaf",
+    "\xf0\x9f\x98\x80",   "\xf4\x8f\xbf\xbf",         "\xf4\x90\x80\x80",
+    "\xf0\x9f\x98",       "\xc0\xaf", "\x7f",         "a",         "abcdefgh",
+};
+
+/* Mostly text, as in source code; any piece otherwise. */
+static const char *pick_end_piece(uint64_t r)
+{
+        if ((r >> 20) % 4 == 0)
+                return "func x() {";
+        return end_pieces[(r >> 40) % (sizeof(end_pieces) / sizeof(end_pieces[0]))];
+}
+
 static void test_json_string_end(void)
 {
-        static const char *const pieces[] = {
-            "\\",   "\\\\",       "\\\"",     "\"",           "\\n",       "\\t",
-            "\\/",  "\\u0041",    "\\u00e9",  "\\u20ac",      "\\ud83d",   "\\ude00",
-            "\\ud83d\\ude00",     "\\uZZ12",  "\\x",          "\x01",      "\x1f",
-            "\xc3\xa9",           "\xc3",     "\xa9",         "\xe2\x82\xac",
-            "\xed\x9f\xbf",       "\xed\xa0\x80",             "\xe0\x80\xaf",
-            "\xf0\x9f\x98\x80",   "\xf4\x8f\xbf\xbf",         "\xf4\x90\x80\x80",
-            "\xf0\x9f\x98",       "\xc0\xaf", "\x7f",         "a",         "abcdefgh",
-        };
-        const size_t np = sizeof(pieces) / sizeof(pieces[0]);
+        const char *const *pieces = end_pieces;
+        const size_t np = sizeof(end_pieces) / sizeof(end_pieces[0]);
         char buf[512], what[64];
         unsigned failed_before = check_test_failed_;
 
@@ -1057,19 +1088,8 @@ static void test_json_string_end(void)
         /* random strings of pieces, from a fixed seed */
         uint64_t seed = 0x9E3779B97F4A7C15u;
         for (unsigned t = 0; t < 20000 && check_test_failed_ == failed_before; t++) {
-                size_t n = 0, want = 1 + (seed >> 33) % 400;
-                while (n < want) {
-                        seed = seed * 6364136223846793005u + 1442695040888963407u;
-                        const char *piece = pieces[(seed >> 40) % np];
-                        /* mostly text and simple escapes, as in source code */
-                        if ((seed >> 20) % 4 == 0)
-                                piece = "func x() {";
-                        size_t pl = strlen(piece);
-                        if (n + pl > sizeof(buf) - 1)
-                                break;
-                        memcpy(buf + n, piece, pl);
-                        n += pl;
-                }
+                size_t n = join_pieces(buf, sizeof(buf) - 1, 1 + (seed >> 33) % 400, &seed,
+                                       pick_end_piece);
                 snprintf(what, sizeof(what), "random string %u", t);
                 check_string_end(buf, n, what);
                 if (n + 81 <= sizeof(buf)) {
@@ -1083,33 +1103,27 @@ static void test_json_string_end(void)
 /* A value skipped over (as lsp_peek() and lsp_json_member() skip what
  * they do not look inside) ends at its first quote that no backslash
  * escapes, whatever comes before it, around the 64-byte blocks too. */
-static void test_json_skip_string(void)
+static const char *pick_skip_piece(uint64_t r)
 {
         static const char *const pieces[] = {"\\", "\\\\", "\\\"", "\"", "x", "abcdefgh",
                                              "\xc3\xa9", "\x01", "\\u0022"};
-        const size_t np = sizeof(pieces) / sizeof(pieces[0]);
+        const char *piece = pieces[(r >> 40) % (sizeof(pieces) / sizeof(pieces[0]))];
+
+        /* a bare quote ends the string: rarely, for long strings */
+        return piece[0] == '"' && (r >> 20) % 16 ? "y" : piece;
+}
+
+static void test_json_skip_string(void)
+{
         char body[700];
         uint64_t seed = 42;
 
         for (unsigned t = 0; t < 20000; t++) {
                 char buf[400];
-                size_t n = 0, want, end;
+                size_t n, end;
 
                 seed = seed * 6364136223846793005u + 1442695040888963407u;
-                want = (seed >> 33) % 300;
-
-                while (n < want) {
-                        seed = seed * 6364136223846793005u + 1442695040888963407u;
-                        const char *piece = pieces[(seed >> 40) % np];
-                        /* a bare quote ends it: rarely, for long strings */
-                        if (piece[0] == '"' && (seed >> 20) % 16)
-                                piece = "y";
-                        size_t pl = strlen(piece);
-                        if (n + pl > sizeof(buf) - 2)
-                                break;
-                        memcpy(buf + n, piece, pl);
-                        n += pl;
-                }
+                n = join_pieces(buf, sizeof(buf) - 2, (seed >> 33) % 300, &seed, pick_skip_piece);
                 buf[n++] = '"';
                 for (end = 0; end < n && buf[end] != '"'; end++)
                         if (buf[end] == '\\')
