@@ -949,6 +949,14 @@ static const char *skip_value(const char *p, const char *end)
         return NULL;
 }
 
+/* What each byte after a backslash stands for when the two make a JSON
+ * escape of their own ("\n" is a newline); 0 for 'u' (four hex digits
+ * follow) and for bytes that make no escape. */
+static const unsigned char escape_char[256] = {
+        ['"'] = '"',   ['\\'] = '\\', ['/'] = '/',   ['b'] = '\b',
+        ['f'] = '\f', ['n'] = '\n',   ['r'] = '\r', ['t'] = '\t',
+};
+
 static int hex4(const char *s, unsigned *ret)
 {
         unsigned v = 0;
@@ -1015,28 +1023,9 @@ static ssize_t json_unescape(const char *s, size_t n, char *out, size_t outsz)
                 if (i >= n)
                         return -EINVAL;
                 c = s[i++];
-                switch (c) {
-                case '"':
-                case '\\':
-                case '/':
-                        cp = (unsigned char)c;
-                        break;
-                case 'b':
-                        cp = '\b';
-                        break;
-                case 'f':
-                        cp = '\f';
-                        break;
-                case 'n':
-                        cp = '\n';
-                        break;
-                case 'r':
-                        cp = '\r';
-                        break;
-                case 't':
-                        cp = '\t';
-                        break;
-                case 'u':
+                if (escape_char[(unsigned char)c])
+                        cp = escape_char[(unsigned char)c];
+                else if (c == 'u') {
                         if (n - i < 4 || hex4(s + i, &cp) < 0)
                                 return -EINVAL;
                         i += 4;
@@ -1050,10 +1039,8 @@ static ssize_t json_unescape(const char *s, size_t n, char *out, size_t outsz)
                                 i += 6;
                                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                         }
-                        break;
-                default:
+                } else
                         return -EINVAL;
-                }
                 ul = utf8_encode(cp, u);
                 if (ul > outsz - o)
                         return -ENOBUFS;
@@ -1498,29 +1485,10 @@ static inline __attribute__((always_inline)) ssize_t contents_walk(const char *p
                 }
                 if (end - p < 2)
                         return -EBADMSG;
-                unsigned cp;
-                switch (p[1]) {
-                case '"':
-                case '\\':
-                case '/':
-                        cp = (unsigned char)p[1];
-                        break;
-                case 'b':
-                        cp = '\b';
-                        break;
-                case 'f':
-                        cp = '\f';
-                        break;
-                case 'n':
-                        cp = '\n';
-                        break;
-                case 'r':
-                        cp = '\r';
-                        break;
-                case 't':
-                        cp = '\t';
-                        break;
-                case 'u':
+                unsigned cp = escape_char[(unsigned char)p[1]];
+                if (!cp) {
+                        if (p[1] != 'u')
+                                return -EBADMSG;
                         if (end - p < 6 || hex4(p + 2, &cp) < 0)
                                 return -EBADMSG;
                         p += 4;
@@ -1543,9 +1511,6 @@ static inline __attribute__((always_inline)) ssize_t contents_walk(const char *p
                                 p += 2;
                                 continue;
                         }
-                        break;
-                default:
-                        return -EBADMSG;
                 }
                 p += 2;
                 if (out) {
@@ -1580,13 +1545,6 @@ ssize_t lsp_json_contents_decode(const char *s, size_t n, char *out)
 
 /* ---- finding a string's end while checking it ---- */
 
-/* For each byte after a backslash: 1 if it makes a two-byte escape that
- * decodes to one byte, 2 for 'u', 0 if it makes no escape. */
-static const unsigned char escape_kind[256] = {
-        ['"'] = 1, ['\\'] = 1, ['/'] = 1, ['b'] = 1, ['f'] = 1,
-        ['n'] = 1, ['r'] = 1,    ['t'] = 1, ['u'] = 2,
-};
-
 /* s at a "\u" escape: past it (and past the low half of a surrogate
  * pair it starts), adding to *saved the bytes it takes beyond what it
  * decodes to, as contents_walk() decodes it; NULL if it is not valid. */
@@ -1616,12 +1574,13 @@ static inline const char *past_special(const char *s, const char *end, size_t *s
         unsigned char c = (unsigned char)*s;
 
         if (c == '\\') {
-                unsigned k = end - s >= 2 ? escape_kind[(unsigned char)s[1]] : 0;
-                if (k == 1) {
+                if (end - s < 2)
+                        return NULL;
+                if (escape_char[(unsigned char)s[1]]) {
                         *saved += 1;
                         return s + 2;
                 }
-                return k == 2 ? past_u_escape(s, end, saved) : NULL;
+                return s[1] == 'u' ? past_u_escape(s, end, saved) : NULL;
         }
         if (c >= 0x80) {
                 size_t n = utf8_valid((const unsigned char *)s, (const unsigned char *)end);
