@@ -231,127 +231,85 @@ const char *policy_key_name(enum policy_key k)
 
 /* ---- numeric keys as uint64_t, for the table-driven checks and ceilings ---- */
 
-static uint64_t num_get(const struct policy *p, enum policy_key k)
+/* Where a numeric key's value lives in a policy: a uint64_t (usec_t is
+ * one), or an unsigned when *narrow.  NULL for keys that are not numeric. */
+static void *num_field(struct policy *p, enum policy_key k, bool *narrow)
 {
+        *narrow = false;
         switch (k) {
         case PK_SERVER_GO_MEMLIMIT:
-                return p->server.go_memlimit;
+                *narrow = true;
+                return &p->server.go_memlimit;
         case PK_MEMORY_HIGH:
-                return p->memory.high;
+                return &p->memory.high;
         case PK_MEMORY_MAX:
-                return p->memory.max;
+                return &p->memory.max;
         case PK_MEMORY_SWAP_MAX:
-                return p->memory.swap_max;
+                return &p->memory.swap_max;
         case PK_CPU_WEIGHT:
-                return p->cpu.weight;
+                return &p->cpu.weight;
         case PK_CPU_MAX:
-                return p->cpu.max_percent;
+                return &p->cpu.max_percent;
         case PK_CPU_SAMPLE_INTERVAL:
-                return p->cpu.sample_interval;
+                return &p->cpu.sample_interval;
         case PK_PIDS_MAX:
-                return p->pids.max;
+                return &p->pids.max;
         case PK_RESTART_BACKOFF_INITIAL:
-                return p->restart.backoff_initial;
+                return &p->restart.backoff_initial;
         case PK_RESTART_BACKOFF_MAX:
-                return p->restart.backoff_max;
+                return &p->restart.backoff_max;
         case PK_RESTART_RESET_AFTER:
-                return p->restart.reset_after;
+                return &p->restart.reset_after;
         case PK_RESTART_MAX_RESTARTS:
-                return p->restart.max_restarts;
+                *narrow = true;
+                return &p->restart.max_restarts;
         case PK_RESTART_WINDOW:
-                return p->restart.window;
+                return &p->restart.window;
         case PK_RESTART_STOP_GRACE:
-                return p->restart.stop_grace;
+                return &p->restart.stop_grace;
         case PK_RESTART_COOLDOWN:
-                return p->restart.cooldown;
+                return &p->restart.cooldown;
         case PK_PRESSURE_ABOVE_FOR:
-                return p->pressure.above_for;
+                return &p->pressure.above_for;
         case PK_HEALTH_REQUEST_TIMEOUT:
-                return p->health.request_timeout;
+                return &p->health.request_timeout;
         case PK_INCIDENTS_KEEP:
-                return p->incidents.keep;
+                *narrow = true;
+                return &p->incidents.keep;
         case PK_INCIDENTS_MAX_SIZE:
-                return p->incidents.max_size;
+                return &p->incidents.max_size;
         case PK_LSP_REPLAY_TIMEOUT:
-                return p->lsp.replay_timeout;
+                return &p->lsp.replay_timeout;
         case PK_SERVE_IDLE_TIMEOUT:
-                return p->serve.idle_timeout;
+                return &p->serve.idle_timeout;
         default:
-                return 0;
+                return NULL;
         }
+}
+
+static uint64_t num_get(const struct policy *p, enum policy_key k)
+{
+        bool narrow;
+        const void *f = num_field((struct policy *)p, k, &narrow);
+
+        if (!f)
+                return 0;
+        return narrow ? *(const unsigned *)f : *(const uint64_t *)f;
 }
 
 /* Only called with values already checked against keys[k]'s range, so the
  * narrowing to unsigned cannot lose anything. */
 static void num_set(struct policy *p, enum policy_key k, uint64_t v)
 {
-        switch (k) {
-        case PK_SERVER_GO_MEMLIMIT:
-                p->server.go_memlimit = (unsigned)v;
-                break;
-        case PK_MEMORY_HIGH:
-                p->memory.high = v;
-                break;
-        case PK_MEMORY_MAX:
-                p->memory.max = v;
-                break;
-        case PK_MEMORY_SWAP_MAX:
-                p->memory.swap_max = v;
-                break;
-        case PK_CPU_WEIGHT:
-                p->cpu.weight = v;
-                break;
-        case PK_CPU_MAX:
-                p->cpu.max_percent = v;
-                break;
-        case PK_CPU_SAMPLE_INTERVAL:
-                p->cpu.sample_interval = v;
-                break;
-        case PK_PIDS_MAX:
-                p->pids.max = v;
-                break;
-        case PK_RESTART_BACKOFF_INITIAL:
-                p->restart.backoff_initial = v;
-                break;
-        case PK_RESTART_BACKOFF_MAX:
-                p->restart.backoff_max = v;
-                break;
-        case PK_RESTART_RESET_AFTER:
-                p->restart.reset_after = v;
-                break;
-        case PK_RESTART_MAX_RESTARTS:
-                p->restart.max_restarts = (unsigned)v;
-                break;
-        case PK_RESTART_WINDOW:
-                p->restart.window = v;
-                break;
-        case PK_RESTART_STOP_GRACE:
-                p->restart.stop_grace = v;
-                break;
-        case PK_RESTART_COOLDOWN:
-                p->restart.cooldown = v;
-                break;
-        case PK_PRESSURE_ABOVE_FOR:
-                p->pressure.above_for = v;
-                break;
-        case PK_HEALTH_REQUEST_TIMEOUT:
-                p->health.request_timeout = v;
-                break;
-        case PK_INCIDENTS_KEEP:
-                p->incidents.keep = (unsigned)v;
-                break;
-        case PK_INCIDENTS_MAX_SIZE:
-                p->incidents.max_size = v;
-                break;
-        case PK_LSP_REPLAY_TIMEOUT:
-                p->lsp.replay_timeout = v;
-                break;
-        case PK_SERVE_IDLE_TIMEOUT:
-                p->serve.idle_timeout = v;
-                break;
-        default:
-                break;
-        }
+        bool narrow;
+        void *f = num_field(p, k, &narrow);
+
+        if (!f)
+                return;
+        if (narrow)
+                *(unsigned *)f = (unsigned)v;
+        else
+                *(uint64_t *)f = v;
 }
 
 /* The value a ceiling is compared with: an unset cpu.weight runs at the
