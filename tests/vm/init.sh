@@ -24,18 +24,13 @@ VMTEST_KERNEL=
 . /etc/vmtest.conf
 export VMTEST_NAME VMTEST_KERNEL
 
-# Each marker line starts with a newline: firmware escapes or a kernel message
-# may be pending on the console line.
 poweroff_now() {
         sync
         poweroff -f
         echo o >/proc/sysrq-trigger
         sleep 10
 }
-result() {
-        printf '\nVMTEST %s\n' "$*"
-        poweroff_now
-}
+. /lib/vmtest/runner.sh
 
 printf '\n%s\n' "VMTEST-BEGIN $VMTEST_NAME (kernel $(uname -r), $(nproc) cpu, $(awk '/MemTotal/ {print $2 " kB"}' /proc/meminfo))"
 if ! mount -t cgroup2 none /sys/fs/cgroup; then
@@ -55,49 +50,7 @@ wait "$spid"
 st=$?
 kill "$wpid" 2>/dev/null
 
-line=
-if [ -s /tmp/vmtest.result ]; then
-        IFS='	' read -r status detail </tmp/vmtest.result
-        case $status in
-        PASS) line="PASS $VMTEST_NAME${detail:+: $detail}" ;;
-        FAIL | SKIP) line="$status $VMTEST_NAME: ${detail:-no reason given}" ;;
-        esac
+if [ -e /tmp/vmtest.timedout ]; then
+        finish "$st" "scenario timed out after ${VMTEST_TIMEOUT}s in the VM"
 fi
-if [ -z "$line" ]; then
-        if [ -e /tmp/vmtest.timedout ]; then
-                line="FAIL $VMTEST_NAME: scenario timed out after ${VMTEST_TIMEOUT}s in the VM"
-        else
-                line="FAIL $VMTEST_NAME: scenario exited $st without a result"
-        fi
-fi
-dump_logs() {
-        for f in /tmp/logs/*; do
-                [ -f "$f" ] || continue
-                n=$(wc -l <"$f")
-                if [ "$n" -le 120 ]; then
-                        echo "---- $f ----"
-                        cat "$f"
-                else
-                        echo "---- $f (first 30 and last 80 of $n lines) ----"
-                        head -n 30 "$f"
-                        echo "[...]"
-                        tail -n 80 "$f"
-                fi
-        done
-        echo "---- dmesg (last 40 lines) ----"
-        dmesg | tail -n 40
-        echo "---- end of diagnostics ----"
-}
-# The host prints the lines up to the result line: diagnostics go before it on
-# failure, after it (console log only) on success.
-case $line in
-PASS*)
-        printf '\nVMTEST %s\n' "$line"
-        dump_logs
-        poweroff_now
-        ;;
-*)
-        dump_logs
-        result "$line"
-        ;;
-esac
+finish "$st"

@@ -179,6 +179,7 @@ build_base() {
         done
         install -m 0755 "$HERE/init.sh" "$root/init"
         install -m 0644 "$HERE/lib.sh" "$root/lib/vmtest/lib.sh"
+        install -m 0644 "$HERE/runner.sh" "$root/lib/vmtest/runner.sh"
         echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
         echo 'root:x:0:' >"$root/etc/group"
         # Uncompressed: the kernel unpacks it faster under TCG than a gzip.
@@ -191,7 +192,7 @@ build_base() {
 # image and an unchanged one is built once for all scenarios and kernels.
 base_image() {
         local dir=$1 key f
-        key=$(for f in "$BUSYBOX" "$LEAKER" ${GUARD:+"$GUARD"} ${LSP_ECHO:+"$LSP_ECHO"} $(ls /usr/bin/unshare /usr/bin/nsenter 2>/dev/null) "$HERE/init.sh" "$HERE/lib.sh" "${BASH_SOURCE[0]}"; do
+        key=$(for f in "$BUSYBOX" "$LEAKER" ${GUARD:+"$GUARD"} ${LSP_ECHO:+"$LSP_ECHO"} $(ls /usr/bin/unshare /usr/bin/nsenter 2>/dev/null) "$HERE/init.sh" "$HERE/lib.sh" "$HERE/runner.sh" "${BASH_SOURCE[0]}"; do
                 sha256 "$f"
         done | sha256sum | cut -c1-16)
         local img=$dir/base-$key.cpio
@@ -312,6 +313,7 @@ build_overlay() {
                 install -D -m 0644 "$HERE/lib.sh" "$root/usr/lib/vmtest/lib.sh"
                 install -D -m 0644 "$HERE/systemd/lib.sh" "$root/usr/lib/vmtest/sd-lib.sh"
                 install -D -m 0755 "$HERE/systemd/run.sh" "$root/usr/lib/vmtest/run.sh"
+                install -D -m 0644 "$HERE/runner.sh" "$root/usr/lib/vmtest/runner.sh"
                 install -D -m 0644 "$SCENARIO" "$root/usr/lib/vmtest/scenario.sh"
                 install -D -m 0644 "$HERE/systemd/vmtest.service" "$root/etc/systemd/system/vmtest.service"
                 mkdir -p "$root/etc/systemd/system/multi-user.target.wants"

@@ -27,10 +27,15 @@ poweroff_now() {
         echo o >/proc/sysrq-trigger
         sleep 10
 }
-result() {
-        printf '\nVMTEST %s\n' "$*"
-        poweroff_now
+# On failure, after the logs: the failed units and the journal (the
+# kernel's lines are in dmesg, which runner.sh shows).
+dump_extra() {
+        echo "---- systemctl --failed ----"
+        systemctl list-units --failed --plain --no-legend --no-pager
+        echo "---- journal (last 60 entries but the kernel's) ----"
+        journalctl -b --no-pager -o short-monotonic -n 400 | grep -v '^\[[ 0-9.]*\] [^ ]* kernel: ' | tail -n 60
 }
+. /lib/vmtest/runner.sh
 
 # The boot is done when no job is left: "running", or "degraded" when some
 # unit failed (that is reported, and is the scenario's business).
@@ -55,52 +60,7 @@ budget=$((VMTEST_TIMEOUT - ${boot%.*} - 20))
 timeout -s KILL "$budget" sh /lib/vmtest/scenario.sh
 st=$?
 
-line=
-if [ -s /tmp/vmtest.result ]; then
-        IFS='	' read -r status detail </tmp/vmtest.result
-        case $status in
-        PASS) line="PASS $VMTEST_NAME${detail:+: $detail}" ;;
-        FAIL | SKIP) line="$status $VMTEST_NAME: ${detail:-no reason given}" ;;
-        esac
+if [ "$st" -eq 137 ]; then
+        finish "$st" "scenario timed out after ${budget}s in the VM (booted at ${boot}s)"
 fi
-if [ -z "$line" ]; then
-        if [ "$st" -eq 137 ]; then
-                line="FAIL $VMTEST_NAME: scenario timed out after ${budget}s in the VM (booted at ${boot}s)"
-        else
-                line="FAIL $VMTEST_NAME: scenario exited $st without a result"
-        fi
-fi
-dump_logs() {
-        for f in /tmp/logs/*; do
-                [ -f "$f" ] || continue
-                n=$(wc -l <"$f")
-                if [ "$n" -le 120 ]; then
-                        echo "---- $f ----"
-                        cat "$f"
-                else
-                        echo "---- $f (first 30 and last 80 of $n lines) ----"
-                        head -n 30 "$f"
-                        echo "[...]"
-                        tail -n 80 "$f"
-                fi
-        done
-        echo "---- systemctl --failed ----"
-        systemctl list-units --failed --plain --no-legend --no-pager
-        # The kernel's lines are in dmesg below.
-        echo "---- journal (last 60 entries but the kernel's) ----"
-        journalctl -b --no-pager -o short-monotonic -n 400 | grep -v '^\[[ 0-9.]*\] [^ ]* kernel: ' | tail -n 60
-        echo "---- dmesg (last 40 lines) ----"
-        dmesg | tail -n 40
-        echo "---- end of diagnostics ----"
-}
-case $line in
-PASS*)
-        printf '\nVMTEST %s\n' "$line"
-        dump_logs
-        poweroff_now
-        ;;
-*)
-        dump_logs
-        result "$line"
-        ;;
-esac
+finish "$st"
