@@ -116,25 +116,45 @@ write_policy() {
         printf '\n[log]\ntarget = stderr\nlevel = debug\n' >>"$POLICY"
 }
 
-# guard_start [--cgroup DIR] SERVER_ARGS...: start the guard on /bin/leaker
-# SERVER_ARGS in the background.  Its stdin is a fifo we hold open on fd 3
-# (closing it is "the editor went away"); stdout -> GUARD_OUT, stderr -> GUARD_LOG.
-guard_start() {
+# guard_run [--cgroup DIR] -- COMMAND...: start the guard on COMMAND in the
+# background.  Its stdin is a fifo we hold open on fd 3 (closing it is "the
+# editor went away"; send writes to it); stdout -> GUARD_OUT, stderr ->
+# GUARD_LOG.
+guard_run() {
         _cg=$GUARD_DIR
         if [ "$1" = --cgroup ]; then
                 _cg=$2
                 shift 2
         fi
+        [ "$1" = -- ] && shift
         need_guard
         mkdir -p -m 0700 "$RUNTIME_DIR"
         rm -f /tmp/guard.in
         mkfifo /tmp/guard.in || fail "mkfifo"
         exec 3<>/tmp/guard.in
         XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" --cgroup "$_cg" --policy "$POLICY" \
-                -- /bin/leaker "$@" </tmp/guard.in >"$GUARD_OUT" 2>"$GUARD_LOG" 3>&- &
+                -- "$@" </tmp/guard.in >"$GUARD_OUT" 2>"$GUARD_LOG" 3>&- &
         GUARD_PID=$!
-        say "guard pid $GUARD_PID: --cgroup $_cg -- /bin/leaker $*"
+        say "guard pid $GUARD_PID: --cgroup $_cg -- $*"
 }
+# guard_start [--cgroup DIR] SERVER_ARGS...: guard_run on /bin/leaker SERVER_ARGS.
+guard_start() {
+        if [ "$1" = --cgroup ]; then
+                _gs=$2
+                shift 2
+                guard_run --cgroup "$_gs" -- /bin/leaker "$@"
+        else
+                guard_run -- /bin/leaker "$@"
+        fi
+}
+# frame JSON: JSON as one LSP message, on stdout; send JSON: to the guard's
+# stdin (fd 3).  out_has TEXT: the guard's stdout (what the editor got)
+# holds TEXT.
+frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1"; }
+send() { frame "$1" >&3; }
+out_has() { grep -qF -- "$1" "$GUARD_OUT" 2>/dev/null; }
+LSP_INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
+LSP_INITIALIZED='{"jsonrpc":"2.0","method":"initialized","params":{}}'
 guard_eof() { exec 3>&-; }
 guard_term() { kill -TERM "$GUARD_PID"; }
 # guard_wait N: wait up to N polls for the guard to exit; status in GUARD_EXIT.
@@ -147,6 +167,44 @@ guard_wait() {
 status_file() { echo "$RUNTIME_DIR/gopls-guard/$GUARD_PID.json"; }
 # status_get KEY: from the status file, if it is there.
 status_get() { json_get "$(status_file)" "$1"; }
+# status_num KEY: a number from the status file; 0 while it is not there.
+status_num() { _v=$(status_get "$1") && is_number "$_v" && echo "$_v" || echo 0; }
+# kv_get TEXT KEY: KEY's value in "key value" lines (memory.events); 0 if absent.
+kv_get() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }'; }
+# uptime_ms: the VM's uptime in ms (a monotonic clock busybox can read;
+# /proc/uptime has two decimals), without a fork: one costs milliseconds
+# under TCG.
+uptime_ms() { read -r _up _ </proc/uptime && _up=${_up%.*}${_up#*.} && echo $((10 * ${_up#0})); }
+
+# ---- daemon mode: `serve` and the editors' `connect` ----
+# serve_start WORKSPACE: `gopls-guard serve` for WORKSPACE (a path without
+# '-', whose socket name is then the path with '/' as '-') under GUARD_DIR,
+# in the background (GUARD_PID), once its socket SERVE_SOCK is there.
+serve_start() {
+        mkdir -p "$1" && mkdir -p -m 0700 "$RUNTIME_DIR" || fail "cannot prepare $1"
+        _esc=$(printf '%s' "${1#/}" | tr / -)
+        SERVE_SOCK=$RUNTIME_DIR/gopls-guard/$_esc.sock
+        XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" serve --workspace "$1" --cgroup "$GUARD_DIR" \
+                --policy "$POLICY" </dev/null >"$GUARD_OUT" 2>"$GUARD_LOG" &
+        GUARD_PID=$!
+        say "serve pid $GUARD_PID"
+        poll 300 test -S "$SERVE_SOCK" || fail "no socket $SERVE_SOCK: $(tail -n 5 "$GUARD_LOG")"
+}
+# editor_connect NAME WORKSPACE: `gopls-guard connect WORKSPACE` reading the
+# fifo /tmp/NAME.in, which the scenario then holds open itself (`exec
+# 4>/tmp/NAME.in`); its output in /tmp/logs/NAME.out, stderr in NAME.err,
+# pid in EDITOR_PID.
+editor_connect() {
+        rm -f "/tmp/$1.in"
+        mkfifo "/tmp/$1.in" || fail "mkfifo /tmp/$1.in"
+        XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" connect "$2" <"/tmp/$1.in" \
+                >"/tmp/logs/$1.out" 2>"/tmp/logs/$1.err" &
+        EDITOR_PID=$!
+}
+# answered NAME TEXT: NAME's editor got TEXT; daemon_of NAME ID: the server
+# pid lsp-echo put in its answer to request ID (method echo/daemon).
+answered() { grep -qF "$2" "/tmp/logs/$1.out" 2>/dev/null; }
+daemon_of() { grep -o "\"id\":$2,\"result\":[0-9]*" "/tmp/logs/$1.out" | tail -n 1 | sed 's/.*://'; }
 
 # server_pids: the processes in DIR/server.
 server_pids() { cat "$GUARD_DIR/server/cgroup.procs" 2>/dev/null; }

@@ -17,27 +17,19 @@ max_restarts = 1
 after_give_up = wait
 cooldown = 4s
 INI
-frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1"; }
-out_has() { grep -qF -- "$1" "$GUARD_OUT" 2>/dev/null; }
-mkdir -p -m 0700 "$RUNTIME_DIR"
-rm -f /tmp/guard.in /tmp/broken
-mkfifo /tmp/guard.in || fail "mkfifo"
-exec 3<>/tmp/guard.in
+rm -f /tmp/broken
 # The server fails at its start while /tmp/broken exists.
-XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" --cgroup "$GUARD_DIR" --policy "$POLICY" \
-        -- /bin/sh -c 'if [ -e /tmp/broken ]; then exit 3; fi; exec /bin/lsp-echo' \
-        </tmp/guard.in >"$GUARD_OUT" 2>"$GUARD_LOG" 3>&- &
-GUARD_PID=$!
-frame '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}' >&3
-frame '{"jsonrpc":"2.0","method":"initialized","params":{}}' >&3
+guard_run -- /bin/sh -c 'if [ -e /tmp/broken ]; then exit 3; fi; exec /bin/lsp-echo'
+send '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
+send '{"jsonrpc":"2.0","method":"initialized","params":{}}'
 poll 300 out_has '"id":1,"result"' || fail "initialize not answered: $(tail -n 5 "$GUARD_LOG")"
 touch /tmp/broken
-frame '{"jsonrpc":"2.0","id":3,"method":"bench/crash"}' >&3
+send '{"jsonrpc":"2.0","id":3,"method":"bench/crash"}'
 gave_up() { grep -q 'Giving up for now' "$GUARD_LOG"; }
 poll 300 gave_up || fail "no give-up: $(tail -n 5 "$GUARD_LOG")"
 in_cooldown() { [ "$(status_get state)" = cooldown ]; }
 poll 100 in_cooldown || fail "state $(status_get state), expected cooldown"
-frame '{"jsonrpc":"2.0","id":4,"method":"textDocument/hover","params":{}}' >&3
+send '{"jsonrpc":"2.0","id":4,"method":"textDocument/hover","params":{}}'
 poll 100 out_has '"id":4,"error":{"code":-32803' || fail "a request in the cooldown was not answered"
 out_has 'gopls-guard restart' || fail "the user was not told how to retry"
 pid_alive "$GUARD_PID" || fail "the guard ended"
@@ -47,7 +39,7 @@ running() { [ "$(status_get state)" = running ] && [ "$(status_get generation)" 
 poll 600 running || fail "no server after the cooldown: $(tail -n 5 "$GUARD_LOG")"
 srv=$(status_get server_pid)
 grep -qx "$srv" "$GUARD_DIR/server/cgroup.procs" || fail "server $srv is not in $GUARD_DIR/server"
-frame '{"jsonrpc":"2.0","id":5,"method":"bench/echo","params":[5]}' >&3
+send '{"jsonrpc":"2.0","id":5,"method":"bench/echo","params":[5]}'
 poll 300 out_has '"id":5,"result":[5]' || fail "the server after the cooldown does not answer"
 guard_term
 guard_wait 300

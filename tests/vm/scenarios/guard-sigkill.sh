@@ -73,9 +73,6 @@ check() {
         checks=$((checks + 1))
 }
 
-# uptime_ms: no fork (a fork costs milliseconds under TCG).
-uptime_ms() { read -r _up _ </proc/uptime && _up=${_up%.*}${_up#*.} && echo $((10 * ${_up#0})); }
-
 children_left=0 # server children of a killed guard alive when it had been reaped
 gone_polls=0    # 0.1 s polls, summed over the rounds, until all of a round was gone
 servers_up=0    # rounds whose server had started when its guard was killed

@@ -8,22 +8,14 @@
 cg_setup
 need_guard
 [ -x /bin/lsp-echo ] || fail "lsp-echo is not in the image (vmtest.sh --lsp-echo)"
-frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1"; }
-out_has() { grep -qF -- "$1" "$GUARD_OUT" 2>/dev/null; }
 INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
 HOVER='{"jsonrpc":"2.0","id":7,"method":"textDocument/hover","params":{"textDocument":{"uri":"file:///w/a.go"},"position":{"line":0,"character":0}}}'
 # echo_guard ARGS...: the guard on /bin/lsp-echo ARGS, stdin on fd 3, initialized.
 echo_guard() {
-        mkdir -p -m 0700 "$RUNTIME_DIR"
-        rm -f /tmp/guard.in /tmp/echo.state
-        mkfifo /tmp/guard.in || fail "mkfifo"
-        exec 3<>/tmp/guard.in
-        XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" --cgroup "$GUARD_DIR" --policy "$POLICY" \
-                -- /bin/lsp-echo --state /tmp/echo.state "$@" \
-                </tmp/guard.in >"$GUARD_OUT" 2>"$GUARD_LOG" 3>&- &
-        GUARD_PID=$!
-        frame "$INIT" >&3
-        frame '{"jsonrpc":"2.0","method":"initialized","params":{}}' >&3
+        rm -f /tmp/echo.state
+        guard_run -- /bin/lsp-echo --state /tmp/echo.state "$@"
+        send "$INIT"
+        send '{"jsonrpc":"2.0","method":"initialized","params":{}}'
         poll 300 out_has '"id":1,"result"' || fail "initialize not answered: $(tail -n 5 "$GUARD_LOG")"
 }
 write_policy <<'INI'
@@ -37,7 +29,7 @@ request_timeout = 2s
 INI
 echo_guard --hang-on textDocument/hover --hang-start 1
 srv1=$(status_get server_pid)
-frame "$HOVER" >&3
+send "$HOVER"
 hung_logged() { grep -q 'is hung: a request has waited' "$GUARD_LOG"; }
 poll 600 hung_logged || fail "the hung server was not detected: $(tail -n 5 "$GUARD_LOG")"
 say "log: $(grep 'is hung' "$GUARD_LOG" | tail -n 1 | cut -c1-160)"
@@ -59,7 +51,7 @@ GUARD_LOG=/tmp/logs/guard-busy.log
 GUARD_OUT=/tmp/logs/guard-busy.out
 echo_guard --spin-on textDocument/hover --spin-seconds 6
 u0=$(awk '$1 == "usage_usec" { print $2 }' "$GUARD_DIR/server/cpu.stat")
-frame "$HOVER" >&3
+send "$HOVER"
 poll 1200 out_has '"id":7,"result":null' || fail "the busy hover was not answered: $(tail -n 5 "$GUARD_LOG")"
 u1=$(awk '$1 == "usage_usec" { print $2 }' "$GUARD_DIR/server/cpu.stat")
 ! grep -q 'is hung' "$GUARD_LOG" || fail "a busy server was called hung: $(grep 'is hung' "$GUARD_LOG")"

@@ -18,20 +18,12 @@ max_restarts = 5
 [lsp]
 notify = yes
 INI
-mkdir -p -m 0700 "$RUNTIME_DIR"
-rm -f /tmp/guard.in /tmp/echo.state
-mkfifo /tmp/guard.in || fail "mkfifo"
-exec 3<>/tmp/guard.in
-XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" --cgroup "$GUARD_DIR" --policy "$POLICY" \
-        -- /bin/lsp-echo --state /tmp/echo.state --crash-on textDocument/hover \
-        </tmp/guard.in >"$GUARD_OUT" 2>"$GUARD_LOG" 3>&- &
-GUARD_PID=$!
-frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1"; }
-out_has() { grep -qF -- "$1" "$GUARD_OUT" 2>/dev/null; }
-frame '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}' >&3
-frame '{"jsonrpc":"2.0","method":"initialized","params":{}}' >&3
+rm -f /tmp/echo.state
+guard_run -- /bin/lsp-echo --state /tmp/echo.state --crash-on textDocument/hover
+send '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
+send '{"jsonrpc":"2.0","method":"initialized","params":{}}'
 poll 300 out_has '"id":1,"result"' || fail "initialize not answered: $(tail -n 5 "$GUARD_LOG")"
-frame '{"jsonrpc":"2.0","id":7,"method":"textDocument/hover","params":{"textDocument":{"uri":"file:///w/a.go"},"position":{"line":2,"character":0}}}' >&3
+send '{"jsonrpc":"2.0","id":7,"method":"textDocument/hover","params":{"textDocument":{"uri":"file:///w/a.go"},"position":{"line":2,"character":0}}}'
 poll 600 out_has '"id":7,"error":{"code":-32803' ||
         fail "the poison hover was not answered RequestFailed: $(tail -n 5 "$GUARD_LOG")"
 out_has 'textDocument/hover (file:///w/a.go:3:1) was not sent again' ||
@@ -40,7 +32,7 @@ out_has 'gopls-guard dropped a request that crashed the language server 2 times'
         fail "the user was not told"
 starts=$(cat /tmp/echo.state)
 [ "$starts" -eq 3 ] || fail "$starts servers started, expected 3 (two crashed on the hover)"
-frame '{"jsonrpc":"2.0","id":9,"method":"echo/start"}' >&3
+send '{"jsonrpc":"2.0","id":9,"method":"echo/start"}'
 poll 300 out_has '"id":9,"result":3' || fail "the third server does not answer"
 srv=$(status_get server_pid)
 grep -qx "$srv" "$GUARD_DIR/server/cgroup.procs" || fail "server $srv is not in $GUARD_DIR/server"
@@ -55,7 +47,7 @@ XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" restart >/tmp/logs/restart.out 2>&1 ||
         fail "gopls-guard restart failed: $(cat /tmp/logs/restart.out)"
 gen4() { [ "$(status_get generation)" = 4 ] && [ "$(status_get state)" = running ]; }
 poll 300 gen4 || fail "no fourth server after gopls-guard restart: $(tail -n 5 "$GUARD_LOG")"
-frame '{"jsonrpc":"2.0","id":10,"method":"echo/start"}' >&3
+send '{"jsonrpc":"2.0","id":10,"method":"echo/start"}'
 poll 300 out_has '"id":10,"result":4' || fail "the restarted server does not answer"
 srv4=$(status_get server_pid)
 [ "$srv4" != "$srv" ] || fail "the server pid did not change"

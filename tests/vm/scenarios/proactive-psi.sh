@@ -29,39 +29,29 @@ restart_above = 90%
 above_for = 1h
 psi = some 150ms 1s
 INI
-mkdir -p -m 0700 "$RUNTIME_DIR"
-mkfifo /tmp/ed.in || fail "mkfifo"
-exec 3<>/tmp/ed.in
-XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" --cgroup "$GUARD_DIR" --policy "$POLICY" \
-        -- /bin/lsp-echo </tmp/ed.in >"$GUARD_OUT" 2>"$GUARD_LOG" 3>&- &
-GUARD_PID=$!
-frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1" >&3; }
-answered() { grep -qF "$1" "$GUARD_OUT" 2>/dev/null; }
-field() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }'; }
-uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
-num() { v=$(status_get "$1") && is_number "$v" && echo "$v" || echo 0; }
+guard_run -- /bin/lsp-echo
 
-frame '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
-poll 300 answered '"id":1,"result":{"capabilities"' || fail "not initialized: $(tail -n 5 "$GUARD_LOG")"
-frame '{"jsonrpc":"2.0","method":"initialized","params":{}}'
+send '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
+poll 300 out_has '"id":1,"result":{"capabilities"' || fail "not initialized: $(tail -n 5 "$GUARD_LOG")"
+send '{"jsonrpc":"2.0","method":"initialized","params":{}}'
 poll 100 test -s "$(status_file)" || fail "no status file"
 grep -q 'PSI' "$GUARD_LOG" && say "guard on PSI: $(grep PSI "$GUARD_LOG" | head -n 1)"
 [ -e "$GUARD_DIR/server/memory.pressure" ] || skip "this kernel has no PSI (no server/memory.pressure)"
 
 ev0=$(cat "$GUARD_DIR/memory.events")
 t0=$(uptime_ms)
-frame '{"jsonrpc":"2.0","method":"bench/grow","params":{"mib":200,"mib_per_s":40}}'
-restarted() { [ "$(num proactive_restarts)" -ge 1 ] && [ "$(num server_pid)" -gt 0 ] && [ "$(num generation)" -ge 2 ]; }
+send '{"jsonrpc":"2.0","method":"bench/grow","params":{"mib":200,"mib_per_s":40}}'
+restarted() { [ "$(status_num proactive_restarts)" -ge 1 ] && [ "$(status_num server_pid)" -gt 0 ] && [ "$(status_num generation)" -ge 2 ]; }
 poll 900 restarted || fail "no proactive restart within 90 s: $(tail -n 5 "$GUARD_LOG"); $(cat "$GUARD_DIR/server/memory.pressure")"
 t1=$(uptime_ms)
-frame '{"jsonrpc":"2.0","id":7,"method":"bench/echo","params":{"after":"psi"}}'
-poll 300 answered '"id":7,"result":{"after":"psi"}' || fail "the request after the restart was not answered"
+send '{"jsonrpc":"2.0","id":7,"method":"bench/echo","params":{"after":"psi"}}'
+poll 300 out_has '"id":7,"result":{"after":"psi"}' || fail "the request after the restart was not answered"
 t2=$(uptime_ms)
 ev1=$(cat "$GUARD_DIR/memory.events")
-say "memory.events high +$(($(field "$ev1" high) - $(field "$ev0" high))), oom_kill +$(($(field "$ev1" oom_kill) - $(field "$ev0" oom_kill)))"
+say "memory.events high +$(($(kv_get "$ev1" high) - $(kv_get "$ev0" high))), oom_kill +$(($(kv_get "$ev1" oom_kill) - $(kv_get "$ev0" oom_kill)))"
 say "$(grep 'before the kernel kills it' "$GUARD_LOG" | head -n 1 | cut -c1-220)"
 say "BENCH psi_restart_ms=$((t1 - t0)) answered_after_ms=$((t2 - t1))"
-[ "$(($(field "$ev1" oom_kill) - $(field "$ev0" oom_kill)))" -eq 0 ] || fail "the kernel OOM-killed: $(cat "$GUARD_DIR/memory.events")"
+[ "$(($(kv_get "$ev1" oom_kill) - $(kv_get "$ev0" oom_kill)))" -eq 0 ] || fail "the kernel OOM-killed: $(cat "$GUARD_DIR/memory.events")"
 grep -q 'reason=psi' "$GUARD_LOG" || fail "the restart was not for PSI: $(grep 'reason=' "$GUARD_LOG" | head -n 2)"
 ! grep -q 'reason=\(above\|forecast\|high\)' "$GUARD_LOG" || fail "a restart for another reason: $(grep 'reason=' "$GUARD_LOG")"
 guard_term

@@ -31,46 +31,36 @@ proactive = yes
 restart_above = 144M
 above_for = 10s
 INI
-mkdir -p -m 0700 "$RUNTIME_DIR"
-mkfifo /tmp/ed.in || fail "mkfifo"
-exec 3<>/tmp/ed.in
-XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" --cgroup "$GUARD_DIR" --policy "$POLICY" \
-        -- /bin/lsp-echo </tmp/ed.in >"$GUARD_OUT" 2>"$GUARD_LOG" 3>&- &
-GUARD_PID=$!
-frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1" >&3; }
-answered() { grep -qF "$1" "$GUARD_OUT" 2>/dev/null; }
+guard_run -- /bin/lsp-echo
 events() { cat "$GUARD_DIR/memory.events"; }
-field() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }'; }
-uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
-num() { v=$(status_get "$1") && is_number "$v" && echo "$v" || echo 0; }
 
-frame '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
-poll 300 answered '"id":1,"result":{"capabilities"' || fail "not initialized: $(tail -n 5 "$GUARD_LOG")"
-frame '{"jsonrpc":"2.0","method":"initialized","params":{}}'
+send '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
+poll 300 out_has '"id":1,"result":{"capabilities"' || fail "not initialized: $(tail -n 5 "$GUARD_LOG")"
+send '{"jsonrpc":"2.0","method":"initialized","params":{}}'
 poll 100 test -s "$(status_file)" || fail "no status file"
 
 wins=0
 served=0
 for i in $(seq 1 $RUNS); do
         ev0=$(events)
-        g0=$(num generation)
-        p0=$(num proactive_restarts)
+        g0=$(status_num generation)
+        p0=$(status_num proactive_restarts)
         t0=$(uptime_ms)
-        frame '{"jsonrpc":"2.0","method":"bench/grow","params":{"mib":400,"mib_per_s":40}}'
-        next_gen() { [ "$(num generation)" -gt "$g0" ] && [ "$(num server_pid)" -gt 0 ]; }
+        send '{"jsonrpc":"2.0","method":"bench/grow","params":{"mib":400,"mib_per_s":40}}'
+        next_gen() { [ "$(status_num generation)" -gt "$g0" ] && [ "$(status_num server_pid)" -gt 0 ]; }
         poll 400 next_gen || fail "run $i: no new server within 40 s: $(tail -n 5 "$GUARD_LOG")"
         t1=$(uptime_ms)
         id=$((100 + i))
-        frame "{\"jsonrpc\":\"2.0\",\"id\":$id,\"method\":\"bench/echo\",\"params\":{\"run\":$i}}"
-        if poll 300 answered "\"id\":$id,\"result\":{\"run\":$i}"; then
+        send "{\"jsonrpc\":\"2.0\",\"id\":$id,\"method\":\"bench/echo\",\"params\":{\"run\":$i}}"
+        if poll 300 out_has "\"id\":$id,\"result\":{\"run\":$i}"; then
                 served=$((served + 1))
         else
                 say "run $i: request $id after the restart not answered"
         fi
         t2=$(uptime_ms)
         ev1=$(events)
-        kills=$(($(field "$ev1" oom_kill) - $(field "$ev0" oom_kill)))
-        p1=$(num proactive_restarts)
+        kills=$(($(kv_get "$ev1" oom_kill) - $(kv_get "$ev0" oom_kill)))
+        p1=$(status_num proactive_restarts)
         if [ "$kills" -eq 0 ] && [ "$p1" -eq $((p0 + 1)) ]; then
                 wins=$((wins + 1))
                 r=win

@@ -16,26 +16,15 @@ max = 60M
 share = no
 idle_timeout = 0
 INI
-mkdir -p /tmp/ws
-mkdir -p -m 0700 "$RUNTIME_DIR"
-sock=$RUNTIME_DIR/gopls-guard/tmp-ws.sock
-XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" serve --workspace /tmp/ws --cgroup "$GUARD_DIR" \
-        --policy "$POLICY" </dev/null >"$GUARD_OUT" 2>"$GUARD_LOG" &
-GUARD_PID=$!
-poll 300 test -S "$sock" || fail "no socket $sock: $(tail -n 5 "$GUARD_LOG")"
-
-frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1"; }
-INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
-mkfifo /tmp/a.in /tmp/b.in
-XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" connect /tmp/ws </tmp/a.in >/tmp/logs/a.out 2>/tmp/logs/a.err &
-A_PID=$!
+serve_start /tmp/ws
+editor_connect a /tmp/ws
+A_PID=$EDITOR_PID
 exec 4>/tmp/a.in
-XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" connect /tmp/ws </tmp/b.in >/tmp/logs/b.out 2>/tmp/logs/b.err &
-B_PID=$!
+editor_connect b /tmp/ws
+B_PID=$EDITOR_PID
 exec 5>/tmp/b.in
-frame "$INIT" >&4
-frame "$INIT" >&5
-answered() { grep -qF "$2" "/tmp/logs/$1.out" 2>/dev/null; }
+frame "$LSP_INIT" >&4
+frame "$LSP_INIT" >&5
 # cgroupfs files have size 0 in stat: read them.
 populated() { [ -n "$(cat "$1/cgroup.procs" 2>/dev/null)" ]; }
 poll 300 answered a '"id":1,"result":{"capabilities"' || fail "editor a not initialized: $(tail -n 5 "$GUARD_LOG")"
@@ -53,7 +42,7 @@ say "servers $s1 in conn-1/server and $s2 in conn-2/server"
 kill -TERM "$GUARD_PID"
 guard_wait 300
 [ "$GUARD_EXIT" -eq 0 ] || fail "serve exited $GUARD_EXIT after SIGTERM, expected 0"
-[ ! -e "$sock" ] || fail "socket left behind"
+[ ! -e "$SERVE_SOCK" ] || fail "socket left behind"
 for d in conn-1 conn-2 server supervisor; do
         [ ! -e "$GUARD_DIR/$d" ] || fail "$GUARD_DIR/$d left behind"
 done

@@ -25,29 +25,16 @@ idle_timeout = 0
 ; this test is about the kernel's OOM kill (or the degraded kill at max)
 proactive = no
 INI
-mkdir -p /tmp/ws
-mkdir -p -m 0700 "$RUNTIME_DIR"
-sock=$RUNTIME_DIR/gopls-guard/tmp-ws.sock
-XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" serve --workspace /tmp/ws --cgroup "$GUARD_DIR" \
-        --policy "$POLICY" </dev/null >"$GUARD_OUT" 2>"$GUARD_LOG" &
-GUARD_PID=$!
-say "serve pid $GUARD_PID"
-poll 300 test -S "$sock" || fail "no socket $sock: $(tail -n 5 "$GUARD_LOG")"
-
-frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1"; }
-INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
+serve_start /tmp/ws
 # Editors a (fd 4) and b (fd 5): `connect` reading a fifo we hold open.
-mkfifo /tmp/a.in /tmp/b.in
-XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" connect /tmp/ws </tmp/a.in >/tmp/logs/a.out 2>/tmp/logs/a.err &
-A_PID=$!
+editor_connect a /tmp/ws
+A_PID=$EDITOR_PID
 exec 4>/tmp/a.in
-XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" connect /tmp/ws </tmp/b.in >/tmp/logs/b.out 2>/tmp/logs/b.err &
-B_PID=$!
+editor_connect b /tmp/ws
+B_PID=$EDITOR_PID
 exec 5>/tmp/b.in
-frame "$INIT" >&4
-frame "$INIT" >&5
-answered() { grep -qF "$2" "/tmp/logs/$1.out" 2>/dev/null; }
-daemon_of() { grep -o "\"id\":$2,\"result\":[0-9]*" "/tmp/logs/$1.out" | tail -n 1 | sed 's/.*://'; }
+frame "$LSP_INIT" >&4
+frame "$LSP_INIT" >&5
 poll 300 answered a '"id":1,"result":{"capabilities"' || fail "editor a not initialized: $(tail -n 5 "$GUARD_LOG")"
 poll 300 answered b '"id":1,"result":{"capabilities"' || fail "editor b not initialized"
 frame '{"jsonrpc":"2.0","method":"initialized","params":{}}' >&4
@@ -85,7 +72,7 @@ say "OOM kill (oom_kill $ev0 -> $ev1) replayed onto server $d2 for both editors"
 kill -TERM "$GUARD_PID"
 guard_wait 300
 [ "$GUARD_EXIT" -eq 0 ] || fail "serve exited $GUARD_EXIT after SIGTERM, expected 0"
-[ ! -e "$sock" ] || fail "socket left behind"
+[ ! -e "$SERVE_SOCK" ] || fail "socket left behind"
 [ ! -e "$GUARD_DIR/server" ] || fail "server/ left behind: $(cat "$GUARD_DIR/server/cgroup.procs" 2>/dev/null)"
 pid_dead "$d2" || fail "server $d2 still running"
 poll 100 pid_dead "$A_PID" || fail "editor a's connect still running"

@@ -287,9 +287,6 @@ u_policy() {
         cat >/home/u/.config/gopls-guard/policy.ini
         chown -R u:u /home/u/.config
 }
-frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1"; }
-LSP_INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,"capabilities":{}}}'
-LSP_INITIALIZED='{"jsonrpc":"2.0","method":"initialized","params":{}}'
 # u_editor NAME: `gopls-guard connect $U_WS` as u, reading a fifo that the
 # scenario then holds open itself: `u_editor a; exec 4>"$SD_RUN/a.in"`.
 # Output in /tmp/logs/NAME.out, its stderr in NAME.err, pid in EDITOR_PID.
@@ -299,10 +296,6 @@ u_editor() {
         as_u "$GUARD_BIN" connect "$U_WS" <"$SD_RUN/$1.in" >"/tmp/logs/$1.out" 2>"/tmp/logs/$1.err" &
         EDITOR_PID=$!
 }
-# answered NAME TEXT: NAME's editor got TEXT; daemon_of NAME ID: the server
-# pid lsp-echo put in its answer to request ID (method echo/daemon).
-answered() { grep -qF "$2" "/tmp/logs/$1.out" 2>/dev/null; }
-daemon_of() { grep -o "\"id\":$2,\"result\":[0-9]*" "/tmp/logs/$1.out" | tail -n 1 | sed 's/.*://'; }
 # u_unit_gone UNIT: u's manager has UNIT inactive (or forgot it).
 u_unit_gone() {
         case $(u_systemctl is-active "$1" 2>/dev/null) in
