@@ -518,6 +518,15 @@ static uint64_t front_watched_request(void *userdata)
         return 0;
 }
 
+static size_t front_pending_methods(void *userdata, const char **ret, size_t max)
+{
+        struct serve *sv = userdata;
+        size_t n = 0;
+        for (struct conn *c = sv->conns; c && n < max; c = c->next)
+                n += session_pending_methods(relay_session(c->relay), ret + n, max - n);
+        return n;
+}
+
 static void front_note_crash(void *userdata)
 {
         struct serve *sv = userdata;
@@ -1088,6 +1097,7 @@ int serve_run(const struct serve_options *o)
             .note_crash = front_note_crash,
             .refuse_requests = front_refuse_requests,
             .watched_request = front_watched_request,
+            .pending_methods = front_pending_methods,
             .finish = front_finish,
             .userdata = &sv,
         };

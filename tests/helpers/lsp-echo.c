@@ -494,6 +494,9 @@ int main(int argc, char **argv)
                 }
                 if (hang_on && (!hang_start || hang_start == start) &&
                     method_is(&m.method, hang_on)) {
+                        /* said, so that a test knows the request got here */
+                        fprintf(stderr, "lsp-echo: hanging at %s\n", hang_on);
+                        fflush(stderr);
                         for (;;)
                                 pause(); /* no CPU, no answers: only a signal ends it */
                 }
