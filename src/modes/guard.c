@@ -221,6 +221,8 @@ static void write_status(struct guard *g)
                 struct lsp_session_stats st;
                 session_stats(relay_session(g->relay), &st);
                 s.poisoned = st.poisoned;
+        } else if (g->o->front && g->o->front->poisoned) {
+                s.poisoned = g->o->front->poisoned(g->o->front->userdata);
         }
         if (!g->status_path)
                 return;

@@ -87,8 +87,9 @@ check "and it says why" has "$work/openrun.err" "can be entered by other users"
 check "and no socket there" test -z "$(find "$work/open-run" -name '*.sock')"
 
 # 2. serve: the socket, 0600, in the private runtime directory.  Its first
-# server never answers a hover (step 5 kills it with one in flight).
-echo_args="--state $work/echo.state --hang-on textDocument/hover --hang-start 1"
+# server never answers a hover (step 5 kills it with one in flight), and
+# every server crashes at a definition (the poison request of step 5).
+echo_args="--state $work/echo.state --hang-on textDocument/hover --hang-start 1 --crash-on textDocument/definition"
 serve shared ""
 echo_args=
 check "the socket appears" poll 50 test -S "$sock"
@@ -145,6 +146,12 @@ check "by the new server (before $d1, now $d2 and $(daemon_of c 4))" \
         test -n "$d2" -a "$d2" != "$d1" -a "$d2" = "$(daemon_of c 4)"
 check "the replayed initialize never reached the editor" \
         test "$(grep -c '"id":1,"result"' "$work/b.out")" -eq 1
+# A definition that crashes every server it reaches: sent twice, then
+# answered RequestFailed, and counted in the daemon's status.
+send b '{"jsonrpc":"2.0","id":6,"method":"textDocument/definition","params":{"textDocument":{"uri":"file:///w/a.go"},"position":{"line":0,"character":0}}}'
+check "b's poison definition answered RequestFailed" poll 100 answered b '"id":6,"error":{"code":-32803'
+check "the status counts it (poisoned_requests)" poll 50 eval 'test "$(status_field poisoned_requests)" = 1'
+check "and the next server runs: generation 4 (two crashes, not three)" poll 100 generation_is 4
 
 # 6. SIGTERM with editors connected: everything goes, the editors see EOF.
 kill -TERM "$serve_pid"
