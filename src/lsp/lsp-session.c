@@ -130,6 +130,12 @@ struct lsp_session {
         uint64_t next_seq;
         char *refusal;    /* session_refuse_requests(): the answer while no server runs */
         bool crash_noted; /* session_note_crash() since the last loss */
+        /* The last loss came before it was known whether the server
+         * crashed (a daemon's connection closes before its exit is
+         * reaped): its requests wait for session_note_crash(), or for
+         * the next server, which means it did not. */
+        bool loss_unjudged;
+        unsigned lost_gen;
         unsigned poisoned;
 
         json_t *shows; /* array of window/showMessage bodies not yet sent */
@@ -1470,6 +1476,16 @@ static int clean_editor_view(struct lsp_session *s)
         return 0;
 }
 
+/* The requests in flight to generation `gen` when it was lost: one more
+ * crash each if it crashed, else a clean slate. */
+static void judge_loss(struct lsp_session *s, unsigned gen, bool crashed)
+{
+        for (struct ereq *e = s->pend_first; e; e = e->next)
+                if (e->gen == gen)
+                        e->crashes = crashed ? e->crashes + 1 : 0;
+        s->loss_unjudged = false;
+}
+
 void session_server_lost(struct lsp_session *s)
 {
         struct held *prev = NULL, *h, *hnext;
@@ -1478,10 +1494,16 @@ void session_server_lost(struct lsp_session *s)
         if (s->state == ST_LOST)
                 return;
         /* Requests the lost server had: one more crash each, or (a
-         * restart the guard chose) a clean slate; "consecutive" crashes. */
-        for (e = s->pend_first; e; e = e->next)
-                if (e->gen == s->gen && s->state == ST_RUNNING)
-                        e->crashes = s->crash_noted ? e->crashes + 1 : 0;
+         * restart the guard chose) a clean slate; "consecutive" crashes.
+         * Unless that is not known yet (see loss_unjudged). */
+        if (s->state == ST_RUNNING) {
+                if (s->crash_noted)
+                        judge_loss(s, s->gen, true);
+                else {
+                        s->loss_unjudged = true;
+                        s->lost_gen = s->gen;
+                }
+        }
         s->crash_noted = false;
         s->state = ST_LOST;
 
@@ -1677,6 +1699,8 @@ int session_server_started(struct lsp_session *s)
 
         if (s->state != ST_LOST)
                 return 0; /* the first generation, or a repeated call */
+        if (s->loss_unjudged)
+                judge_loss(s, s->lost_gen, false); /* no crash was reported */
         free(s->refusal);
         s->refusal = NULL;
         s->gen++;
@@ -1978,7 +2002,10 @@ int session_refuse_requests(struct lsp_session *s, const char *message)
 
 void session_note_crash(struct lsp_session *s)
 {
-        s->crash_noted = true;
+        if (s->state == ST_LOST && s->loss_unjudged)
+                judge_loss(s, s->lost_gen, true); /* the loss reported first */
+        else
+                s->crash_noted = true;
 }
 
 uint64_t session_watched_request(const struct lsp_session *s)

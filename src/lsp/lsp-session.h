@@ -189,10 +189,12 @@ bool session_exit_requested(const struct lsp_session *s);
 int session_exit_code(const struct lsp_session *s);
 
 /* The server that is about to be reported lost (session_server_lost(),
- * called next) crashed: OOM-killed, crashed or killed as hung, not stopped
- * or replaced by the guard's choice.  Poison requests: every editor request
- * in flight to it counts one more crash (a loss without this call resets
- * the count); one that was in flight at SESSION_POISON_CRASHES consecutive
+ * called next), or that was just reported lost while no other server has
+ * started since (a daemon's connection closes before its exit is reaped),
+ * crashed: OOM-killed, crashed or killed as hung, not stopped or replaced
+ * by the guard's choice.  Poison requests: every editor request in flight
+ * to it counts one more crash (a loss without this call resets the
+ * count); one that was in flight at SESSION_POISON_CRASHES consecutive
  * crashes is not sent to the next server but answered RequestFailed
  * (-32803) naming its method and position ("textDocument/hover
  * (file:///a.go:13:6)", 1-based), logged, and, with cfg.notify, shown to

@@ -221,6 +221,8 @@ static void write_status(struct guard *g)
                 struct lsp_session_stats st;
                 session_stats(relay_session(g->relay), &st);
                 s.poisoned = st.poisoned;
+        } else if (g->o->front && g->o->front->poisoned) {
+                s.poisoned = g->o->front->poisoned(g->o->front->userdata);
         }
         if (!g->status_path)
                 return;
@@ -856,6 +858,17 @@ static void keep_last_heap(struct guard *g)
                          g->o->argv[0], to, to);
 }
 
+/* The methods of the editor requests in flight: this guard's editor's, or
+ * every editor's of a daemon. */
+static size_t pending_methods(struct guard *g, const char **ret, size_t max)
+{
+        if (g->relay)
+                return session_pending_methods(relay_session(g->relay), ret, max);
+        if (g->o->front && g->o->front->pending_methods)
+                return g->o->front->pending_methods(g->o->front->userdata, ret, max);
+        return 0;
+}
+
 /* Keep what is known about an end that went wrong (incident.h): called at
  * each OOM kill and crash, and by whatever else ends a server on purpose
  * (a hang, a proactive restart), with `kind` its journal event.  Failing
@@ -898,7 +911,7 @@ static void record_incident(struct guard *g, const char *kind, const struct sv_e
                 .memory_stat_at_peak = g->stat_snap,
                 .memory_stat_at_peak_age_usec = now_usec() - g->stat_snap_usec,
                 .methods = methods,
-                .n_methods = g->relay ? session_pending_methods(relay_session(g->relay), methods, 32) : 0,
+                .n_methods = pending_methods(g, methods, 32),
                 .heap_profile = heap_written(g) ? g->heap_path : NULL,
                 /* gopls writes its -profile.mem file only when it exits by
                  * itself; a killed server leaves none. */

@@ -46,6 +46,12 @@ struct guard_front {
          * flight over all editors (session_watched_request()), 0: none
          * (optional: NULL means no hang detection). */
         uint64_t (*watched_request)(void *userdata);
+        /* As session_pending_methods(), over every editor, for an
+         * incident's requests in flight (optional: NULL means none). */
+        size_t (*pending_methods)(void *userdata, const char **ret, size_t max);
+        /* Requests dropped as poison, over every editor, gone ones
+         * included, for the status file (optional: NULL means 0). */
+        unsigned (*poisoned)(void *userdata);
         /* The guard ends: flush each editor for at most timeout_usec, free. */
         void (*finish)(void *userdata, uint64_t timeout_usec);
         void *userdata;

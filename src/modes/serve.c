@@ -68,6 +68,7 @@ struct serve {
 
         struct conn *conns;
         unsigned nconns, next_id;
+        unsigned poisoned_gone; /* requests dropped as poison in connections since closed */
         bool finishing; /* the guard ends: no timers any more */
 };
 
@@ -143,6 +144,11 @@ static void conn_free(struct conn *c)
         struct serve *sv = c->sv;
 
         c->leave_timer = sd_event_source_disable_unref(c->leave_timer);
+        if (c->relay) {
+                struct lsp_session_stats st;
+                session_stats(relay_session(c->relay), &st);
+                sv->poisoned_gone += st.poisoned;
+        }
         relay_free(c->relay);
         if (c->fd >= 0)
                 close(c->fd);
@@ -516,6 +522,27 @@ static uint64_t front_watched_request(void *userdata)
                         return (uint64_t)c->id << 40 | (seq & ((UINT64_C(1) << 40) - 1));
         }
         return 0;
+}
+
+static size_t front_pending_methods(void *userdata, const char **ret, size_t max)
+{
+        struct serve *sv = userdata;
+        size_t n = 0;
+        for (struct conn *c = sv->conns; c && n < max; c = c->next)
+                n += session_pending_methods(relay_session(c->relay), ret + n, max - n);
+        return n;
+}
+
+static unsigned front_poisoned(void *userdata)
+{
+        struct serve *sv = userdata;
+        unsigned n = sv->poisoned_gone;
+        for (struct conn *c = sv->conns; c; c = c->next) {
+                struct lsp_session_stats st;
+                session_stats(relay_session(c->relay), &st);
+                n += st.poisoned;
+        }
+        return n;
 }
 
 static void front_note_crash(void *userdata)
@@ -1088,6 +1115,8 @@ int serve_run(const struct serve_options *o)
             .note_crash = front_note_crash,
             .refuse_requests = front_refuse_requests,
             .watched_request = front_watched_request,
+            .pending_methods = front_pending_methods,
+            .poisoned = front_poisoned,
             .finish = front_finish,
             .userdata = &sv,
         };

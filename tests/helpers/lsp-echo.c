@@ -481,8 +481,13 @@ int main(int argc, char **argv)
                         continue; /* other notifications */
                 if (stall && start == 1 && method_is(&m.method, stall))
                         continue;
-                if (crash_on && method_is(&m.method, crash_on))
+                if (crash_on && method_is(&m.method, crash_on)) {
+                        /* As gopls: a panic in a handler ends the whole
+                         * process, the daemon with its connections. */
+                        if (daemon_pid > 0 && daemon_pid != getpid())
+                                kill(daemon_pid, SIGABRT);
                         abort();
+                }
                 if (spin_on && method_is(&m.method, spin_on)) {
                         /* CPU time, not wall time: the point is to use it. */
                         volatile unsigned long sink = 0;
@@ -494,6 +499,9 @@ int main(int argc, char **argv)
                 }
                 if (hang_on && (!hang_start || hang_start == start) &&
                     method_is(&m.method, hang_on)) {
+                        /* said, so that a test knows the request got here */
+                        fprintf(stderr, "lsp-echo: hanging at %s\n", hang_on);
+                        fflush(stderr);
                         for (;;)
                                 pause(); /* no CPU, no answers: only a signal ends it */
                 }

@@ -45,14 +45,14 @@ check "two crashes, two incidents" [ "$n" = 2 ]
 check "the log says where the incident went" has "$work/err" "$incdir/"
 newest=$(find "$incdir" -mindepth 1 -maxdepth 1 -type d | sort | tail -1)
 j=$newest/incident.json
-check "incident.json is valid JSON" jq -e . "$j" >/dev/null
+check "incident.json is valid JSON" json_true "$j" .
 check "kind, exit status, workspace" \
-        jq -e --arg w "$work" '.kind == "crash" and .exit_status == 3 and .workspace == $w and .degraded == true' "$j" >/dev/null
+        json_true "$j" '.kind == "crash" and .exit_status == 3 and .workspace == $w and .degraded == true' --arg w "$work"
 check "stderr tail: the last 40 lines, ending with the panic" \
-        jq -e '(.stderr_tail | length) == 40 and .stderr_tail[-1] == "panic: out of luck" and .stderr_tail[-2] == "crasher line 60"' "$j" >/dev/null
+        json_true "$j" '(.stderr_tail | length) == 40 and .stderr_tail[-1] == "panic: out of luck" and .stderr_tail[-2] == "crasher line 60"'
 check "methods in flight: the editor's initialize" \
-        jq -e '.methods_in_flight == ["initialize"]' "$j" >/dev/null
-check "no heap profile, and why" jq -e '.heap_profile == null and (.heap_profile_note | length) > 0' "$j" >/dev/null
+        json_true "$j" '.methods_in_flight == ["initialize"]'
+check "no heap profile, and why" json_true "$j" '.heap_profile == null and (.heap_profile_note | length) > 0'
 mode() { stat -c %a "$1"; }
 check "state directories are 0700" \
         [ "$(mode "$work/state/gopls-guard")$(mode "$incdir")$(mode "$newest")" = 700700700 ]
@@ -61,8 +61,8 @@ check "incident.json is 0600" [ "$(mode "$j")" = 600 ]
 "$guard" incidents --json >"$work/list.json" 2>"$work/list.err"
 check "incidents --json exits 0" [ $? = 0 ]
 check "incidents --json lists both, oldest first, with path and size" \
-        jq -e --arg p "$newest" 'length == 2 and .[1].path == $p and .[1].size > 0 and .[0].name < .[1].name' \
-        "$work/list.json" >/dev/null
+        json_true "$work/list.json" 'length == 2 and .[1].path == $p and .[1].size > 0 and .[0].name < .[1].name' \
+        --arg p "$newest"
 "$guard" incidents >"$work/list.txt"
 text_ok() { [ -n "$newest" ] && has "$work/list.txt" "$newest" && has "$work/list.txt" " crash "; }
 check "incidents (text) names the kind and the path" text_ok

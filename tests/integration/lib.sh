@@ -38,6 +38,9 @@ check() {
         fi
 }
 has() { grep -qF -- "$2" "$1"; }
+# json_true FILE FILTER [JQ_ARGS...]: jq's FILTER is true of FILE; quiet,
+# so that `check` still prints its line (a check's own >/dev/null hides it).
+json_true() { jq -e "${@:3}" "$2" "$1" >/dev/null 2>&1; }
 frame() { printf 'Content-Length: %d\r\n\r\n%s' "${#1}" "$1"; }
 
 poll() {

@@ -55,7 +55,7 @@ incs=$(find "$work/state/gopls-guard/incidents" -mindepth 1 -maxdepth 1 -type d 
 check "each proactive restart kept an incident (3, found $incs)" [ "$incs" = 3 ]
 newest=$(find "$work/state/gopls-guard/incidents" -mindepth 1 -maxdepth 1 -type d | sort | tail -1)
 check "its kind is proactive-restart, with the peak it reached" \
-        jq -e '.kind == "proactive-restart" and .memory.peak > 0' "$newest/incident.json"
+        json_true "$newest/incident.json" '.kind == "proactive-restart" and .memory.peak > 0'
 grep 'before the kernel kills it\|after the decision' "$work/err" | cut -c1-200
 send '{"jsonrpc":"2.0","id":2,"method":"shutdown"}'
 send '{"jsonrpc":"2.0","method":"exit"}'

@@ -23,9 +23,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-policy() { # policy NAME EXTRA: the serve policy file
-        printf '[server]\ncommand = %s\n[restart]\nbackoff_initial = 100ms\n[log]\ntarget = stderr\nlevel = debug\n%s\n' \
-                "$echo_server" "$2" >"$work/$1.ini"
+policy() { # policy NAME EXTRA: the serve policy file (the server: lsp-echo $echo_args)
+        printf '[server]\ncommand = %s\nargs = %s\n[restart]\nbackoff_initial = 100ms\n[log]\ntarget = stderr\nlevel = debug\n%s\n' \
+                "$echo_server" "${echo_args:-}" "$2" >"$work/$1.ini"
 }
 
 # serve NAME EXTRA-POLICY: a serving guard in the background ($serve_pid).
@@ -86,8 +86,12 @@ check "a runtime directory others can enter: exit 2 (got $rc)" test "$rc" -eq 2
 check "and it says why" has "$work/openrun.err" "can be entered by other users"
 check "and no socket there" test -z "$(find "$work/open-run" -name '*.sock')"
 
-# 2. serve: the socket, 0600, in the private runtime directory.
+# 2. serve: the socket, 0600, in the private runtime directory.  Its first
+# server never answers a hover (step 5 kills it with one in flight), and
+# every server crashes at a definition (the poison request of step 5).
+echo_args="--state $work/echo.state --hang-on textDocument/hover --hang-start 1 --crash-on textDocument/definition"
 serve shared ""
+echo_args=
 check "the socket appears" poll 50 test -S "$sock"
 check "socket mode 0600 (got $(stat -c %a "$sock" 2>/dev/null))" test "$(stat -c %a "$sock")" = 600
 
@@ -124,8 +128,15 @@ editor c
 send c "$INIT"
 check "a third editor joins" poll 50 answered c '"id":1,"result":{"capabilities"'
 send c "$INITIALIZED"
+send c '{"jsonrpc":"2.0","id":5,"method":"textDocument/hover","params":{"textDocument":{"uri":"file:///w/a.go"},"position":{"line":0,"character":0}}}'
+check "c's hover reached the server" poll 50 has "$work/shared.err" 'hanging at textDocument/hover'
 kill -9 "$d1"
 check "the guard starts a new server" poll 100 generation_is 2
+inc=$(find "$work/state/gopls-guard/incidents" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort | tail -n 1)
+check "an incident of the kill (${inc##*/})" test -s "$inc/incident.json"
+check "naming c's hover as in flight" \
+        json_true "$inc/incident.json" '.methods_in_flight | index("textDocument/hover") != null'
+check "c's hover answered by the new server" poll 100 answered c '"id":5,"result":'
 send b '{"jsonrpc":"2.0","id":4,"method":"echo/daemon"}'
 send c '{"jsonrpc":"2.0","id":4,"method":"echo/daemon"}'
 check "b answered after the kill" poll 100 answered b '"id":4,"result":'
@@ -135,6 +146,12 @@ check "by the new server (before $d1, now $d2 and $(daemon_of c 4))" \
         test -n "$d2" -a "$d2" != "$d1" -a "$d2" = "$(daemon_of c 4)"
 check "the replayed initialize never reached the editor" \
         test "$(grep -c '"id":1,"result"' "$work/b.out")" -eq 1
+# A definition that crashes every server it reaches: sent twice, then
+# answered RequestFailed, and counted in the daemon's status.
+send b '{"jsonrpc":"2.0","id":6,"method":"textDocument/definition","params":{"textDocument":{"uri":"file:///w/a.go"},"position":{"line":0,"character":0}}}'
+check "b's poison definition answered RequestFailed" poll 100 answered b '"id":6,"error":{"code":-32803'
+check "the status counts it (poisoned_requests)" poll 50 eval 'test "$(status_field poisoned_requests)" = 1'
+check "and the next server runs: generation 4 (two crashes, not three)" poll 100 generation_is 4
 
 # 6. SIGTERM with editors connected: everything goes, the editors see EOF.
 kill -TERM "$serve_pid"

@@ -1613,6 +1613,52 @@ static void test_poison_after_two_crashes(void)
         done(s, &f);
 }
 
+/* A daemon's connection closes before the daemon's exit is reaped: the
+ * loss is reported first and the crash after it.  The crash still counts
+ * for the requests that were in flight, and a loss that no crash follows
+ * before the next server starts still starts the count over. */
+static void test_poison_when_the_loss_comes_first(void)
+{
+        struct fake f;
+        struct lsp_session *s = mk_notify(&f, true);
+
+        handshake(s, &f);
+        CHECK_INT(ED(s, HOVER_12_4), 0);
+        /* a loss that was no crash: back to 0 */
+        session_server_lost(s);
+        CHECK_INT(session_server_started(s), 0);
+        answer_replay_init(s, &f, NULL);
+        for (int i = 0; i < 2; i++) {
+                session_server_lost(s);
+                session_note_crash(s);
+                CHECK_INT(session_server_started(s), 0);
+                answer_replay_init(s, &f, NULL);
+        }
+        CHECK_INT(answer_code(&f.ed, "7"), -32803);
+        struct lsp_session_stats st;
+        session_stats(s, &st);
+        CHECK_INT(st.poisoned, 1);
+        done(s, &f);
+
+        /* and once only: a loss, a crash, a loss with none, a crash */
+        s = mk_notify(&f, true);
+        handshake(s, &f);
+        CHECK_INT(ED(s, HOVER_12_4), 0);
+        session_server_lost(s);
+        session_note_crash(s);
+        CHECK_INT(session_server_started(s), 0);
+        answer_replay_init(s, &f, NULL);
+        session_server_lost(s);
+        CHECK_INT(session_server_started(s), 0);
+        answer_replay_init(s, &f, NULL);
+        session_server_lost(s);
+        session_note_crash(s);
+        CHECK_INT(session_server_started(s), 0);
+        answer_replay_init(s, &f, NULL);
+        CHECK_INT(answers(&f.ed, "7"), 0); /* 1, 0, 1: not two in a row */
+        done(s, &f);
+}
+
 /* The editor's initialize is never poison: a server that dies while it
  * starts up gets it again each time (the crash loop, not the guard,
  * decides when to stop), and the editor never sees it refused. */
@@ -1844,6 +1890,7 @@ int main(void)
         RUN(test_word_sized_strings_kept);
         RUN(test_shared_server_leave);
         RUN(test_poison_after_two_crashes);
+        RUN(test_poison_when_the_loss_comes_first);
         RUN(test_initialize_is_never_poison);
         RUN(test_poison_counts_only_consecutive_crashes_in_flight);
         RUN(test_watched_request);
