@@ -282,8 +282,8 @@ int container_prepare(const char *mount, uid_t uid, gid_t gid, char why[CONTAINE
         return 0;
 }
 
-int container_find(const char *mount, const char *own, uid_t uid, char **ret_dir,
-                   char why[CONTAINER_WHY_MAX])
+static int find_subtree(const char *mount, const char *own, uid_t uid, char **ret_dir,
+                        char why[CONTAINER_WHY_MAX], bool quiet_unprepared)
 {
         _cleanup_close_ int root_fd = -1;
         char v[64], sub[PATH_MAX];
@@ -299,10 +299,11 @@ int container_find(const char *mount, const char *own, uid_t uid, char **ret_dir
         ssize_t n = fgetxattr(root_fd, CONTAINER_MARK_XATTR, v, sizeof v - 1);
         if (n < 0) {
                 int e = errno;
-                snprintf(why, CONTAINER_WHY_MAX,
-                         "%s carries no " CONTAINER_MARK_XATTR " mark: no container subtree "
-                         "was prepared by gopls-guard init",
-                         mount);
+                if (!quiet_unprepared || !(e == ENODATA || e == EOPNOTSUPP))
+                        snprintf(why, CONTAINER_WHY_MAX,
+                                 "%s carries no " CONTAINER_MARK_XATTR " mark: no container "
+                                 "subtree was prepared by gopls-guard init",
+                                 mount);
                 return e == ENODATA || e == EOPNOTSUPP || e == ERANGE ? 0 : -e;
         }
         v[n] = '\0';
@@ -448,13 +449,23 @@ int container_make_leaf(const char *dir, pid_t pid, char **ret_leaf, char why[CO
         return 0;
 }
 
+int container_find(const char *mount, const char *own, uid_t uid, char **ret_dir,
+                   char why[CONTAINER_WHY_MAX])
+{
+        return find_subtree(mount, own, uid, ret_dir, why, false);
+}
+
+int container_find_quiet(const char *mount, const char *own, uid_t uid, char **ret_dir,
+                         char why[CONTAINER_WHY_MAX])
+{
+        return find_subtree(mount, own, uid, ret_dir, why, true);
+}
+
 int container_guard_leaf(const char *mount, const char *own, uid_t uid, pid_t pid, char **ret_leaf,
                          char why[CONTAINER_WHY_MAX])
 {
         _cleanup_free_ char *dir = NULL;
-        int r = container_find(mount, own, uid, &dir, why);
-        if (r == 0 && strstr(why, "carries no " CONTAINER_MARK_XATTR))
-                why[0] = '\0';
+        int r = container_find_quiet(mount, own, uid, &dir, why);
         if (r <= 0)
                 return r;
         /* Leaves of guards that were killed would pile up otherwise. */

@@ -103,6 +103,12 @@ int container_prepare(const char *mount, uid_t uid, gid_t gid, char why[CONTAINE
 int container_find(const char *mount, const char *own, uid_t uid, char **ret_dir,
                    char why[CONTAINER_WHY_MAX]);
 
+/* container_find(), with `why` left empty when no subtree was prepared at
+ * all (R carries no mark): outside any container that is not worth a
+ * word. */
+int container_find_quiet(const char *mount, const char *own, uid_t uid, char **ret_dir,
+                         char why[CONTAINER_WHY_MAX]);
+
 /* Make (or take over, if a dead guard of the same pid left it) the guard's
  * own leaf DIR/guard-PID, marked as the guard's (cgroup.h's cg_mark), and
  * return its path (malloc'd). */

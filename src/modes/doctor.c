@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "container.h"
 #include "incident.h"
 #include "scope.h"
 #include "server.h"
@@ -631,7 +632,9 @@ static void check_caches(struct doctor *d)
 
 /* Where the guard would work, run dry: the same order as find_cgroup()
  * in guard.c (DESIGN.md "cgroup layout"), without creating anything or
- * asking for a scope. */
+ * asking for a scope: the given cgroup, the guard's own when delegated, a
+ * transient scope, the subtree `gopls-guard init` prepared in a
+ * container. */
 static void check_cgroup(struct doctor *d)
 {
         const struct policy *p = d->o->policy;
@@ -704,11 +707,30 @@ static void check_cgroup(struct doctor *d)
                     dec == SCOPE_ASK_SYSTEM ? "system" : "user");
                 return;
         }
+        _cleanup_free_ char *subtree = NULL;
+        char cwhy[CONTAINER_WHY_MAX] = "";
+        if (container_find_quiet(mount, own, geteuid(), &subtree, cwhy) > 0) {
+                add(d, "cgroup", DOCTOR_OK, NULL,
+                    "The guard's own cgroup %s is not delegated (%s), and it would not ask for "
+                    "a transient scope (%s); it would work in a leaf of %s, the subtree "
+                    "`gopls-guard init` prepared in this container for this user.",
+                    own_dir[0] ? own_dir : "(unknown)", why, reason ? reason : "not applicable",
+                    subtree);
+                return;
+        }
+        const char *ro = container_mount_hint(mount);
+        if (ro) {
+                add(d, "cgroup", require ? DOCTOR_FAILURE : DOCTOR_WARNING, ro,
+                    "The cgroup mount %s is read-only: the guard would run degraded (memory "
+                    "polled, not limited)%s.",
+                    mount, require ? "; with [cgroup] require = yes it exits 3" : "");
+                return;
+        }
         add(d, "cgroup", require ? DOCTOR_FAILURE : DOCTOR_WARNING, remedy_none,
-            "The guard's own cgroup %s is not delegated (%s), and it would not ask for a "
-            "transient scope (%s): it would run degraded (memory polled, not limited)%s.",
+            "The guard's own cgroup %s is not delegated (%s), it would not ask for a "
+            "transient scope (%s)%s%s: it would run degraded (memory polled, not limited)%s.",
             own_dir[0] ? own_dir : "(unknown)", why, reason ? reason : "not applicable",
-            require ? "; with [cgroup] require = yes it exits 3" : "");
+            cwhy[0] ? ", and " : "", cwhy, require ? "; with [cgroup] require = yes it exits 3" : "");
 }
 
 static void check_systemd(struct doctor *d)

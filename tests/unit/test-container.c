@@ -186,6 +186,9 @@ static void test_prepare_and_find(void)
         /* nothing prepared yet: not found, and the reason says so */
         CHECK_INT(container_find(d, "/gopls-guard/init", me, &dir, why), 0);
         CHECK_CONTAINS(why, "no container subtree was prepared by gopls-guard init");
+        char qwhy[CONTAINER_WHY_MAX] = "x";
+        CHECK_INT(container_find_quiet(d, "/gopls-guard/init", me, &dir, qwhy), 0);
+        CHECK_STR(qwhy, ""); /* and the quiet one says nothing */
         char lwhy[CONTAINER_WHY_MAX] = "x";
         CHECK_INT(container_guard_leaf(d, "/gopls-guard/init", me, 99, &dir, lwhy), 0);
         CHECK_STR(lwhy, ""); /* nothing prepared: the guard keeps its own message */
@@ -224,6 +227,9 @@ static void test_prepare_and_find(void)
                 CHECK_INT(container_find(d, "/elsewhere", 0, &dir, why), 0);
                 CHECK_CONTAINS(why, "outside the container subtree");
                 CHECK_CONTAINS(why, "common ancestor");
+                /* once prepared, the quiet one says why as well */
+                CHECK_INT(container_find_quiet(d, "/elsewhere", 0, &dir, why), 0);
+                CHECK_CONTAINS(why, "outside the container subtree");
                 /* prepared for someone else */
                 CHECK_INT(container_find(d, "/gopls-guard/init", 1000, &dir, why), 0);
                 CHECK_CONTAINS(why, "prepared for uid 0, and this guard runs as uid 1000");

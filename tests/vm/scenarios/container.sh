@@ -5,8 +5,8 @@
 # afterwards as u through the docker exec path (nsenter from outside init's
 # process tree, placed in init's cgroup as runc does) finds it without
 # flags, runs its server in its own leaf under the policy's limits,
-# recovers from an OOM kill there, and removes its leaf when it ends; init
-# exits with its command's status.
+# recovers from an OOM kill there, and removes its leaf when it ends; doctor
+# run the same way names that subtree; init exits with its command's status.
 . /lib/vmtest/lib.sh
 ctr_need
 user_setup
@@ -41,6 +41,14 @@ for f in . cgroup.procs cgroup.subtree_control cgroup.threads; do
 done
 [ "$(stat -c %u "$S/memory.max")" = 0 ] || fail "gopls-guard/memory.max was handed over too"
 [ "$(stat -c %u "$S/init")" = 0 ] || fail "init's leaf is not root's"
+
+# doctor as u, through the same path, says where a guard would work: a
+# leaf of that subtree, not degraded.
+ctr_exec "$S/init" su -s /bin/sh u -c "XDG_RUNTIME_DIR=$U_HOME/run exec /bin/gopls-guard doctor" \
+        </dev/null >/tmp/logs/doctor.out 2>&1
+grep -E '^ok +cgroup ' /tmp/logs/doctor.out | grep -q 'the subtree `gopls-guard init` prepared' ||
+        fail "doctor does not see the container's subtree: $(grep -A1 cgroup /tmp/logs/doctor.out)"
+say "doctor: $(grep -E '^ok +cgroup ' /tmp/logs/doctor.out | cut -c1-200)"
 
 # The docker exec path: a guard as u, no flags, a server that leaks past
 # memory.max once and then sleeps (the replacement is the recovery).
