@@ -135,12 +135,6 @@ bool container_path_inside(const char *own)
 
 /* ---- I/O ---- */
 
-static int open_dir_at(int dirfd, const char *name)
-{
-        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        return fd < 0 ? -errno : fd;
-}
-
 /* mkdir NAME under dirfd (an existing directory is fine) and open it. */
 static int make_dir_at(int dirfd, const char *name)
 {
@@ -385,14 +379,9 @@ int container_sweep(const char *dir, pid_t pid)
         _cleanup_close_ int dir_fd = open_dir_at(AT_FDCWD, dir);
         if (dir_fd < 0)
                 return dir_fd;
-        int list_fd = dup(dir_fd);
-        DIR *d = list_fd < 0 ? NULL : fdopendir(list_fd);
-        if (!d) {
-                int e = errno;
-                if (list_fd >= 0)
-                        close(list_fd);
-                return -e;
-        }
+        DIR *d = opendir_at(dir_fd, ".");
+        if (!d)
+                return -errno;
         char own[32];
         snprintf(own, sizeof own, "guard-%d", (int)pid);
         struct dirent *de;

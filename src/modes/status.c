@@ -81,21 +81,6 @@ static int check_private(int fd, const char *path, uid_t uid, const char *run,
         return 0;
 }
 
-/* openat(O_DIRECTORY|O_NOFOLLOW), which fails with ENOTDIR for a symlink:
- * -ELOOP then, so that callers can say what is in the way. */
-static int open_dir_nofollow(int dirfd, const char *name)
-{
-        struct stat st;
-        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd >= 0)
-                return fd;
-        int r = -errno;
-        if (r == -ENOTDIR && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-            S_ISLNK(st.st_mode))
-                return -ELOOP;
-        return r;
-}
-
 /* Open PARENT/NAME as a private directory of `uid`, creating it 0700 when
  * `create` (and only then setting its mode: umask may have taken bits). */
 static int open_private(const char *parent, const char *name, uid_t uid, const char *run,
@@ -122,7 +107,7 @@ static int open_private(const char *parent, const char *name, uid_t uid, const c
                         return r;
                 }
         }
-        int fd = open_dir_nofollow(pfd, name);
+        int fd = open_dir_at(pfd, name);
         if (fd < 0) {
                 r = fd;
                 if (r == -ELOOP)
@@ -154,7 +139,7 @@ static int open_private(const char *parent, const char *name, uid_t uid, const c
 static bool is_private_base(const char *dir, uid_t uid)
 {
         char why[STATUS_WHY_MAX];
-        int fd = open_dir_nofollow(AT_FDCWD, dir);
+        int fd = open_dir_at(AT_FDCWD, dir);
         if (fd < 0)
                 return false;
         bool ok = check_private(fd, dir, uid, NULL, why) == 0;
@@ -318,7 +303,7 @@ int status_write_at(const char *run, const char *path, const struct status *s)
 
         /* The directory was checked when the guard chose it; checked again
          * here because it is opened again by name. */
-        _cleanup_close_ int dfd = open_dir_nofollow(AT_FDCWD, dir);
+        _cleanup_close_ int dfd = open_dir_at(AT_FDCWD, dir);
         if (dfd < 0)
                 return dfd;
         r = check_private(dfd, dir, geteuid(), run, why);
@@ -501,15 +486,11 @@ static void show(struct listing *l, json_t *o, pid_t pid, const char *ws, uid_t 
  * (a SIGKILLed guard cannot remove its own). */
 static void list_dir(struct listing *l, int dfd, const char *dir, bool own)
 {
-        int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-        DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+        DIR *d = opendir_at(dfd, ".");
         if (!d) {
-                if (dup_fd >= 0)
-                        close(dup_fd);
                 fprintf(stderr, "gopls-guard: cannot list %s: %s\n", dir, strerror(errno));
                 return;
         }
-        rewinddir(d); /* a dup shares the offset of an earlier listing */
         struct dirent *de;
         while ((de = readdir(d))) {
                 size_t n = strlen(de->d_name);
@@ -569,7 +550,7 @@ static void list_system(struct listing *l, const char *run, dev_t own_dev, ino_t
         _cleanup_close_ int pfd = open(run, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (pfd < 0 || asprintf(&path, "%s/gopls-guard", run) < 0)
                 return;
-        _cleanup_close_ int fd = open_dir_nofollow(pfd, "gopls-guard");
+        _cleanup_close_ int fd = open_dir_at(pfd, "gopls-guard");
         if (fd < 0) {
                 if (fd != -ENOENT)
                         fprintf(stderr, "gopls-guard: skipping %s: %s\n", path,
@@ -588,20 +569,14 @@ static void list_system(struct listing *l, const char *run, dev_t own_dev, ino_t
         if (!(st.st_dev == own_dev && st.st_ino == own_ino))
                 list_dir(l, fd, path, false);
 
-        int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-        if (!d) {
-                if (dup_fd >= 0)
-                        close(dup_fd);
+        DIR *d = opendir_at(fd, ".");
+        if (!d)
                 return;
-        }
-        /* The dup shares the offset list_dir() left at the end. */
-        rewinddir(d);
         struct dirent *de;
         while ((de = readdir(d))) {
                 if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
                         continue;
-                int sfd = open_dir_nofollow(fd, de->d_name);
+                int sfd = open_dir_at(fd, de->d_name);
                 if (sfd < 0)
                         continue; /* a socket, a link, a file */
                 char sub[PATH_MAX], why[STATUS_WHY_MAX] = "";
@@ -612,7 +587,7 @@ static void list_system(struct listing *l, const char *run, dev_t own_dev, ino_t
                          * RuntimeDirectory= has its guard write one level
                          * down, in gopls-guard/ (of the same owner). */
                         uid_t owner = st.st_uid;
-                        int gfd = open_dir_nofollow(sfd, "gopls-guard");
+                        int gfd = open_dir_at(sfd, "gopls-guard");
                         char nested[PATH_MAX + 16];
                         snprintf(nested, sizeof nested, "%s/gopls-guard", sub);
                         if (gfd >= 0 && check_private(gfd, nested, owner, NULL, why) == 0)
@@ -686,7 +661,7 @@ static void list_everything(struct listing *l, const struct status_places *pl, c
 
         int r = status_dir_at(pl, override, uid, false, &dir, why);
         if (r >= 0) {
-                int fd = open_dir_nofollow(AT_FDCWD, dir);
+                int fd = open_dir_at(AT_FDCWD, dir);
                 struct stat st;
                 if (fd >= 0 && fstat(fd, &st) == 0) {
                         own_dev = st.st_dev;

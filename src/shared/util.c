@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 int read_file_at(int dirfd, const char *path, char **ret, size_t max)
@@ -87,4 +88,33 @@ void sleep_usec(uint64_t usec)
                               .tv_nsec = (long)(usec % 1000000u) * 1000};
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
+}
+
+int open_dir_at(int dirfd, const char *name)
+{
+        struct stat st;
+        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0)
+                return fd;
+        int r = -errno;
+        if (r == -ENOTDIR && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode))
+                return -ELOOP;
+        return r;
+}
+
+DIR *opendir_at(int dirfd, const char *name)
+{
+        int fd = open_dir_at(dirfd, name);
+        if (fd < 0) {
+                errno = -fd;
+                return NULL;
+        }
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int e = errno;
+                close(fd);
+                errno = e;
+        }
+        return d;
 }

@@ -3,6 +3,7 @@
  * negative errno and never log. */
 #pragma once
 
+#include <dirent.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -26,6 +27,16 @@ int read_file_at(int dirfd, const char *path, char **ret, size_t max);
 /* Write `value` to DIRFD/PATH in one write(2), as the kernel's control
  * files want it.  Does not create the file. */
 int write_file_at(int dirfd, const char *path, const char *value);
+
+/* The directory `name` under `dirfd`, opened without following a link: an
+ * fd, or a negative errno, -ELOOP when `name` is a symbolic link (which
+ * openat() reports as ENOTDIR), so that callers can say what is in the
+ * way. */
+int open_dir_at(int dirfd, const char *name);
+
+/* The same opened for listing ("." for dirfd itself, with an offset of
+ * its own): NULL with errno set.  closedir() closes its fd. */
+DIR *opendir_at(int dirfd, const char *name);
 
 uint64_t now_usec(void); /* CLOCK_MONOTONIC */
 void sleep_usec(uint64_t usec);

@@ -74,14 +74,10 @@ static int open_private_child(int parent, const char *name, const char *path, bo
                 snprintf(why, INCIDENT_WHY_MAX, "cannot create %s: %s", path, strerror(-r));
                 return r;
         }
-        int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = open_dir_at(parent, name);
         if (fd < 0) {
-                int r = -errno;
+                int r = fd;
                 if (r == -ELOOP || r == -ENOTDIR) {
-                        struct stat st;
-                        if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                            S_ISLNK(st.st_mode))
-                                r = -ELOOP;
                         snprintf(why, INCIDENT_WHY_MAX, "%s is %s, not a directory: remove it",
                                  path, r == -ELOOP ? "a symbolic link" : "a file");
                 } else {
@@ -355,10 +351,9 @@ int incident_capture(int dirfd, const struct incident_facts *f, char ret_name[IN
         snprintf(tmp, sizeof tmp, ".%s.tmp", name);
         if (mkdirat(dirfd, tmp, 0700) < 0)
                 return -errno;
-        _cleanup_close_ int fd =
-            openat(dirfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_close_ int fd = open_dir_at(dirfd, tmp);
         if (fd < 0) {
-                r = -errno;
+                r = fd;
                 goto fail;
         }
         bool have_heap = f->heap_profile && take_profile(fd, f->heap_profile) == 0;
@@ -433,21 +428,17 @@ static bool is_incident_name(const char *n)
 }
 
 /* Sum of the regular files in one incident directory. */
-static uint64_t incident_size(int dirfd, const char *name)
+static uint64_t incident_size(int parent, const char *name)
 {
-        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
+        DIR *d = opendir_at(parent, name);
+        if (!d)
                 return 0;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return 0;
-        }
         uint64_t total = 0;
         struct dirent *de;
         struct stat st;
         while ((de = readdir(d)))
-                if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISREG(st.st_mode))
                         total += (uint64_t)st.st_size;
         closedir(d);
         return total;
@@ -456,14 +447,9 @@ static uint64_t incident_size(int dirfd, const char *name)
 /* The incidents, oldest first (caller frees). */
 static int list_entries(int dirfd, struct entry **ret, size_t *ret_n)
 {
-        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        DIR *d = opendir_at(dirfd, ".");
+        if (!d)
                 return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
         struct entry *v = NULL;
         size_t n = 0, cap = 0;
         struct dirent *de;
@@ -494,22 +480,17 @@ static int list_entries(int dirfd, struct entry **ret, size_t *ret_n)
 
 /* Remove one incident directory: only regular files inside, never
  * following a link someone put there. */
-static int remove_incident(int dirfd, const char *name)
+static int remove_incident(int parent, const char *name)
 {
-        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
+        DIR *d = opendir_at(parent, name);
+        if (!d)
                 return -errno;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
         struct dirent *de;
         while ((de = readdir(d)))
                 if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-                        (void)unlinkat(fd, de->d_name, 0);
+                        (void)unlinkat(dirfd(d), de->d_name, 0);
         closedir(d);
-        return unlinkat(dirfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+        return unlinkat(parent, name, AT_REMOVEDIR) < 0 ? -errno : 0;
 }
 
 int incident_prune(int dirfd, unsigned keep, uint64_t max_size)
@@ -534,7 +515,7 @@ int incident_prune(int dirfd, unsigned keep, uint64_t max_size)
 
 static json_t *load_incident(int dirfd, const char *name)
 {
-        int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = open_dir_at(dirfd, name);
         if (fd < 0)
                 return NULL;
         _cleanup_free_ char *text = NULL;
