@@ -39,13 +39,33 @@ static int admin_then_user(struct policy *p, const char *admin, const char *user
         return r;
 }
 
+/* An administrator's file and a user's that must be refused (-EPERM), and
+ * what the error must say. */
+struct refusal {
+        const char *admin, *user, *want;
+};
+
+static void check_refusals(const struct refusal *cases, size_t n)
+{
+        char err[POLICY_ERR_MAX];
+        struct policy p;
+
+        for (size_t i = 0; i < n; i++) {
+                int r = admin_then_user(&p, cases[i].admin, cases[i].user, err);
+
+                if (r != -EPERM || !strstr(err, cases[i].want))
+                        fprintf(stderr, "case %zu: r=%d err=%s\n", i, r, err);
+                CHECK_INT(r, -EPERM);
+                CHECK_CONTAINS(err, cases[i].want);
+                policy_done(&p);
+        }
+}
+
 /* A user's file that sets a pinned key, for keys of every kind: the error
  * names the user's line, the key, and the administrator's pin line. */
 static void test_pin_refuses_user_value(void)
 {
-        static const struct {
-                const char *admin, *user, *want;
-        } cases[] = {
+        static const struct refusal cases[] = {
             {"[limits]\npin = memory.max\n", "[memory]\nmax = 4G\n",
              "u.ini:2: [memory] max: pinned by the administrator in a.ini:2 ([limits] pin = "
              "memory.max), so it cannot be set here; remove this line"},
@@ -95,18 +115,7 @@ static void test_pin_refuses_user_value(void)
             {"[limits]\npin = memory.max\npin = memory.max\n", "[memory]\nmax = 2G\n",
              "u.ini:2: [memory] max: pinned by the administrator in a.ini:2"},
         };
-        char err[POLICY_ERR_MAX];
-        struct policy p;
-
-        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-                int r = admin_then_user(&p, cases[i].admin, cases[i].user, err);
-
-                if (r != -EPERM || !strstr(err, cases[i].want))
-                        fprintf(stderr, "case %zu: r=%d err=%s\n", i, r, err);
-                CHECK_INT(r, -EPERM);
-                CHECK_CONTAINS(err, cases[i].want);
-                policy_done(&p);
-        }
+        check_refusals(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* What a pin must not block. */
@@ -296,9 +305,7 @@ static void test_ceiling_and_pin(void)
  * check-policy shows their pins on every way of printing them. */
 static void test_pin_newer_keys(void)
 {
-        static const struct {
-                const char *admin, *user, *want;
-        } cases[] = {
+        static const struct refusal cases[] = {
             {"[limits]\npin = container.user\n", "[container]\nuser = root\n",
              "u.ini:2: [container] user: pinned by the administrator in a.ini:2"},
             {"[limits]\npin = restart.after_give_up\n", "[restart]\nafter_give_up = exit\n",
@@ -312,15 +319,7 @@ static void test_pin_newer_keys(void)
         struct policy p;
         char *out;
 
-        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-                int r = admin_then_user(&p, cases[i].admin, cases[i].user, err);
-
-                if (r != -EPERM || !strstr(err, cases[i].want))
-                        fprintf(stderr, "case %zu: r=%d err=%s\n", i, r, err);
-                CHECK_INT(r, -EPERM);
-                CHECK_CONTAINS(err, cases[i].want);
-                policy_done(&p);
-        }
+        check_refusals(cases, sizeof(cases) / sizeof(cases[0]));
 
         /* restart_above as a % of max prints the bytes it stands for in its
          * comment; the pin follows the origin there too */
