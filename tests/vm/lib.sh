@@ -317,3 +317,9 @@ ctr_exec() {
         sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2/nsenter" -t "$3" --cgroup --pid --mount sh -c "cd /tmp; shift 3; exec \"\$@\"" sh "$@"' \
                 sh "$_cg" "$UL" "$(ctr_init_pid)" "$@"
 }
+# ctr_guard_as_u CGROUP ARGS: as `docker exec -u u` would, in CGROUP: the
+# guard as u with XDG_RUNTIME_DIR=$RUNTIME_DIR, `gopls-guard ARGS` (one
+# string, split by sh).
+ctr_guard_as_u() {
+        ctr_exec "$1" su -s /bin/sh u -c "XDG_RUNTIME_DIR=$RUNTIME_DIR exec /bin/gopls-guard $2"
+}

@@ -31,7 +31,7 @@ write_policy <<'INI'
 require = yes
 INI
 chown "$U_UID" "$POLICY"
-ctr_exec "$CTR" su -s /bin/sh u -c "XDG_RUNTIME_DIR=$RUNTIME_DIR exec /bin/gopls-guard --policy $POLICY -- /bin/leaker --mark $MARK --sleep" \
+ctr_guard_as_u "$CTR" "--policy $POLICY -- /bin/leaker --mark $MARK --sleep" \
         </dev/null >/dev/null 2>/tmp/logs/required.log
 rc=$?
 [ "$rc" -eq 3 ] || fail "require = yes on a read-only mount: exited $rc, expected 3: $(cat /tmp/logs/required.log)"
@@ -44,7 +44,7 @@ write_policy <<'INI'
 on = never
 INI
 chown "$U_UID" "$POLICY"
-ctr_exec "$CTR" su -s /bin/sh u -c "XDG_RUNTIME_DIR=$RUNTIME_DIR exec /bin/gopls-guard --policy $POLICY -- /bin/leaker --mark $MARK --sleep" \
+ctr_guard_as_u "$CTR" "--policy $POLICY -- /bin/leaker --mark $MARK --sleep" \
         </dev/null >"$GUARD_OUT" 2>"$GUARD_LOG" &
 EXEC_PID=$!
 poll 600 mark_has_starts 1 || fail "the guard did not start its server degraded: $(cat "$GUARD_LOG")"

@@ -42,9 +42,10 @@ done
 [ "$(stat -c %u "$S/memory.max")" = 0 ] || fail "gopls-guard/memory.max was handed over too"
 [ "$(stat -c %u "$S/init")" = 0 ] || fail "init's leaf is not root's"
 
+RUNTIME_DIR=$U_HOME/run
 # doctor as u, through the same path, says where a guard would work: a
 # leaf of that subtree, not degraded.
-ctr_exec "$S/init" su -s /bin/sh u -c "XDG_RUNTIME_DIR=$U_HOME/run exec /bin/gopls-guard doctor" \
+ctr_guard_as_u "$S/init" doctor \
         </dev/null >/tmp/logs/doctor.out 2>&1
 grep -E '^ok +cgroup ' /tmp/logs/doctor.out | grep -q 'the subtree `gopls-guard init` prepared' ||
         fail "doctor does not see the container's subtree: $(grep -A1 cgroup /tmp/logs/doctor.out)"
@@ -67,11 +68,10 @@ backoff_initial = 100ms
 proactive = no
 INI
 chown "$U_UID" "$POLICY"
-RUNTIME_DIR=$U_HOME/run
 MARK=$U_HOME/mark
 mkfifo /tmp/guard.in || fail "mkfifo"
 exec 3<>/tmp/guard.in
-ctr_exec "$S/init" su -s /bin/sh u -c "XDG_RUNTIME_DIR=$RUNTIME_DIR exec /bin/gopls-guard --policy $POLICY -- /bin/leaker --mark $MARK --first-only --leak 200 --sleep" \
+ctr_guard_as_u "$S/init" "--policy $POLICY -- /bin/leaker --mark $MARK --first-only --leak 200 --sleep" \
         </tmp/guard.in >"$GUARD_OUT" 2>"$GUARD_LOG" 3>&- &
 EXEC_PID=$!
 poll 600 mark_has_starts 2 || fail "the server was not restarted after its OOM kill: starts $(mark_starts); $(tail -n 20 "$GUARD_LOG")"
@@ -110,7 +110,7 @@ chown "$U_UID" "$POLICY"
 mkfifo /tmp/guard2.in || fail "mkfifo"
 exec 4<>/tmp/guard2.in
 exec_guard() {
-        ctr_exec "$S/init" su -s /bin/sh u -c "XDG_RUNTIME_DIR=$RUNTIME_DIR exec /bin/gopls-guard --policy $POLICY -- /bin/leaker --mark $MARK --sleep" \
+        ctr_guard_as_u "$S/init" "--policy $POLICY -- /bin/leaker --mark $MARK --sleep" \
                 </tmp/guard2.in >/dev/null 2>>/tmp/logs/guard2.log 4>&- &
         EXEC_PID=$!
 }
