@@ -30,19 +30,31 @@ status_field() { # status_field WORKSPACE KEY: the value in status --json
         "$guard" status --json "$1" | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2
 }
 
+# session NAME WORKSPACE COMMAND...: a guard with policy NAME (and
+# --workspace WORKSPACE unless it is "") on COMMAND, in the background (pid
+# $gp), its stdin on a fifo open as fd $ed (the editor), to which
+# initialize and initialized are sent; NAME.out and NAME.err hold what it
+# writes.
+session() {
+        local name=$1 ws=$2
+        shift 2
+        mkfifo "$work/$name.in"
+        "$guard" --policy "$work/$name.ini" ${ws:+--workspace "$ws"} -- "$@" \
+                <"$work/$name.in" >"$work/$name.out" 2>"$work/$name.err" &
+        gp=$!
+        pids+=("$gp")
+        exec {ed}>"$work/$name.in"
+        { frame "$INIT"; frame "$INITIALIZED"; } >&$ed
+}
+
 # 1. gopls-guard restart WORKSPACE: the server is replaced at once, the
 #    session replayed (the next request is answered by the second start),
 #    not counted as a restart toward giving up.
 mkdir -p "$work/ws1" "$work/ws2"
 policy restart "[restart]
 max_restarts = 0"
-mkfifo "$work/in1"
-"$guard" --policy "$work/restart.ini" --workspace "$work/ws1" -- "$echo_server" \
-        --state "$work/restart.state" <"$work/in1" >"$work/restart.out" 2>"$work/restart.err" &
-g1=$!
-pids+=("$g1")
-exec 3>"$work/in1"
-{ frame "$INIT"; frame "$INITIALIZED"; } >&3
+session restart "$work/ws1" "$echo_server" --state "$work/restart.state"
+g1=$gp e1=$ed
 check "restart: the first server answers initialize" poll 100 has "$work/restart.out" '"id":1,"result"'
 "$guard" restart "$work/ws1" >"$work/r1.out" 2>"$work/r1.err"
 rc=$?
@@ -50,7 +62,7 @@ check "restart WORKSPACE: exit 0 (got $rc)" test "$rc" -eq 0
 check "restart WORKSPACE: says whose server" has "$work/r1.out" "Restarting the server of guard $g1 ($work/ws1)"
 check "restart: the guard logs the request" poll 100 has "$work/restart.err" "starting a new one as asked"
 check "restart: a second server started" poll 100 has "$work/restart.err" "generation 2"
-frame "$START9" >&3
+frame "$START9" >&$e1
 check "restart: the next request is answered by the new server, after the replay" \
         poll 100 has "$work/restart.out" '"id":9,"result":2'
 check "restart: not counted as a restart (restarts 0)" test "$(status_field "$work/ws1" restarts)" = 0
@@ -60,13 +72,8 @@ check "restart: counted as asked for (requested_restarts 1)" \
 # 2. Several guards: without WORKSPACE nothing is restarted (exit 2, each
 #    listed); with it only that one.
 policy other ""
-mkfifo "$work/in2"
-"$guard" --policy "$work/other.ini" --workspace "$work/ws2" -- "$echo_server" \
-        --state "$work/other.state" <"$work/in2" >"$work/other.out" 2>"$work/other.err" &
-g2=$!
-pids+=("$g2")
-exec 4>"$work/in2"
-{ frame "$INIT"; frame "$INITIALIZED"; } >&4
+session other "$work/ws2" "$echo_server" --state "$work/other.state"
+g2=$gp e2=$ed
 check "second guard up" poll 100 has "$work/other.out" '"id":1,"result"'
 poll 50 test -n "$(status_field "$work/ws2" pid)"
 "$guard" restart >"$work/r2.out" 2>"$work/r2.err"
@@ -85,21 +92,16 @@ check "...and not ws1" test "$(status_field "$work/ws1" requested_restarts)" = 1
 policy noreplay "[lsp]
 replay = no"
 mkdir -p "$work/wsn"
-mkfifo "$work/inn"
-"$guard" --policy "$work/noreplay.ini" --workspace "$work/wsn" -- "$echo_server" \
-        --state "$work/noreplay.state" <"$work/inn" >"$work/noreplay.out" 2>"$work/noreplay.err" &
-gn=$!
-pids+=("$gn")
-exec 7>"$work/inn"
-{ frame "$INIT"; frame "$INITIALIZED"; } >&7
+session noreplay "$work/wsn" "$echo_server" --state "$work/noreplay.state"
+gn=$gp en=$ed
 check "replay = no: initialized" poll 100 has "$work/noreplay.out" '"id":1,"result"'
 "$guard" restart "$work/wsn" >/dev/null 2>&1
 check "replay = no: the restart is refused, with the reason" \
         poll 100 has "$work/noreplay.err" "with [lsp] replay = no a new server could not take over"
-frame "$START9" >&7
+frame "$START9" >&$en
 check "replay = no: the first server serves on" poll 100 has "$work/noreplay.out" '"id":9,"result":1'
-{ frame "$SHUTDOWN"; frame "$EXIT"; } >&7
-exec 7>&-
+{ frame "$SHUTDOWN"; frame "$EXIT"; } >&$en
+exec {en}>&-
 wait "$gn"
 
 # 3. No guard for WORKSPACE: exit 1 and a message.
@@ -109,9 +111,9 @@ check "restart of a workspace nobody serves: exit 1 (got $rc)" test "$rc" -eq 1
 check "...says so" has "$work/r3.err" "no guard serves $work/nowhere"
 
 # The two guards end as their editors end.
-{ frame "$SHUTDOWN"; frame "$EXIT"; } >&3
-{ frame "$SHUTDOWN"; frame "$EXIT"; } >&4
-exec 3>&- 4>&-
+{ frame "$SHUTDOWN"; frame "$EXIT"; } >&$e1
+{ frame "$SHUTDOWN"; frame "$EXIT"; } >&$e2
+exec {e1}>&- {e2}>&-
 wait "$g1"
 rc1=$?
 wait "$g2"
@@ -206,18 +208,13 @@ cooldown = 3s"
 mkdir -p "$work/wsw"
 # The server fails at its start while $work/broken exists.
 breakable=(sh -c 'if [ -e "$0" ]; then echo "broken" >&2; exit 3; fi; exec "$1"' "$work/broken" "$echo_server")
-mkfifo "$work/inw"
-"$guard" --policy "$work/wait.ini" --workspace "$work/wsw" -- "${breakable[@]}" \
-        <"$work/inw" >"$work/wait.out" 2>"$work/wait.err" &
-gw=$!
-pids+=("$gw")
-exec 5>"$work/inw"
-{ frame "$INIT"; frame "$INITIALIZED"; } >&5
+session wait "$work/wsw" "${breakable[@]}"
+gw=$gp ew=$ed
 check "wait: initialized" poll 100 has "$work/wait.out" '"id":1,"result"'
 touch "$work/broken"
-frame '{"jsonrpc":"2.0","id":3,"method":"bench/crash"}' >&5
+frame '{"jsonrpc":"2.0","id":3,"method":"bench/crash"}' >&$ew
 check "wait: the guard gives up for now" poll 150 has "$work/wait.err" "Giving up for now"
-frame "$HOVER" >&5
+frame "$HOVER" >&$ew
 check "wait: a request during the cooldown is answered RequestFailed" \
         poll 50 has "$work/wait.out" '"id":7,"error":{"code":-32803'
 check "wait: ...saying what happened" grep -q 'gopls-guard gave up for now: [^"]*sh ended 2 times within 10min' "$work/wait.out"
@@ -227,12 +224,12 @@ check "wait: the guard still runs" kill -0 "$gw"
 check "wait: status says cooldown" test "$("$guard" status --json "$work/wsw" | grep -o '"state":"[a-z]*"')" = '"state":"cooldown"'
 rm -f "$work/broken"
 check "wait: after the cooldown a new server starts" poll 100 has "$work/wait.err" "generation 3"
-frame '{"jsonrpc":"2.0","id":5,"method":"bench/echo","params":[5]}' >&5
+frame '{"jsonrpc":"2.0","id":5,"method":"bench/echo","params":[5]}' >&$ew
 check "wait: and serves the editor again" poll 100 has "$work/wait.out" '"id":5,"result":[5]'
 check "wait: the request from before the give-up got one answer" \
         test "$(grep -o '"id":3,' "$work/wait.out" | wc -l)" -eq 1
-{ frame "$SHUTDOWN"; frame "$EXIT"; } >&5
-exec 5>&-
+{ frame "$SHUTDOWN"; frame "$EXIT"; } >&$ew
+exec {ew}>&-
 wait "$gw"
 rc=$?
 check "wait: the guard ends normally (got $rc)" test "$rc" -eq 0
@@ -244,25 +241,20 @@ backoff_initial = 100ms
 max_restarts = 0
 cooldown = 1h"
 mkdir -p "$work/wsl"
-mkfifo "$work/inl"
-"$guard" --policy "$work/waitlong.ini" --workspace "$work/wsl" -- "${breakable[@]}" \
-        <"$work/inl" >"$work/waitlong.out" 2>"$work/waitlong.err" &
-gl=$!
-pids+=("$gl")
-exec 6>"$work/inl"
-{ frame "$INIT"; frame "$INITIALIZED"; } >&6
+session waitlong "$work/wsl" "${breakable[@]}"
+gl=$gp el=$ed
 check "cooldown + restart: initialized" poll 100 has "$work/waitlong.out" '"id":1,"result"'
-frame '{"jsonrpc":"2.0","id":3,"method":"bench/crash"}' >&6
+frame '{"jsonrpc":"2.0","id":3,"method":"bench/crash"}' >&$el
 check "cooldown + restart: gave up (default after_give_up = wait)" \
         poll 150 has "$work/waitlong.err" "Giving up for now"
 "$guard" restart "$work/wsl" >/dev/null 2>"$work/rl.err"
 rc=$?
 check "cooldown + restart: restart exits 0 (got $rc)" test "$rc" -eq 0
 check "cooldown + restart: a new server at once" poll 100 has "$work/waitlong.err" "generation 2"
-frame '{"jsonrpc":"2.0","id":5,"method":"bench/echo","params":[5]}' >&6
+frame '{"jsonrpc":"2.0","id":5,"method":"bench/echo","params":[5]}' >&$el
 check "cooldown + restart: it serves the editor" poll 100 has "$work/waitlong.out" '"id":5,"result":[5]'
-{ frame "$SHUTDOWN"; frame "$EXIT"; } >&6
-exec 6>&-
+{ frame "$SHUTDOWN"; frame "$EXIT"; } >&$el
+exec {el}>&-
 wait "$gl"
 rc=$?
 check "cooldown + restart: the guard ends normally (got $rc)" test "$rc" -eq 0
@@ -283,18 +275,12 @@ check "after_give_up = exit: exit 4 (got $rc)" test "$rc" -eq 4
 #     that makes the first server stop for good (no answer, no CPU) is
 #     detected after request_timeout, that server is killed, and the hover,
 #     sent again, is answered by the second.
-# live NAME SERVER_ARGS...: a guard on lsp-echo with policy NAME, its
-# stdin on a fifo open as fd $ed (the editor), already initialized.
+# live NAME SERVER_ARGS...: session NAME on lsp-echo, no workspace,
+# already initialized.
 live() {
         local name=$1
         shift
-        mkfifo "$work/$name.in"
-        "$guard" --policy "$work/$name.ini" -- "$echo_server" --state "$work/$name.state" "$@" \
-                <"$work/$name.in" >"$work/$name.out" 2>"$work/$name.err" &
-        gp=$!
-        pids+=("$gp")
-        exec {ed}>"$work/$name.in"
-        { frame "$INIT"; frame "$INITIALIZED"; } >&$ed
+        session "$name" "" "$echo_server" --state "$work/$name.state" "$@"
         poll 100 has "$work/$name.out" '"id":1,"result"'
 }
 # finish: the editor ends the session; the guard's status in $rc.
