@@ -57,6 +57,20 @@ phase_done "dependencies"
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 phase_done "npm ci"
 
+# failed_tails LOG: for each test that ctest's LOG records as failed, its
+# name and the last 30 lines of its output.
+failed_tails() {
+        awk '
+                /^[0-9]+\/[0-9]+ Test: / { name = $0; sub(/^[0-9]+\/[0-9]+ Test: /, "", name); n = 0; inout = 0; next }
+                /^Output:$/ { inout = 1; getline; next }
+                /^<end of output>$/ { inout = 0; next }
+                inout { buf[n++] = $0; next }
+                /^Test Failed/ {
+                        print "run-all: " name " failed; the end of its output:"
+                        for (i = (n > 30 ? n - 30 : 0); i < n; i++) print "  | " buf[i]
+                }' "$1"
+}
+
 jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGUARD_WERROR=ON
 cmake --build build -j "$jobs"
@@ -75,7 +89,12 @@ if [ -s "$costs" ]; then
         mkdir -p "$GUARD_CACHE_DIR/ctest" && cp "$costs" "$GUARD_CACHE_DIR/ctest/CTestCostData.txt"
 fi
 phase_done "ctest (all tiers)"
-[ "$rc" -eq 0 ] || exit "$rc"
+if [ "$rc" -ne 0 ]; then
+        # ctest printed each failure's output where the test ended, which a
+        # long log buries; the end of each one again, last, where it is read.
+        failed_tails build/Testing/Temporary/LastTest.log >&2 || true
+        exit "$rc"
+fi
 
 # tests_of STATUS LABEL_PREFIX: names of the junit test cases under
 # LABEL_PREFIX (a name prefix, e.g. vm/) that ctest reported with STATUS
