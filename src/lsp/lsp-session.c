@@ -236,15 +236,23 @@ static json_t *notification(const char *method, json_t *params)
 static int answer_raw_to(struct lsp_session *s, bool to_editor, const char *raw_id, size_t raw_len,
                          const char *tail)
 {
-        char *b;
-        int n = asprintf(&b, "{\"jsonrpc\":\"2.0\",\"id\":%.*s,%s}", (int)raw_len, raw_id, tail);
+        /* The id byte for byte, as the request had it: printf's %.*s
+         * would stop at a NUL, which an id string can hold raw. */
+        static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":";
+        size_t hl = sizeof(head) - 1, tl = strlen(tail), n = hl + raw_len + 1 + tl + 1;
+        char *b = malloc(n);
 
-        if (n < 0)
+        if (!b)
                 return -ENOMEM;
+        memcpy(b, head, hl);
+        memcpy(b + hl, raw_id, raw_len);
+        b[hl + raw_len] = ',';
+        memcpy(b + hl + raw_len + 1, tail, tl);
+        b[n - 1] = '}';
         if (to_editor)
-                send_editor(s, b, (size_t)n);
+                send_editor(s, b, n);
         else
-                send_server(s, b, (size_t)n);
+                send_server(s, b, n);
         free(b);
         return 0;
 }

@@ -655,6 +655,20 @@ static void test_shutdown_and_exit(void)
         CHECK_INT(answer_code(&f.ed, "\"sd\""), 0);
         CHECK(session_shutdown_requested(s));
         done(s, &f);
+
+        /* ... under its id byte for byte, even one with a raw NUL (not
+           valid JSON, but the editor's own id, as the answer must echo it) */
+        static const char nul_id[] = "{\"jsonrpc\":\"2.0\",\"id\":\"g\0h\",\"method\":\"shutdown\"}";
+        static const char nul_answer[] = "{\"jsonrpc\":\"2.0\",\"id\":\"g\0h\",\"result\":null}";
+        s = mk(&f, true, 0);
+        handshake(s, &f);
+        session_server_lost(s);
+        size_t ed0 = f.ed.n;
+        CHECK_INT(session_from_editor(s, nul_id, sizeof(nul_id) - 1), 0);
+        CHECK_INT(f.ed.n, ed0 + 1);
+        CHECK_INT(f.ed.len[ed0], sizeof(nul_answer) - 1);
+        CHECK(!memcmp(f.ed.b[ed0], nul_answer, sizeof(nul_answer) - 1));
+        done(s, &f);
 }
 
 /* Daemon mode: one server serves several editors, so one editor's exit
