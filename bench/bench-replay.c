@@ -32,9 +32,17 @@
  * worst round as a percentage above the best.
  *
  * Ratios reported: open via guard / direct (and pump / direct, keep /
- * direct, guard / keep), replay / direct open, guard RssAnon / text size.  Also the guard's own CPU time (user + system, from
- * /proc/PID/stat, in clock ticks) for the open and for the replay, which
- * other load on the machine disturbs less than wall time.  The guard
+ * direct, guard / keep), replay / direct open, guard RssAnon / text size.
+ * Also CPU time (user + system, from each process's CPU clock), which other
+ * load on the machine disturbs less than wall time: the guard's own for
+ * the open and for the replay, and for each way the open's total over the
+ * editor, the process in between and the server.  That total divided by
+ * the number of cores, over the direct open, is the least ratio the
+ * guard's open can reach here while it takes the CPU it takes
+ * (ratio_open_guard_cpu_bound); the CPU of the process in between, one
+ * thread that every byte goes through, over the direct open is another
+ * (ratio_open_*_own_cpu_bound): for the guard, and for the pump that keeps
+ * what it forwards, the least any relay that can replay takes here.  The guard
  * (gopls-guard-test) runs degraded with GOPLS_GUARD_CGROUP_ROOT pointing at
  * an empty directory (no cgroup is touched) and its runtime
  * and config directories in a temporary directory, as in bench-proxy.
@@ -299,14 +307,20 @@ static long rss_anon_kib(pid_t pid)
 }
 
 /* CPU time (user + system) of a process so far, in ms; -1 if unknown.
- * Less disturbed by other load on the machine than wall time. */
+ * Less disturbed by other load on the machine than wall time.  The
+ * process's CPU clock counts in nanoseconds; /proc/PID/stat's clock ticks
+ * (10 ms) are the fallback. */
 static double cpu_ms(pid_t pid)
 {
         char path[64], buf[1024], *p;
         unsigned long ut, st;
+        struct timespec ts;
+        clockid_t clk;
         FILE *f;
         size_t n;
 
+        if (clock_getcpuclockid(pid, &clk) == 0 && clock_gettime(clk, &ts) == 0)
+                return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
         snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
         f = fopen(path, "r");
         if (!f)
@@ -415,7 +429,8 @@ int main(int argc, char **argv)
         frame(&hv, hover, sizeof(hover) - 1);
 
         struct range direct = {0}, pumped = {0}, kept = {0}, open = {0}, replay = {0},
-                     cpu_open = {0}, cpu_replay = {0};
+                     cpu_open = {0}, cpu_replay = {0}, cpu_all[4] = {{0}},
+                     cpu_mid[4] = {{0}};
         static const char *const mode_name[] = {"direct", "guard", "pump", "keep"};
         long rss_open = -1, rss_replay = -1;
         int status = 0;
@@ -437,7 +452,13 @@ int main(int argc, char **argv)
                                         mode_name[mode]);
                                 return 1;
                         }
-                        double c0 = cpu_ms(pid);
+                        /* Every process's CPU over the open: the editor
+                         * (this process), the relay if any, the server. */
+                        pid_t procs[3] = {getpid(), mode ? pid : -1,
+                                          mode ? server_of(pid, echo_exe) : pid};
+                        double all0 = 0, c0 = cpu_ms(pid);
+                        for (int i = 0; i < 3; i++)
+                                all0 += procs[i] > 0 ? cpu_ms(procs[i]) : 0;
                         uint64_t t0 = now_ns();
                         if (pump(to, from, opens.p, opens.len, &seen, "\"id\":\"opened\",") < 0) {
                                 fprintf(stderr, "bench-replay: %s: the open did not finish\n",
@@ -445,6 +466,12 @@ int main(int argc, char **argv)
                                 return 1;
                         }
                         uint64_t t = now_ns() - t0;
+                        double all1 = 0;
+                        for (int i = 0; i < 3; i++)
+                                all1 += procs[i] > 0 ? cpu_ms(procs[i]) : 0;
+                        range_add(&cpu_all[mode], all1 - all0);
+                        if (mode)
+                                range_add(&cpu_mid[mode], cpu_ms(pid) - c0);
                         if (mode != 1) {
                                 range_add(mode == 0 ? &direct : mode == 2 ? &pumped : &kept,
                                           (double)t / 1e6);
@@ -503,9 +530,30 @@ int main(int argc, char **argv)
         range_print("replay_ms", &replay);
         range_print("guard_cpu_open_ms", &cpu_open);
         range_print("guard_cpu_replay_ms", &cpu_replay);
+        for (int mode = 0; mode < 4; mode++) {
+                char name[64];
+                snprintf(name, sizeof(name), "cpu_open_all_%s_ms", mode_name[mode]);
+                range_print(name, &cpu_all[mode]);
+                snprintf(name, sizeof(name), "cpu_open_relay_%s_ms", mode_name[mode]);
+                range_print(name, &cpu_mid[mode]);
+        }
         printf("BENCH guard_rss_anon_mb=%.1f\n", (double)rss_open * 1024 / 1e6);
         printf("BENCH guard_rss_anon_after_replay_mb=%.1f\n", (double)rss_replay * 1024 / 1e6);
         printf("BENCH ratio_open_guard_direct=%.2f\n", open.best / direct.best);
+        /* No open can end before the CPU it takes, spread over every core,
+         * is spent: the least ratio the guard's open could reach here with
+         * the CPU it takes now. */
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        if (ncpu > 0)
+                printf("BENCH ratio_open_guard_cpu_bound=%.2f\n",
+                       cpu_all[1].best / (double)ncpu / direct.best);
+        /* Nor before the process in between, one thread through which
+         * every byte goes, has spent its own: for the guard, and for the
+         * pump that keeps what it forwards (any relay that can replay). */
+        printf("BENCH ratio_open_guard_own_cpu_bound=%.2f\n", cpu_mid[1].best / direct.best);
+        if (cpu_mid[3].any)
+                printf("BENCH ratio_open_keep_own_cpu_bound=%.2f\n",
+                       cpu_mid[3].best / direct.best);
         if (pumped.any)
                 printf("BENCH ratio_open_pump_direct=%.2f\n", pumped.best / direct.best);
         if (kept.any) {
