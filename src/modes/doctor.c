@@ -14,13 +14,12 @@
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "container.h"
 #include "incident.h"
+#include "placement.h"
 #include "scope.h"
 #include "server.h"
 #include "util.h"
@@ -630,107 +629,82 @@ static void check_caches(struct doctor *d)
         }
 }
 
-/* Where the guard would work, run dry: the same order as find_cgroup()
- * in guard.c (DESIGN.md "cgroup layout"), without creating anything or
- * asking for a scope: the given cgroup, the guard's own when delegated, a
- * transient scope, the subtree `gopls-guard init` prepared in a
- * container. */
+/* Where the guard would work: placement.h's order, run dry (nothing
+ * created, no scope asked for). */
 static void check_cgroup(struct doctor *d)
 {
         const struct policy *p = d->o->policy;
         const struct guard_roots *roots = d->o->roots;
-        _cleanup_free_ char *mount = NULL, *own = NULL;
-        char own_dir[PATH_MAX] = "", why[CG_WHY_MAX] = "";
         bool require = p && p->cgroup.require;
         const char *remedy_none =
             "Run the guard from a unit with Delegate=yes (the gopls-guard@ units), under "
             "systemd-run --user --scope -p Delegate=yes, or give it a delegated cgroup with "
             "--cgroup DIR / [cgroup] path; on a host without a v2 memory controller, boot "
             "with systemd.unified_cgroup_hierarchy=1.";
-
-        int r = cg_find_mount(roots->cgroup_mount, &mount);
-        if (r >= 0 && cg_pid_cgroup(roots->proc, 0, &own) >= 0)
-                snprintf(own_dir, sizeof own_dir, "%s%s", mount, strcmp(own, "/") ? own : "");
-        if (p && p->cgroup.path) {
-                char dir[PATH_MAX];
-                struct stat st;
-                if (p->cgroup.path[0] == '/' || !mount)
-                        snprintf(dir, sizeof dir, "%s", p->cgroup.path);
-                else
-                        snprintf(dir, sizeof dir, "%s/%s", mount, p->cgroup.path);
-                if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                        add(d, "cgroup", require ? DOCTOR_FAILURE : DOCTOR_WARNING,
-                            "Create that cgroup and delegate it to this user, or fix [cgroup] "
-                            "path.",
-                            "[cgroup] path %s does not exist: the guard would run degraded "
-                            "(memory polled, not limited)%s.",
-                            dir, require ? " — no: with [cgroup] require = yes it exits 3" : "");
-                        return;
-                }
-                add(d, "cgroup", DOCTOR_OK, NULL, "The guard would work in %s ([cgroup] path).",
-                    dir);
-                return;
-        }
-        if (!mount) {
-                add(d, "cgroup", require ? DOCTOR_FAILURE : DOCTOR_WARNING, remedy_none,
-                    "No cgroup v2 hierarchy with the memory controller is mounted: the guard "
-                    "would run degraded (memory polled from /proc, not limited)%s.",
-                    require ? "; with [cgroup] require = yes it exits 3" : "");
-                return;
-        }
-        snprintf(why, sizeof why, "%s", own ? "it is the root cgroup" : "its cgroup is unknown");
-        if (own && strcmp(own, "/") != 0 && cg_is_delegated(own_dir, geteuid(), why) > 0) {
-                add(d, "cgroup", DOCTOR_OK, NULL,
-                    "The guard would work in its own cgroup %s, which is delegated to it.",
-                    own_dir);
-                return;
-        }
-        const char *rt = getenv("XDG_RUNTIME_DIR");
-        const char *bus = roots->scope_bus;
-        struct scope_situation s = {
-            .scope_off = p && !p->cgroup.scope,
-            .have_v2_memory = true,
-            .root = geteuid() == 0,
-            .bus_given = bus && *bus,
-            .bus_forbidden = bus && !*bus,
-            .systemd_booted = sd_booted() > 0,
-            .have_runtime_dir = rt && *rt,
+        struct placement_request rq = {
+            .given = p ? p->cgroup.path : NULL,
+            .given_from = "[cgroup] path",
+            .cgroup_mount = roots->cgroup_mount,
+            .proc_root = roots->proc,
+            .scope_bus = roots->scope_bus,
+            .scope = !p || p->cgroup.scope,
+            .dry = true,
         };
-        const char *reason = NULL;
-        enum scope_decision dec = scope_decide(&s, &reason);
-        if (dec == SCOPE_ASK_USER || dec == SCOPE_ASK_SYSTEM) {
+        struct placement pl;
+        const char *own_dir;
+
+        placement_find(&rq, &pl);
+        own_dir = pl.own_dir[0] ? pl.own_dir : "(unknown)";
+        switch (pl.kind) {
+        case PLACEMENT_GIVEN:
+                add(d, "cgroup", DOCTOR_OK, NULL, "The guard would work in %s ([cgroup] path).",
+                    pl.dir);
+                return;
+        case PLACEMENT_OWN:
+                add(d, "cgroup", DOCTOR_OK, NULL,
+                    "The guard would work in its own cgroup %s, which is delegated to it.", pl.dir);
+                return;
+        case PLACEMENT_SCOPE:
                 add(d, "cgroup", DOCTOR_OK, NULL,
                     "The guard's own cgroup %s is not delegated (%s); it would ask the %s "
                     "manager for a transient scope with Delegate=yes (see the systemd "
                     "finding).",
-                    own_dir[0] ? own_dir : "(unknown)", why,
-                    dec == SCOPE_ASK_SYSTEM ? "system" : "user");
+                    own_dir, pl.not_delegated,
+                    pl.scope_decision == SCOPE_ASK_SYSTEM ? "system" : "user");
                 return;
-        }
-        _cleanup_free_ char *subtree = NULL;
-        char cwhy[CONTAINER_WHY_MAX] = "";
-        if (container_find_quiet(mount, own, geteuid(), &subtree, cwhy) > 0) {
+        case PLACEMENT_CONTAINER:
                 add(d, "cgroup", DOCTOR_OK, NULL,
                     "The guard's own cgroup %s is not delegated (%s), and it would not ask for "
                     "a transient scope (%s); it would work in a leaf of %s, the subtree "
                     "`gopls-guard init` prepared in this container for this user.",
-                    own_dir[0] ? own_dir : "(unknown)", why, reason ? reason : "not applicable",
-                    subtree);
+                    own_dir, pl.not_delegated, pl.no_scope, pl.dir);
                 return;
+        case PLACEMENT_NONE:
+                break;
         }
-        const char *ro = container_mount_hint(mount);
-        if (ro) {
-                add(d, "cgroup", require ? DOCTOR_FAILURE : DOCTOR_WARNING, ro,
+        if (pl.given_missing)
+                add(d, "cgroup", require ? DOCTOR_FAILURE : DOCTOR_WARNING,
+                    "Create that cgroup and delegate it to this user, or fix [cgroup] path.",
+                    "[cgroup] path %s does not exist: the guard would run degraded (memory "
+                    "polled, not limited)%s.",
+                    pl.dir, require ? " — no: with [cgroup] require = yes it exits 3" : "");
+        else if (!pl.mount[0])
+                add(d, "cgroup", require ? DOCTOR_FAILURE : DOCTOR_WARNING, remedy_none,
+                    "No cgroup v2 hierarchy with the memory controller is mounted: the guard "
+                    "would run degraded (memory polled from /proc, not limited)%s.",
+                    require ? "; with [cgroup] require = yes it exits 3" : "");
+        else if (pl.read_only)
+                add(d, "cgroup", require ? DOCTOR_FAILURE : DOCTOR_WARNING, pl.why,
                     "The cgroup mount %s is read-only: the guard would run degraded (memory "
                     "polled, not limited)%s.",
-                    mount, require ? "; with [cgroup] require = yes it exits 3" : "");
-                return;
-        }
-        add(d, "cgroup", require ? DOCTOR_FAILURE : DOCTOR_WARNING, remedy_none,
-            "The guard's own cgroup %s is not delegated (%s), it would not ask for a "
-            "transient scope (%s)%s%s: it would run degraded (memory polled, not limited)%s.",
-            own_dir[0] ? own_dir : "(unknown)", why, reason ? reason : "not applicable",
-            cwhy[0] ? ", and " : "", cwhy, require ? "; with [cgroup] require = yes it exits 3" : "");
+                    pl.mount, require ? "; with [cgroup] require = yes it exits 3" : "");
+        else
+                add(d, "cgroup", require ? DOCTOR_FAILURE : DOCTOR_WARNING, remedy_none,
+                    "The guard's own cgroup %s is not delegated (%s), it would not ask for a "
+                    "transient scope (%s)%s%s: it would run degraded (memory polled, not "
+                    "limited)%s.",
+                    own_dir, pl.not_delegated, pl.no_scope, pl.no_container[0] ? ", and " : "",
+                    pl.no_container, require ? "; with [cgroup] require = yes it exits 3" : "");
 }
 
 static void check_systemd(struct doctor *d)

@@ -11,12 +11,10 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "container.h"
 #include "events.h"
 #include "hang.h"
 #include "exit-class.h"
@@ -26,6 +24,7 @@
 #include "proactive.h"
 #include "psi.h"
 #include "procfs.h"
+#include "placement.h"
 #include "recovery.h"
 #include "relay.h"
 #include "restart.h"
@@ -1514,142 +1513,43 @@ static void proactive_restart(void *userdata, enum pressure_reason why, uint64_t
 
 /* ---- set-up and tear-down ------------------------------------------ */
 
-/* Ask systemd for a transient scope (scope.h) when scope_decide() says
- * so.  Returns 1 with the guard moved into it (`own` and `own_dir` read
- * again), 0 when not asked or refused (`no_scope` says why, for the
- * caller's one line). */
-static int ask_for_scope(struct guard *g, const char *mount, char **own, char *own_dir,
-                         size_t own_dir_len, char no_scope[SCOPE_WHY_MAX])
-{
-        const char *bus = g->o->roots->scope_bus;
-        const char *rt = getenv("XDG_RUNTIME_DIR");
-        struct scope_situation s = {
-                .scope_off = !g->p->cgroup.scope,
-                .have_v2_memory = mount != NULL,
-                .root = geteuid() == 0,
-                .bus_given = bus && *bus,
-                .bus_forbidden = bus && !*bus,
-                .systemd_booted = sd_booted() > 0,
-                .have_runtime_dir = rt && *rt,
-        };
-        const char *reason;
-        enum scope_decision d = scope_decide(&s, &reason);
-
-        if (d != SCOPE_ASK_USER && d != SCOPE_ASK_SYSTEM) {
-                if (reason)
-                        snprintf(no_scope, SCOPE_WHY_MAX, "%s", reason);
-                return 0;
-        }
-        char desc[512], unit[64];
-        snprintf(desc, sizeof desc, "gopls-guard for %s",
-                 g->o->workspace ? g->o->workspace : "(current directory)");
-        struct scope_request req = {
-                .system = d == SCOPE_ASK_SYSTEM,
-                .bus_address = s.bus_given ? bus : NULL,
-                .slice = g->p->cgroup.slice,
-                .description = desc,
-        };
-        scope_unit_name((int)getpid(), unit, sizeof unit);
-        int r = scope_start(&req, no_scope);
-        if (r < 0)
-                return 0;
-        free(*own);
-        *own = NULL;
-        own_dir[0] = '\0';
-        if (cg_pid_cgroup(g->o->proc_root, 0, own) >= 0)
-                snprintf(own_dir, own_dir_len, "%s%s", mount, strcmp(*own, "/") ? *own : "");
-        log_info("%s started the transient scope %s for the guard; its cgroup is now %s.",
-                 req.system ? "The system manager" : "The user manager", unit,
-                 own_dir[0] ? own_dir : "unknown");
-        return 1;
-}
-
-/* The cgroup to work in, per DESIGN.md's order.  Returns 1 with `g->cg`
- * set up, 0 for "none" (with `why`), negative errno for failures that
- * `why` explains. */
+/* The cgroup to work in, per DESIGN.md's order (placement.h).  Returns 1
+ * with `g->cg` set up, 0 for "none" (with `why`), negative errno for
+ * failures that `why` explains. */
 static int find_cgroup(struct guard *g, char why[CG_WHY_MAX])
 {
-        const char *want = g->o->cgroup ? g->o->cgroup : g->p->cgroup.path;
-        _cleanup_free_ char *mount = NULL, *own = NULL;
-        char dir[PATH_MAX], own_dir[PATH_MAX] = "";
-        bool self_inside = false, made_dir = false;
+        struct placement_request rq = {
+            .given = g->o->cgroup ? g->o->cgroup : g->p->cgroup.path,
+            .given_from = g->o->cgroup ? "--cgroup" : "[cgroup] path",
+            .cgroup_mount = g->o->roots->cgroup_mount,
+            .proc_root = g->o->proc_root,
+            .scope_bus = g->o->roots->scope_bus,
+            .scope = g->p->cgroup.scope,
+            .slice = g->p->cgroup.slice,
+            .workspace = g->o->workspace,
+        };
+        struct placement pl;
         int r;
 
-        r = cg_find_mount(g->o->roots->cgroup_mount, &mount);
-        if (r >= 0 && cg_pid_cgroup(g->o->proc_root, 0, &own) >= 0)
-                snprintf(own_dir, sizeof own_dir, "%s%s", mount, strcmp(own, "/") ? own : "");
-
-        if (want) {
-                struct stat st;
-                /* An absolute path is a directory as it is; a relative one
-                 * is taken below the v2 mount. */
-                if (want[0] == '/' || !mount)
-                        snprintf(dir, sizeof dir, "%s", want);
-                else
-                        snprintf(dir, sizeof dir, "%s/%s", mount, want);
-                if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                        snprintf(why, CG_WHY_MAX, "the cgroup %s does not exist (from %s)", dir,
-                                 g->o->cgroup ? "--cgroup" : "[cgroup] path");
-                        return 0;
-                }
-                self_inside = strcmp(dir, own_dir) == 0;
-        } else {
-                if (!mount) {
-                        snprintf(why, CG_WHY_MAX,
-                                 "no cgroup v2 hierarchy with the memory controller is mounted "
-                                 "(the memory controller is on cgroup v1 or absent)");
-                        return 0;
-                }
-                char missing[CG_WHY_MAX], no_scope[SCOPE_WHY_MAX] = "";
-                snprintf(missing, sizeof missing, "%s",
-                         own ? "it is the root cgroup" : "its cgroup is unknown");
-                bool delegated = own && strcmp(own, "/") != 0 &&
-                                 cg_is_delegated(own_dir, geteuid(), missing) > 0;
-                if (!delegated &&
-                    ask_for_scope(g, mount, &own, own_dir, sizeof own_dir, no_scope) > 0) {
-                        snprintf(missing, sizeof missing, "%s",
-                                 own ? "it is the root cgroup" : "its cgroup is unknown");
-                        delegated = own && strcmp(own, "/") != 0 &&
-                                    cg_is_delegated(own_dir, geteuid(), missing) > 0;
-                        if (!delegated)
-                                snprintf(no_scope, sizeof no_scope,
-                                         "the transient scope did not give a delegated cgroup");
-                }
-                if (!delegated) {
-                        /* Last in DESIGN.md's order: the subtree gopls-guard
-                         * init prepared in this container (container.h). */
-                        _cleanup_free_ char *leaf = NULL;
-                        char cwhy[CONTAINER_WHY_MAX];
-                        r = container_guard_leaf(mount, own, geteuid(), getpid(), &leaf, cwhy);
-                        if (r > 0) {
-                                snprintf(dir, sizeof dir, "%s", leaf);
-                                made_dir = true;
-                                goto open;
-                        }
-                        const char *ro = container_mount_hint(mount);
-                        if (ro || cwhy[0]) {
-                                snprintf(why, CG_WHY_MAX, "%s", ro ? ro : cwhy);
-                                return 0;
-                        }
-                        snprintf(why, CG_WHY_MAX,
-                                 "the guard's own cgroup %s is not delegated to it (%s)%s%s; run "
-                                 "it with --cgroup DIR, from a unit with Delegate=yes, or under "
-                                 "systemd-run --user --scope -p Delegate=yes",
-                                 own_dir[0] ? own_dir : "(unknown)", missing,
-                                 no_scope[0] ? ", and no transient scope: " : "", no_scope);
-                        return 0;
-                }
-                snprintf(dir, sizeof dir, "%s", own_dir);
-                self_inside = true;
+        placement_find(&rq, &pl);
+        if (pl.scope_started) {
+                char unit[64];
+                scope_unit_name((int)getpid(), unit, sizeof unit);
+                log_info("%s started the transient scope %s for the guard; its cgroup is now %s.",
+                         pl.scope_decision == SCOPE_ASK_SYSTEM ? "The system manager"
+                                                               : "The user manager",
+                         unit, pl.own_dir[0] ? pl.own_dir : "unknown");
         }
-
-open:
-        r = cg_open(dir, &g->cg, why);
+        if (pl.kind == PLACEMENT_NONE) {
+                snprintf(why, CG_WHY_MAX, "%s", pl.why);
+                return 0;
+        }
+        r = cg_open(pl.dir, &g->cg, why);
         if (r < 0)
                 return r;
-        g->cg.made_dir = made_dir;
+        g->cg.made_dir = pl.made_dir;
         char warn[CG_WHY_MAX];
-        r = cg_setup(&g->cg, g->p, self_inside, why, warn);
+        r = cg_setup(&g->cg, g->p, pl.self_inside, why, warn);
         if (r < 0) {
                 char ignored[CG_WHY_MAX];
                 (void)cg_teardown(&g->cg, USEC_PER_SEC, ignored);
