@@ -20,7 +20,9 @@
 #include "guard.h"
 #include "log.h"
 #include "notify.h"
+#include "placement.h"
 #include "relay.h"
+#include "scope.h"
 #include "status.h"
 #include "util.h"
 
@@ -734,33 +736,38 @@ struct solo {
 static int solo_find_cgroup(struct solo *sl, char why[CG_WHY_MAX])
 {
         const struct serve_options *o = sl->sv->o;
-        const char *want = o->cgroup ? o->cgroup : o->policy->cgroup.path;
-        _cleanup_free_ char *mount = NULL, *own = NULL;
-        char dir[PATH_MAX], own_dir[PATH_MAX] = "", warn[CG_WHY_MAX];
+        struct placement_request rq = {
+            .given = o->cgroup ? o->cgroup : o->policy->cgroup.path,
+            .given_from = o->cgroup ? "--cgroup" : "[cgroup] path",
+            .cgroup_mount = o->roots->cgroup_mount,
+            .proc_root = o->roots->proc,
+            .scope_bus = o->roots->scope_bus,
+            .scope = o->policy->cgroup.scope,
+            .slice = o->policy->cgroup.slice,
+            .workspace = o->workspace,
+        };
+        struct placement pl;
+        char warn[CG_WHY_MAX];
         int r;
 
-        r = cg_find_mount(o->roots->cgroup_mount, &mount);
-        if (r >= 0 && cg_pid_cgroup(o->roots->proc, 0, &own) >= 0)
-                snprintf(own_dir, sizeof own_dir, "%s%s", mount, strcmp(own, "/") ? own : "");
-        if (want) {
-                if (want[0] == '/' || !mount)
-                        snprintf(dir, sizeof dir, "%s", want);
-                else
-                        snprintf(dir, sizeof dir, "%s/%s", mount, want);
-        } else if (mount && own && strcmp(own, "/") != 0 &&
-                   cg_is_delegated(own_dir, geteuid(), why) > 0) {
-                snprintf(dir, sizeof dir, "%s", own_dir);
-        } else {
-                if (!why[0])
-                        snprintf(why, CG_WHY_MAX, "%s",
-                                 mount ? "the guard's own cgroup is not delegated to it"
-                                       : "no cgroup v2 hierarchy with the memory controller");
+        placement_find(&rq, &pl);
+        if (pl.scope_started) {
+                char unit[64];
+                scope_unit_name((int)getpid(), unit, sizeof unit);
+                log_info("%s started the transient scope %s for the daemon; its cgroup is now %s.",
+                         pl.scope_decision == SCOPE_ASK_SYSTEM ? "The system manager"
+                                                               : "The user manager",
+                         unit, pl.own_dir[0] ? pl.own_dir : "unknown");
+        }
+        if (pl.kind == PLACEMENT_NONE) {
+                snprintf(why, CG_WHY_MAX, "%s", pl.why);
                 return 0;
         }
-        r = cg_open(dir, &sl->cg, why);
+        r = cg_open(pl.dir, &sl->cg, why);
         if (r < 0)
                 return 0;
-        r = cg_setup(&sl->cg, o->policy, strcmp(dir, own_dir) == 0, why, warn);
+        sl->cg.made_dir = pl.made_dir;
+        r = cg_setup(&sl->cg, o->policy, pl.self_inside, why, warn);
         if (r < 0) {
                 char ignored[CG_WHY_MAX];
                 (void)cg_teardown(&sl->cg, USEC_PER_SEC, ignored);

@@ -1,0 +1,67 @@
+# vmtest: mem=512 smp=1 timeout=240
+# container-serve — daemon mode with [serve] share = no in a container that
+# `gopls-guard init --user u` prepared: `serve`, started as u through the
+# docker exec path with no --cgroup, finds init's subtree as a lone guard
+# does (its own leaf guard-PID there, not degraded); an editor connecting
+# the same way gets a server in guard-PID/conn-1/server under the policy's
+# memory.max; SIGTERM ends the daemon and its leaf goes with it.
+. /lib/vmtest/lib.sh
+ctr_need
+user_setup
+[ -x /bin/lsp-echo ] || fail "lsp-echo is not in the image (vmtest.sh --lsp-echo)"
+mkfifo /tmp/ctr-stop || fail "mkfifo"
+ctr_start rw "--cgroup --pid --mount" --user u -- sh -c 'read x </tmp/ctr-stop; exit 0'
+prepared() { grep -q "Prepared /sys/fs/cgroup/gopls-guard for uid $U_UID" "$CTR_LOG"; }
+poll 300 prepared || fail "init did not prepare the subtree: $(cat "$CTR_LOG")"
+S=$CTR/gopls-guard
+RUNTIME_DIR=$U_HOME/run
+
+write_policy <<'INI'
+[server]
+command = /bin/lsp-echo
+[memory]
+max = 60M
+[serve]
+share = no
+idle_timeout = 0
+INI
+chown "$U_UID" "$POLICY"
+mkdir -p /tmp/ws && chown "$U_UID" /tmp/ws || fail "cannot make /tmp/ws"
+ctr_guard_as_u "$S/init" "serve --workspace /tmp/ws --policy $POLICY" \
+        </dev/null >"$GUARD_OUT" 2>"$GUARD_LOG" &
+EXEC_PID=$!
+SERVE_SOCK=$RUNTIME_DIR/gopls-guard/tmp-ws.sock
+poll 300 test -S "$SERVE_SOCK" || fail "no socket $SERVE_SOCK: $(tail -n 5 "$GUARD_LOG")"
+grep -q "degraded" "$GUARD_LOG" && fail "serve runs degraded: $(grep degraded "$GUARD_LOG")"
+leaf=$(ls -d "$S"/guard-* 2>/dev/null)
+[ -n "$leaf" ] || fail "serve made no leaf under $S ($(ls "$S")): $(tail -n 5 "$GUARD_LOG")"
+say "serve's leaf: $leaf"
+
+rm -f /tmp/a.in && mkfifo /tmp/a.in || fail "mkfifo /tmp/a.in"
+ctr_guard_as_u "$S/init" "connect /tmp/ws" </tmp/a.in >/tmp/logs/a.out 2>/tmp/logs/a.err &
+A_PID=$!
+exec 4>/tmp/a.in
+frame "$LSP_INIT" >&4
+poll 300 answered a '"id":1,"result":{"capabilities"' ||
+        fail "the editor was not initialized: $(cat /tmp/logs/a.err) $(tail -n 5 "$GUARD_LOG")"
+populated() { [ -n "$(cat "$1/cgroup.procs" 2>/dev/null)" ]; }
+d=$leaf/conn-1/server
+poll 100 populated "$d" || fail "no server in $d: $(ls -R "$leaf" | head -n 20)"
+[ "$(cat "$d/memory.max")" = 62914560 ] || fail "memory.max on $d is $(cat "$d/memory.max")"
+srv=$(cat "$d/cgroup.procs" | head -n 1)
+[ "$(stat -c %u "/proc/$srv")" = "$U_UID" ] || fail "the server runs as uid $(stat -c %u "/proc/$srv"), not u"
+say "server $srv in $d"
+
+SP=$(guard_below "$EXEC_PID")
+is_number "$SP" || fail "cannot find serve below nsenter $EXEC_PID"
+kill -TERM "$SP"
+wait_exit "$EXEC_PID" 300 || fail "serve did not end after SIGTERM"
+[ "$WAIT_STATUS" -eq 0 ] || fail "serve exited $WAIT_STATUS: $(tail -n 5 "$GUARD_LOG")"
+poll 50 test ! -e "$leaf" || fail "serve left $leaf behind: $(ls -R "$leaf" | head -n 20)"
+pid_dead "$srv" || fail "server $srv outlived the daemon"
+poll 100 pid_dead "$A_PID" || fail "the editor's connect still runs"
+exec 4>&-
+
+echo x >/tmp/ctr-stop
+wait_exit "$CTR_PID" 100 || fail "init did not end after its command"
+pass "serve (share = no) as u in init's subtree: its leaf $leaf, the connection's server under memory.max there, nothing left after SIGTERM"
