@@ -5,7 +5,8 @@
 #     init says so and names the docker/podman/devcontainer.json settings
 #     that fix it, creates nothing, runs its command and exits with its
 #     status; a guard started as u through the docker exec path runs
-#     degraded with the same explanation (exit 3 with require = yes).
+#     degraded with the same explanation (exit 3 with require = yes), and
+#     doctor fails its cgroup check with it.
 #  2. no cgroup namespace of its own (a fresh mount shows the whole tree):
 #     init says so, leaves the VM's cgroups alone, exits with its status.
 . /lib/vmtest/lib.sh
@@ -38,6 +39,15 @@ rc=$?
 grep -qF "docker run --cgroupns=private --privileged" /tmp/logs/required.log ||
         fail "exit 3 without the container hint: $(cat /tmp/logs/required.log)"
 [ "$(mark_starts)" -eq 0 ] || fail "require = yes: the server was started"
+# doctor, the same way and with the same policy, fails the cgroup check for
+# the same reason, with the settings as its remedy.
+ctr_guard_as_u "$CTR" "doctor --policy $POLICY" </dev/null >/tmp/logs/doctor.out 2>&1
+grep -E '^failure +cgroup ' /tmp/logs/doctor.out | grep -q "is read-only" ||
+        fail "doctor does not fail the cgroup check for the read-only mount: $(grep -A1 cgroup /tmp/logs/doctor.out)"
+grep -A1 -E '^failure +cgroup ' /tmp/logs/doctor.out | grep -E '^ +remedy: ' |
+        grep -qF "docker run --cgroupns=private --privileged" ||
+        fail "doctor's remedy lacks the docker setting: $(grep -A1 cgroup /tmp/logs/doctor.out)"
+say "doctor: $(grep -E '^failure +cgroup ' /tmp/logs/doctor.out | cut -c1-160)"
 
 write_policy <<'INI'
 [restart]
