@@ -6,7 +6,7 @@
 # this scenario's own service cgroup gets it from the system manager, the
 # lingering user u from its user manager.  Both scopes are gone after the
 # editor's EOF.  A user with no manager to ask gets exit 3 under
-# require = yes, with the reason.
+# require = yes, with the reason; doctor foresees each case.
 . /lib/vmtest/lib.sh
 . /lib/vmtest/sd-lib.sh
 sd_policy <<'INI'
@@ -80,4 +80,19 @@ rc=$?
 [ "$rc" -eq 3 ] || fail "u's guard with no manager to ask exited $rc, not 3 ($(tail -n 1 /tmp/logs/nobus.log))"
 grep -q "no transient scope: XDG_RUNTIME_DIR is not set" /tmp/logs/nobus.log ||
         fail "the exit-3 line does not say why: $(tail -n 1 /tmp/logs/nobus.log)"
-pass "root's and u's guards each got gopls-guard-PID.scope (Delegate=yes, gopls.slice) from their manager, worked in it, left nothing; no manager -> exit 3 with the reason"
+
+# 4. doctor says the same beforehand: root's manager answers and root would
+# get a scope; u with no manager to ask is warned, and under require = yes
+# its cgroup check fails with the reason.
+"$GUARD_BIN" doctor --policy "$POLICY" </dev/null >/tmp/logs/doctor-root.out 2>&1
+grep -qE '^ok +systemd +The system manager answers over D-Bus' /tmp/logs/doctor-root.out ||
+        fail "doctor as root: $(grep -A1 systemd /tmp/logs/doctor-root.out)"
+grep -E '^ok +cgroup ' /tmp/logs/doctor-root.out | grep -q "ask the system manager for a transient scope" ||
+        fail "doctor as root does not expect a scope: $(grep -A1 cgroup /tmp/logs/doctor-root.out)"
+runuser -u u -- env -u XDG_RUNTIME_DIR -u DBUS_SESSION_BUS_ADDRESS "$GUARD_BIN" doctor --policy "$POLICY" \
+        </dev/null >/tmp/logs/doctor-nobus.out 2>&1
+grep -qE '^warning +systemd +The user manager cannot be reached over D-Bus' /tmp/logs/doctor-nobus.out ||
+        fail "doctor as u with no manager: $(grep -A1 systemd /tmp/logs/doctor-nobus.out)"
+grep -E '^failure +cgroup ' /tmp/logs/doctor-nobus.out | grep -q "XDG_RUNTIME_DIR is not set" ||
+        fail "doctor as u with no manager, require = yes: $(grep -A1 cgroup /tmp/logs/doctor-nobus.out)"
+pass "root's and u's guards each got gopls-guard-PID.scope (Delegate=yes, gopls.slice) from their manager, worked in it, left nothing; no manager -> exit 3 with the reason; doctor foresaw both"
