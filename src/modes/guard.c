@@ -28,7 +28,6 @@
 #include "recovery.h"
 #include "relay.h"
 #include "restart.h"
-#include "scope.h"
 #include "sentinel.h"
 #include "server.h"
 #include "stderr-tail.h"
@@ -1528,37 +1527,8 @@ static int find_cgroup(struct guard *g, char why[CG_WHY_MAX])
             .slice = g->p->cgroup.slice,
             .workspace = g->o->workspace,
         };
-        struct placement pl;
-        int r;
 
-        placement_find(&rq, &pl);
-        if (pl.scope_started) {
-                char unit[64];
-                scope_unit_name((int)getpid(), unit, sizeof unit);
-                log_info("%s started the transient scope %s for the guard; its cgroup is now %s.",
-                         pl.scope_decision == SCOPE_ASK_SYSTEM ? "The system manager"
-                                                               : "The user manager",
-                         unit, pl.own_dir[0] ? pl.own_dir : "unknown");
-        }
-        if (pl.kind == PLACEMENT_NONE) {
-                snprintf(why, CG_WHY_MAX, "%s", pl.why);
-                return 0;
-        }
-        r = cg_open(pl.dir, &g->cg, why);
-        if (r < 0)
-                return r;
-        g->cg.made_dir = pl.made_dir;
-        char warn[CG_WHY_MAX];
-        r = cg_setup(&g->cg, g->p, pl.self_inside, why, warn);
-        if (r < 0) {
-                char ignored[CG_WHY_MAX];
-                (void)cg_teardown(&g->cg, USEC_PER_SEC, ignored);
-                cg_close(&g->cg);
-                return r;
-        }
-        if (warn[0])
-                log_warning("%s", warn);
-        return 1;
+        return placement_open(&rq, g->p, "the guard", &g->cg, why);
 }
 
 static int build_env(struct guard *g)

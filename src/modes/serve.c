@@ -22,7 +22,6 @@
 #include "notify.h"
 #include "placement.h"
 #include "relay.h"
-#include "scope.h"
 #include "status.h"
 #include "util.h"
 
@@ -746,37 +745,8 @@ static int solo_find_cgroup(struct solo *sl, char why[CG_WHY_MAX])
             .slice = o->policy->cgroup.slice,
             .workspace = o->workspace,
         };
-        struct placement pl;
-        char warn[CG_WHY_MAX];
-        int r;
 
-        placement_find(&rq, &pl);
-        if (pl.scope_started) {
-                char unit[64];
-                scope_unit_name((int)getpid(), unit, sizeof unit);
-                log_info("%s started the transient scope %s for the daemon; its cgroup is now %s.",
-                         pl.scope_decision == SCOPE_ASK_SYSTEM ? "The system manager"
-                                                               : "The user manager",
-                         unit, pl.own_dir[0] ? pl.own_dir : "unknown");
-        }
-        if (pl.kind == PLACEMENT_NONE) {
-                snprintf(why, CG_WHY_MAX, "%s", pl.why);
-                return 0;
-        }
-        r = cg_open(pl.dir, &sl->cg, why);
-        if (r < 0)
-                return 0;
-        sl->cg.made_dir = pl.made_dir;
-        r = cg_setup(&sl->cg, o->policy, pl.self_inside, why, warn);
-        if (r < 0) {
-                char ignored[CG_WHY_MAX];
-                (void)cg_teardown(&sl->cg, USEC_PER_SEC, ignored);
-                cg_close(&sl->cg);
-                return 0;
-        }
-        if (warn[0])
-                log_warning("%s", warn);
-        return 1;
+        return placement_open(&rq, o->policy, "the daemon", &sl->cg, why) > 0;
 }
 
 static void solo_arm_idle(struct solo *sl)

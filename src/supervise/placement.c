@@ -7,6 +7,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "log.h"
 #include "placement.h"
 #include "util.h"
 
@@ -144,4 +145,40 @@ enum placement_kind placement_find(const struct placement_request *rq, struct pl
                          pl->own_dir[0] ? pl->own_dir : "(unknown)", pl->not_delegated,
                          pl->no_scope);
         return pl->kind;
+}
+
+int placement_open(const struct placement_request *rq, const struct policy *p, const char *who,
+                   struct cg_tree *cg, char why[CG_WHY_MAX])
+{
+        struct placement pl;
+        char warn[CG_WHY_MAX];
+        int r;
+
+        placement_find(rq, &pl);
+        if (pl.scope_started) {
+                char unit[64];
+                scope_unit_name((int)getpid(), unit, sizeof unit);
+                log_info("%s started the transient scope %s for %s; its cgroup is now %s.",
+                         pl.scope_decision == SCOPE_ASK_SYSTEM ? "The system manager"
+                                                               : "The user manager",
+                         unit, who, pl.own_dir[0] ? pl.own_dir : "unknown");
+        }
+        if (pl.kind == PLACEMENT_NONE) {
+                snprintf(why, CG_WHY_MAX, "%s", pl.why);
+                return 0;
+        }
+        r = cg_open(pl.dir, cg, why);
+        if (r < 0)
+                return r;
+        cg->made_dir = pl.made_dir;
+        r = cg_setup(cg, p, pl.self_inside, why, warn);
+        if (r < 0) {
+                char ignored[CG_WHY_MAX];
+                (void)cg_teardown(cg, USEC_PER_SEC, ignored);
+                cg_close(cg);
+                return r;
+        }
+        if (warn[0])
+                log_warning("%s", warn);
+        return 1;
 }

@@ -18,6 +18,7 @@
 
 #include "cgroup.h"
 #include "container.h"
+#include "policy.h"
 #include "scope.h"
 
 enum placement_kind {
@@ -63,3 +64,11 @@ struct placement {
 /* Fills `pl` (kind and all).  Returns the kind: PLACEMENT_NONE (0) when
  * the caller is to run degraded. */
 enum placement_kind placement_find(const struct placement_request *rq, struct placement *pl);
+
+/* placement_find(), then that cgroup opened and set up for `p` (cg_open(),
+ * with made_dir; cg_setup()): 1 with `cg` ready, 0 when there is none
+ * (`why`), a negative errno when it cannot be used (`why`; nothing is left
+ * set up).  Logs the scope's start, naming the caller `who` ("the guard",
+ * "the daemon"), and cg_setup()'s warnings. */
+int placement_open(const struct placement_request *rq, const struct policy *p, const char *who,
+                   struct cg_tree *cg, char why[CG_WHY_MAX]);
