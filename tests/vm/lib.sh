@@ -116,6 +116,22 @@ write_policy() {
         printf '\n[log]\ntarget = stderr\nlevel = debug\n' >>"$POLICY"
 }
 
+# solo_policy: write_policy for daemon mode with a server per connection
+# ([serve] share = no, no idle end), lsp-echo as the server, memory.max
+# 60M (62914560).
+solo_policy() {
+        [ -x /bin/lsp-echo ] || fail "lsp-echo is not in the image (vmtest.sh --lsp-echo)"
+        write_policy <<'INI'
+[server]
+command = /bin/lsp-echo
+[memory]
+max = 60M
+[serve]
+share = no
+idle_timeout = 0
+INI
+}
+
 # guard_run [--cgroup DIR] -- COMMAND...: start the guard on COMMAND in the
 # background.  Its stdin is a fifo we hold open on fd 3 (closing it is "the
 # editor went away"; send writes to it); stdout -> GUARD_OUT, stderr ->

@@ -8,7 +8,6 @@
 . /lib/vmtest/lib.sh
 ctr_need
 user_setup
-[ -x /bin/lsp-echo ] || fail "lsp-echo is not in the image (vmtest.sh --lsp-echo)"
 mkfifo /tmp/ctr-stop || fail "mkfifo"
 ctr_start rw "--cgroup --pid --mount" --user u -- sh -c 'read x </tmp/ctr-stop; exit 0'
 prepared() { grep -q "Prepared /sys/fs/cgroup/gopls-guard for uid $U_UID" "$CTR_LOG"; }
@@ -16,15 +15,7 @@ poll 300 prepared || fail "init did not prepare the subtree: $(cat "$CTR_LOG")"
 S=$CTR/gopls-guard
 RUNTIME_DIR=$U_HOME/run
 
-write_policy <<'INI'
-[server]
-command = /bin/lsp-echo
-[memory]
-max = 60M
-[serve]
-share = no
-idle_timeout = 0
-INI
+solo_policy
 chown "$U_UID" "$POLICY"
 mkdir -p /tmp/ws && chown "$U_UID" /tmp/ws || fail "cannot make /tmp/ws"
 ctr_guard_as_u "$S/init" "serve --workspace /tmp/ws --policy $POLICY" \

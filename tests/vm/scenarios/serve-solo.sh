@@ -6,16 +6,7 @@
 . /lib/vmtest/lib.sh
 cg_setup
 need_guard
-[ -x /bin/lsp-echo ] || fail "lsp-echo is not in the image (vmtest.sh --lsp-echo)"
-write_policy <<'INI'
-[server]
-command = /bin/lsp-echo
-[memory]
-max = 60M
-[serve]
-share = no
-idle_timeout = 0
-INI
+solo_policy
 serve_start /tmp/ws
 editor_connect a /tmp/ws
 A_PID=$EDITOR_PID
