@@ -833,6 +833,12 @@ static int on_solo_accept(sd_event_source *s, int fd, uint32_t revents, void *us
                         close(cfd);
                         return 0;
                 }
+                /* Marked as the daemon's, so that whoever finds it left
+                 * behind (container.h's sweep) may remove it. */
+                _cleanup_close_ int conn_fd = open_dir_at(sl->cg.dir_fd, name);
+                int mr = conn_fd < 0 ? conn_fd : cg_mark(conn_fd);
+                if (mr < 0)
+                        log_debug("Cannot mark %s as the daemon's: %s.", cg_dir, strerror(-mr));
         }
         struct solo_child *c = calloc(1, sizeof *c);
         if (!c) {

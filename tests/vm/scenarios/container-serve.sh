@@ -4,7 +4,8 @@
 # docker exec path with no --cgroup, finds init's subtree as a lone guard
 # does (its own leaf guard-PID there, not degraded); an editor connecting
 # the same way gets a server in guard-PID/conn-1/server under the policy's
-# memory.max; SIGTERM ends the daemon and its leaf goes with it.
+# memory.max; SIGTERM ends the daemon and its leaf goes with it.  A daemon
+# killed with SIGKILL leaves its leaf; the next one removes it.
 . /lib/vmtest/lib.sh
 ctr_need
 user_setup
@@ -53,6 +54,43 @@ pid_dead "$srv" || fail "server $srv outlived the daemon"
 poll 100 pid_dead "$A_PID" || fail "the editor's connect still runs"
 exec 4>&-
 
+# A daemon killed with SIGKILL leaves its leaf behind, with the marked
+# conn-1/ its connection's guard emptied when its editor went; the next
+# daemon (or guard) in the subtree removes both.
+serve_as_u() {
+        ctr_guard_as_u "$S/init" "serve --workspace /tmp/ws --policy $POLICY" \
+                </dev/null >>"$GUARD_OUT" 2>>"$GUARD_LOG" &
+        EXEC_PID=$!
+        poll 300 test -S "$SERVE_SOCK" || fail "no socket $SERVE_SOCK: $(tail -n 5 "$GUARD_LOG")"
+}
+[ ! -e "$SERVE_SOCK" ] || fail "the socket outlived the daemon"
+serve_as_u
+leaf_made() { ls -d "$S"/guard-* >/dev/null 2>&1; }
+poll 100 leaf_made || fail "the second daemon made no leaf under $S: $(ls "$S")"
+killed=$(ls -d "$S"/guard-*)
+rm -f /tmp/b.in && mkfifo /tmp/b.in || fail "mkfifo /tmp/b.in"
+ctr_guard_as_u "$S/init" "connect /tmp/ws" </tmp/b.in >/tmp/logs/b.out 2>/tmp/logs/b.err &
+B_PID=$!
+exec 5>/tmp/b.in
+frame "$LSP_INIT" >&5
+poll 300 answered b '"id":1,"result":{"capabilities"' || fail "editor b was not initialized: $(cat /tmp/logs/b.err)"
+poll 100 populated "$killed/conn-1/server" || fail "no server in $killed/conn-1/server"
+SP=$(guard_below "$EXEC_PID")
+is_number "$SP" || fail "cannot find the second daemon"
+kill -KILL "$SP"
+wait_exit "$EXEC_PID" 300 || fail "nsenter did not end after its daemon was killed"
+exec 5>&-
+poll 300 test ! -e "$killed/conn-1/server" || fail "the connection's guard did not remove its server/"
+[ -d "$killed/conn-1" ] || fail "nothing of the killed daemon left to sweep: $(ls "$killed")"
+rm -f "$SERVE_SOCK"
+serve_as_u
+poll 100 test ! -e "$killed" || fail "the next daemon did not remove the killed one's leaf: $(ls -R "$killed" | head)"
+say "the SIGKILLed daemon's leaf $killed was swept by the next daemon"
+SP=$(guard_below "$EXEC_PID")
+kill -TERM "$SP"
+wait_exit "$EXEC_PID" 300 || fail "the third daemon did not end after SIGTERM"
+poll 50 sh -c "! ls -d $S/guard-* >/dev/null 2>&1" || fail "leaves left: $(ls "$S")"
+
 echo x >/tmp/ctr-stop
 wait_exit "$CTR_PID" 100 || fail "init did not end after its command"
-pass "serve (share = no) as u in init's subtree: its leaf $leaf, the connection's server under memory.max there, nothing left after SIGTERM"
+pass "serve (share = no) as u in init's subtree: its leaf $leaf, the connection's server under memory.max there, nothing left after SIGTERM; a SIGKILLed daemon's leaf swept by the next"
