@@ -1,16 +1,19 @@
 /* main.c — the command line: which mode, which policy, then hand over. */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "connect.h"
 #include "doctor.h"
+#include "escape.h"
 #include "guard.h"
 #include "init.h"
 #include "incident.h"
@@ -22,6 +25,7 @@
 #include "serve.h"
 #include "server.h"
 #include "status.h"
+#include "util.h"
 
 #define EXIT_USAGE 2
 
@@ -472,6 +476,9 @@ static int cmd_init(int argc, char **argv, const struct guard_roots *roots)
         return r;
 }
 
+/* Where the system units' StateDirectory=gopls-guard/%i lives. */
+#define UNIT_STATE_ROOT "/var/lib/gopls-guard"
+
 static int cmd_incidents(int argc, char **argv)
 {
         struct cli c = {0};
@@ -484,6 +491,23 @@ static int cmd_incidents(int argc, char **argv)
                 return EXIT_USAGE;
         }
         incident_places_from_env(&pl);
+        /* Root asking after a workspace, with no STATE_DIRECTORY of its
+         * own: the system unit gopls-guard@ESC keeps that workspace's
+         * incidents in its StateDirectory=, when there is one.  With
+         * DynamicUser= that is systemd's link to /var/lib/private/...,
+         * followed only inside a directory that root alone can write. */
+        _cleanup_free_ char *unit_state = NULL;
+        struct stat st;
+        if (geteuid() == 0 && !pl.state_directory && c.n_rest &&
+            lstat(UNIT_STATE_ROOT, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 &&
+            !(st.st_mode & (S_IWGRP | S_IWOTH))) {
+                char real[PATH_MAX];
+                _cleanup_free_ char *esc = NULL;
+                if (realpath(c.rest[0], real) && escape_path(real, &esc) == 0 &&
+                    asprintf(&unit_state, "%s/%s", UNIT_STATE_ROOT, esc) >= 0 &&
+                    stat(unit_state, &st) == 0 && S_ISDIR(st.st_mode))
+                        pl.state_directory = unit_state;
+        }
         return incidents_command(&pl, stdout, c.json, c.n_rest ? c.rest[0] : NULL);
 }
 

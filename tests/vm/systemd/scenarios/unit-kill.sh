@@ -87,5 +87,8 @@ inc=/var/lib/gopls-guard/$inst/incidents
         fail "state directories are not 0700: $(stat -L -c %a "/var/lib/gopls-guard/$inst") $(stat -c %a "$inc")"
 n=$(STATE_DIRECTORY=/var/lib/gopls-guard/$inst gopls-guard incidents --json | jq length 2>/dev/null)
 [ "${n:-0}" -ge 2 ] || fail "gopls-guard incidents lists '$n' as root with STATE_DIRECTORY of the unit"
+# Root naming the workspace needs no STATE_DIRECTORY: the unit's is found.
+n=$(env -u STATE_DIRECTORY gopls-guard incidents --json "$ws" | jq length 2>/dev/null)
+[ "${n:-0}" -ge 2 ] || fail "gopls-guard incidents $ws lists '$n' as root, not the unit's incidents"
 sd_editor_close a
 pass "SIGKILL of $d1: crash+restart entries, answered by $d2; OOM kill of $d2 (peak $(o GOPLS_GUARD_MEMORY_PEAK) B): oom-kill entry, answered by $d3; $svc active with guard $GUARD_PID throughout"
