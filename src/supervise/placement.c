@@ -139,7 +139,7 @@ enum placement_kind placement_find(const struct placement_request *rq, struct pl
                 snprintf(pl->why, sizeof pl->why, "%s", pl->no_container);
         else
                 snprintf(pl->why, sizeof pl->why,
-                         "its own cgroup %s is not delegated to it (%s), and no transient "
+                         "the guard's own cgroup %s is not delegated to it (%s), and no transient "
                          "scope: %s; run it with --cgroup DIR, from a unit with Delegate=yes, "
                          "or under systemd-run --user --scope -p Delegate=yes",
                          pl->own_dir[0] ? pl->own_dir : "(unknown)", pl->not_delegated,
