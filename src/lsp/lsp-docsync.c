@@ -255,11 +255,56 @@ static int ensure_lines(struct lsp_doc *d)
         return 0;
 }
 
+/* The two halves of a surrogate pair, each in its 3-byte generalised
+ * form (a high ED A0..AF xx, then a low ED B0..BF xx), at t: what an edit
+ * makes of a lone high surrogate and a lone low one put side by side. */
+static bool split_pair(const unsigned char *t)
+{
+        return t[0] == 0xED && (t[1] & 0xF0) == 0xA0 && (t[2] & 0xC0) == 0x80 && t[3] == 0xED &&
+               (t[4] & 0xF0) == 0xB0 && (t[5] & 0xC0) == 0x80;
+}
+
+/* The split pair at t written as the one character it is (4 bytes). */
+static void join_pair(unsigned char *t)
+{
+        unsigned hi = (t[1] & 0x0Fu) << 6 | (t[2] & 0x3Fu),
+                 lo = (t[4] & 0x0Fu) << 6 | (t[5] & 0x3Fu);
+        unsigned cp = 0x10000 + (hi << 10 | lo);
+
+        t[0] = (unsigned char)(0xF0 | cp >> 18);
+        t[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+        t[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+        t[3] = (unsigned char)(0x80 | (cp & 0x3F));
+}
+
+/* Every split pair in t[0..len) joined, left to right, in place; the new
+ * length.  Text that came through a JSON decoder has none. */
+static size_t join_pairs(char *t, size_t len)
+{
+        unsigned char *u = (unsigned char *)t;
+        size_t w = 0, r = 0;
+
+        if (!memchr(t, 0xED, len))
+                return len;
+        while (r < len) {
+                if (len - r >= 6 && split_pair(u + r)) {
+                        memcpy(u + w, u + r, 6);
+                        join_pair(u + w);
+                        w += 4;
+                        r += 6;
+                } else
+                        u[w++] = u[r++];
+        }
+        return w;
+}
+
 /* Takes `t` (len bytes and room for a NUL; from chunk c, or malloc()ed
  * when c is NULL) as the whole text, in escaped form or not. */
 static void take_text(struct text_arena *a, struct lsp_doc *d, char *t, size_t len, bool escaped,
                       struct text_chunk *c)
 {
+        if (!escaped)
+                len = join_pairs(t, len);
         t[len] = '\0';
         text_free(a, d->text, d->cap, d->chunk);
         free(d->lines);
@@ -392,9 +437,55 @@ static size_t bound(const size_t *lines, size_t n, size_t v, bool after)
         return lo;
 }
 
-/* Replaces bytes [s, e) with ins[0..n).  All-or-nothing. */
+/* A split pair that ends at text position j + 3, the low half starting
+ * at j (an edit's seam), joined: the text 2 bytes shorter, the line
+ * starts after it moved back (none lies inside it). */
+static void join_at_seam(struct lsp_doc *d, size_t j)
+{
+        if (j < 3 || d->len - j < 3 || !split_pair((const unsigned char *)d->text + j - 3))
+                return;
+        join_pair((unsigned char *)d->text + j - 3);
+        memmove(d->text + j + 1, d->text + j + 3, d->len - (j + 3) + 1); /* with the NUL */
+        d->len -= 2;
+        for (size_t i = bound(d->lines, d->nlines, j, true); i < d->nlines; i++)
+                d->lines[i] -= 2;
+}
+
+static int splice_text(struct text_arena *a, struct lsp_doc *d, size_t max, size_t s, size_t e,
+                       const char *ins, size_t n);
+
+/* Replaces bytes [s, e) with ins[0..n).  All-or-nothing.  The limit is
+ * on the text as the edit gives it; a surrogate pair split by the edit's
+ * halves, or across its seams, is then joined. */
 static int splice(struct text_arena *a, struct lsp_doc *d, size_t max, size_t s, size_t e,
                   const char *ins, size_t n)
+{
+        char *joined = NULL;
+        size_t m = n;
+        int r;
+
+        if (n > max || d->len - (e - s) > max - n)
+                return -EFBIG;
+        if (n && memchr(ins, 0xED, n)) {
+                joined = malloc(n);
+                if (!joined)
+                        return -ENOMEM;
+                memcpy(joined, ins, n);
+                m = join_pairs(joined, n);
+                ins = joined;
+        }
+        r = splice_text(a, d, max, s, e, ins, m);
+        free(joined);
+        if (r < 0)
+                return r;
+        size_t len0 = d->len;
+        join_at_seam(d, s);
+        join_at_seam(d, s + m - (len0 - d->len));
+        return 0;
+}
+
+static int splice_text(struct text_arena *a, struct lsp_doc *d, size_t max, size_t s, size_t e,
+                       const char *ins, size_t n)
 {
         size_t removed = e - s, keep = d->len - removed, newlen, lo, hi, k, nl;
         char before = s > 0 ? d->text[s - 1] : '\0';

@@ -39,6 +39,11 @@
  *   - a lone surrogate, which JSON can carry ("\ud800") and UTF-8 cannot,
  *     is kept in its 3-byte generalised UTF-8 form (ED A0..BF xx) and
  *     counts as the one UTF-16 unit it is to the editor;
+ *   - a high surrogate's 3-byte form followed by a low one's (an edit that
+ *     puts two lone halves side by side, or a text given so) is the pair
+ *     they make to the editor: it is kept as that character's 4-byte form,
+ *     as a JSON decoder gives "\ud83d\ude00", joined left to right.  The
+ *     size limit applies to a text as it is given, before joining;
  *   - bytes that do not start a valid UTF-8 sequence count as one unit each
  *     (the text normally comes from a JSON parser that has checked it).
  *

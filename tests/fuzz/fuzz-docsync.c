@@ -159,6 +159,35 @@ static size_t ref_offset(const char *t, size_t len, struct lsp_position pos)
         return p;
 }
 
+/* The header: a high surrogate's 3-byte form followed by a low one's is
+ * the pair they make, kept as its 4-byte form.  Joined left to right. */
+static void mjoin(struct mdoc *m)
+{
+        unsigned char *t = (unsigned char *)m->text;
+        size_t w = 0;
+
+        for (size_t r = 0; r < m->len;) {
+                if (m->len - r >= 6 && t[r] == 0xED && t[r + 1] >= 0xA0 && t[r + 1] <= 0xAF &&
+                    t[r + 2] >= 0x80 && t[r + 2] <= 0xBF && t[r + 3] == 0xED && t[r + 4] >= 0xB0 &&
+                    t[r + 4] <= 0xBF && t[r + 5] >= 0x80 && t[r + 5] <= 0xBF) {
+                        uint32_t hi = 0xD000u | (t[r + 1] & 0x3Fu) << 6 | (t[r + 2] & 0x3Fu);
+                        uint32_t lo = 0xD000u | (t[r + 4] & 0x3Fu) << 6 | (t[r + 5] & 0x3Fu);
+                        uint32_t cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+
+                        t[w++] = (unsigned char)(0xF0 | cp >> 18);
+                        t[w++] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+                        t[w++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+                        t[w++] = (unsigned char)(0x80 | (cp & 0x3F));
+                        r += 6;
+                } else {
+                        t[w++] = t[r++];
+                }
+        }
+        m->len = w;
+        if (m->text)
+                m->text[w] = '\0';
+}
+
 static void mset(struct mdoc *m, const char *text, size_t len)
 {
         char *t = malloc(len + 1);
@@ -167,9 +196,11 @@ static void mset(struct mdoc *m, const char *text, size_t len)
                 abort();
         if (len)
                 memcpy(t, text, len);
+        t[len] = '\0';
         free(m->text);
         m->text = t;
         m->len = len;
+        mjoin(m);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -488,9 +519,11 @@ static void op_change(struct lsp_docs *s, struct model *mo, struct fz *f, int u)
                         if (ch[i].len)
                                 memcpy(nt + lo, ch[i].text, ch[i].len);
                         memcpy(nt + lo + ch[i].len, m->text + hi, m->len - hi);
+                        nt[newlen] = '\0';
                         free(m->text);
                         m->text = nt;
                         m->len = newlen;
+                        mjoin(m);
                 }
                 if (want == 0)
                         m->version = v;

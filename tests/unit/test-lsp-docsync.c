@@ -258,6 +258,75 @@ static void test_lone_surrogate_one_unit(void)
         lsp_docs_done(&s);
 }
 
+/* A lone high surrogate and a lone low one side by side are, to the
+ * editor, the pair they make (U+1F600 is D83D DE00): the store keeps that
+ * character's 4-byte form, as a JSON decoder gives it, whether the halves
+ * meet at an edit's seam, inside one edit's text or in an opened text.
+ * Otherwise the text would change when it is escaped for the replay and
+ * decoded again, and a position between the halves would not round down
+ * as it does inside a pair. */
+static void test_split_pair_joined(void)
+{
+        struct lsp_docs s;
+        struct lsp_doc *d;
+        const char *hi = "\xed\xa0\xbd", *lo = "\xed\xb8\x80", *pair = "\xf0\x9f\x98\x80";
+        char buf[64];
+
+        lsp_docs_init(&s, 0);
+        /* the low half typed after the high one: the seam before the edit */
+        snprintf(buf, sizeof buf, "a%sb\nline2", hi);
+        CHECK_INT(lsp_docs_open(&s, URI, "go", 0, buf, strlen(buf)), 0);
+        d = lsp_docs_find(&s, URI);
+        struct lsp_change c = {.range = {{0, 2}, {0, 2}}, .text = lo, .len = 3};
+        CHECK_INT(lsp_docs_change(&s, URI, 1, &c, 1), 0);
+        snprintf(buf, sizeof buf, "a%sb\nline2", pair);
+        CHECK_STR(d->text, buf);
+        CHECK_INT(d->len, strlen(buf));
+        /* the line after it starts where it now is; inside the pair rounds down */
+        CHECK_INT(lsp_doc_offset(d, (struct lsp_position){1, 0}), 7);
+        CHECK_INT(lsp_doc_offset(d, (struct lsp_position){0, 2}), 1);
+        CHECK_INT(lsp_doc_offset(d, (struct lsp_position){0, 3}), 5);
+        char esc[64];
+        size_t n = lsp_json_escape(d->text, d->len, esc);
+        CHECK_INT(lsp_json_contents_decode(esc, n, esc), (ssize_t)d->len);
+        CHECK(!memcmp(esc, d->text, d->len));
+
+        /* the high half typed before the low one: the seam after the edit */
+        snprintf(buf, sizeof buf, "a%sb", lo);
+        CHECK_INT(lsp_docs_open(&s, URI, "go", 0, buf, strlen(buf)), 1);
+        d = lsp_docs_find(&s, URI);
+        c = (struct lsp_change){.range = {{0, 1}, {0, 1}}, .text = hi, .len = 3};
+        CHECK_INT(lsp_docs_change(&s, URI, 2, &c, 1), 0);
+        snprintf(buf, sizeof buf, "a%sb", pair);
+        CHECK_STR(d->text, buf);
+
+        /* a deletion that brings the halves together */
+        snprintf(buf, sizeof buf, "%sxy%s\n", hi, lo);
+        CHECK_INT(lsp_docs_open(&s, URI, "go", 0, buf, strlen(buf)), 1);
+        d = lsp_docs_find(&s, URI);
+        c = (struct lsp_change){.range = {{0, 1}, {0, 3}}, .text = "", .len = 0};
+        CHECK_INT(lsp_docs_change(&s, URI, 3, &c, 1), 0);
+        snprintf(buf, sizeof buf, "%s\n", pair);
+        CHECK_STR(d->text, buf);
+        CHECK_INT(lsp_doc_line_count(d), 2);
+
+        /* both halves in one inserted text, and in an opened one */
+        snprintf(buf, sizeof buf, "<%s%s>", hi, lo);
+        c = (struct lsp_change){.range = {{0, 0}, {0, 0}}, .text = buf, .len = strlen(buf)};
+        CHECK_INT(lsp_docs_change(&s, URI, 4, &c, 1), 0);
+        snprintf(buf, sizeof buf, "<%s>%s\n", pair, pair);
+        CHECK_STR(d->text, buf);
+        snprintf(buf, sizeof buf, "%s%s", hi, lo);
+        CHECK_INT(lsp_docs_open(&s, URI, "go", 0, buf, strlen(buf)), 1);
+        d = lsp_docs_find(&s, URI);
+        CHECK_STR(d->text, pair);
+        /* a lone half stays as it is */
+        snprintf(buf, sizeof buf, "%s%s", lo, hi);
+        CHECK_INT(lsp_docs_open(&s, URI, "go", 0, buf, strlen(buf)), 1);
+        CHECK_STR(lsp_docs_find(&s, URI)->text, buf);
+        lsp_docs_done(&s);
+}
+
 /* A Go file typed the way an editor reports it: character by character,
  * with a completion inserted, a paste of several lines and a deletion. */
 static void test_incremental_session(void)
@@ -704,6 +773,7 @@ int main(void)
         RUN(test_offsets);
         RUN(test_invalid_utf8_counts_bytes);
         RUN(test_lone_surrogate_one_unit);
+        RUN(test_split_pair_joined);
         RUN(test_incremental_session);
         RUN(test_batched_changes);
         RUN(test_full_change);
