@@ -19,11 +19,20 @@ RUNTIME_DIR=$U_HOME/run
 solo_policy
 chown "$U_UID" "$POLICY"
 mkdir -p /tmp/ws && chown "$U_UID" /tmp/ws || fail "cannot make /tmp/ws"
-ctr_guard_as_u "$S/init" "serve --workspace /tmp/ws --policy $POLICY" \
-        </dev/null >"$GUARD_OUT" 2>"$GUARD_LOG" &
-EXEC_PID=$!
 SERVE_SOCK=$RUNTIME_DIR/gopls-guard/tmp-ws.sock
-poll 300 test -S "$SERVE_SOCK" || fail "no socket $SERVE_SOCK: $(tail -n 5 "$GUARD_LOG")"
+# serve_as_u: the daemon as u through the docker exec path; returns once it
+# serves (it listens first, then finds its cgroup, then says so).
+serve_as_u() {
+        _served=$(($(grep -c "^gopls-guard: Serving /tmp/ws" "$GUARD_LOG" 2>/dev/null) + 1))
+        ctr_guard_as_u "$S/init" "serve --workspace /tmp/ws --policy $POLICY" \
+                </dev/null >>"$GUARD_OUT" 2>>"$GUARD_LOG" &
+        EXEC_PID=$!
+        poll 300 eval '[ "$(grep -c "^gopls-guard: Serving /tmp/ws" "$GUARD_LOG")" -ge "$_served" ]' ||
+                fail "serve does not serve: $(tail -n 5 "$GUARD_LOG")"
+        test -S "$SERVE_SOCK" || fail "no socket $SERVE_SOCK"
+}
+: >"$GUARD_LOG"
+serve_as_u
 grep -q "degraded" "$GUARD_LOG" && fail "serve runs degraded: $(grep degraded "$GUARD_LOG")"
 leaf=$(ls -d "$S"/guard-* 2>/dev/null)
 [ -n "$leaf" ] || fail "serve made no leaf under $S ($(ls "$S")): $(tail -n 5 "$GUARD_LOG")"
@@ -57,17 +66,10 @@ exec 4>&-
 # A daemon killed with SIGKILL leaves its leaf behind, with the marked
 # conn-1/ its connection's guard emptied when its editor went; the next
 # daemon (or guard) in the subtree removes both.
-serve_as_u() {
-        ctr_guard_as_u "$S/init" "serve --workspace /tmp/ws --policy $POLICY" \
-                </dev/null >>"$GUARD_OUT" 2>>"$GUARD_LOG" &
-        EXEC_PID=$!
-        poll 300 test -S "$SERVE_SOCK" || fail "no socket $SERVE_SOCK: $(tail -n 5 "$GUARD_LOG")"
-}
 [ ! -e "$SERVE_SOCK" ] || fail "the socket outlived the daemon"
 serve_as_u
-leaf_made() { ls -d "$S"/guard-* >/dev/null 2>&1; }
-poll 100 leaf_made || fail "the second daemon made no leaf under $S: $(ls "$S")"
-killed=$(ls -d "$S"/guard-*)
+killed=$(ls -d "$S"/guard-* 2>/dev/null)
+[ -n "$killed" ] || fail "the second daemon made no leaf under $S: $(ls "$S")"
 rm -f /tmp/b.in && mkfifo /tmp/b.in || fail "mkfifo /tmp/b.in"
 ctr_guard_as_u "$S/init" "connect /tmp/ws" </tmp/b.in >/tmp/logs/b.out 2>/tmp/logs/b.err &
 B_PID=$!

@@ -27,7 +27,10 @@ as_u sh -c 'echo $$ >/tmp/u.pid; exec "$0" "$@"' "$GUARD_BIN" serve --workspace 
         --policy "$POLICY" </dev/null >/tmp/logs/serve.out 2>/tmp/logs/serve.log &
 runuser_pid=$!
 sock=$U_RUNTIME/gopls-guard/tmp-ws.sock
-poll 300 test -S "$sock" || fail "no socket $sock: $(tail -n 3 /tmp/logs/serve.log)"
+# It listens first, then finds its cgroup, then says it serves.
+poll 300 grep -q "^gopls-guard: Serving /tmp/ws" /tmp/logs/serve.log ||
+        fail "serve does not serve: $(tail -n 3 /tmp/logs/serve.log)"
+test -S "$sock" || fail "no socket $sock"
 upid=$(cat /tmp/u.pid)
 unit=gopls-guard-$upid.scope
 grep -q "The user manager started the transient scope $unit for the daemon" /tmp/logs/serve.log ||
