@@ -641,18 +641,11 @@ static void check_cgroup(struct doctor *d)
             "systemd-run --user --scope -p Delegate=yes, or give it a delegated cgroup with "
             "--cgroup DIR / [cgroup] path; on a host without a v2 memory controller, boot "
             "with systemd.unified_cgroup_hierarchy=1.";
-        struct placement_request rq = {
-            .given = p ? p->cgroup.path : NULL,
-            .given_from = "[cgroup] path",
-            .cgroup_mount = roots->cgroup_mount,
-            .proc_root = roots->proc,
-            .scope_bus = roots->scope_bus,
-            .scope = !p || p->cgroup.scope,
-            .dry = true,
-        };
+        struct placement_request rq = placement_request_for(NULL, p, roots, NULL);
         struct placement pl;
         const char *own_dir;
 
+        rq.dry = true;
         placement_find(&rq, &pl);
         own_dir = pl.own_dir[0] ? pl.own_dir : "(unknown)";
         switch (pl.kind) {

@@ -1517,16 +1517,8 @@ static void proactive_restart(void *userdata, enum pressure_reason why, uint64_t
  * failures that `why` explains. */
 static int find_cgroup(struct guard *g, char why[CG_WHY_MAX])
 {
-        struct placement_request rq = {
-            .given = g->o->cgroup ? g->o->cgroup : g->p->cgroup.path,
-            .given_from = g->o->cgroup ? "--cgroup" : "[cgroup] path",
-            .cgroup_mount = g->o->roots->cgroup_mount,
-            .proc_root = g->o->proc_root,
-            .scope_bus = g->o->roots->scope_bus,
-            .scope = g->p->cgroup.scope,
-            .slice = g->p->cgroup.slice,
-            .workspace = g->o->workspace,
-        };
+        struct placement_request rq =
+            placement_request_for(g->o->cgroup, g->p, g->o->roots, g->o->workspace);
 
         return placement_open(&rq, g->p, "the guard", &g->cg, why);
 }

@@ -735,16 +735,8 @@ struct solo {
 static int solo_find_cgroup(struct solo *sl, char why[CG_WHY_MAX])
 {
         const struct serve_options *o = sl->sv->o;
-        struct placement_request rq = {
-            .given = o->cgroup ? o->cgroup : o->policy->cgroup.path,
-            .given_from = o->cgroup ? "--cgroup" : "[cgroup] path",
-            .cgroup_mount = o->roots->cgroup_mount,
-            .proc_root = o->roots->proc,
-            .scope_bus = o->roots->scope_bus,
-            .scope = o->policy->cgroup.scope,
-            .slice = o->policy->cgroup.slice,
-            .workspace = o->workspace,
-        };
+        struct placement_request rq =
+            placement_request_for(o->cgroup, o->policy, o->roots, o->workspace);
 
         return placement_open(&rq, o->policy, "the daemon", &sl->cg, why) > 0;
 }

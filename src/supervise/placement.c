@@ -69,6 +69,22 @@ static bool try_scope(const struct placement_request *rq, struct placement *pl)
         return scope_start(&req, pl->no_scope) >= 0;
 }
 
+struct placement_request placement_request_for(const char *cgroup, const struct policy *p,
+                                               const struct guard_roots *roots,
+                                               const char *workspace)
+{
+        return (struct placement_request){
+            .given = cgroup ? cgroup : (p ? p->cgroup.path : NULL),
+            .given_from = cgroup ? "--cgroup" : "[cgroup] path",
+            .cgroup_mount = roots->cgroup_mount,
+            .proc_root = roots->proc,
+            .scope_bus = roots->scope_bus,
+            .scope = !p || p->cgroup.scope,
+            .slice = p ? p->cgroup.slice : NULL,
+            .workspace = workspace,
+        };
+}
+
 enum placement_kind placement_find(const struct placement_request *rq, struct placement *pl)
 {
         _cleanup_free_ char *mount = NULL, *own = NULL;

@@ -19,6 +19,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "policy.h"
+#include "roots.h"
 #include "scope.h"
 
 enum placement_kind {
@@ -60,6 +61,13 @@ struct placement {
         char no_container[CONTAINER_WHY_MAX]; /* why not init's subtree, "" if none */
         char why[CG_WHY_MAX];                 /* NONE: the one line */
 };
+
+/* The request of a guard or a daemon given `cgroup` (--cgroup, or NULL)
+ * and policy `p` (NULL: the defaults), on `roots`, for `workspace` (or
+ * NULL); not dry. */
+struct placement_request placement_request_for(const char *cgroup, const struct policy *p,
+                                               const struct guard_roots *roots,
+                                               const char *workspace);
 
 /* Fills `pl` (kind and all).  Returns the kind: PLACEMENT_NONE (0) when
  * the caller is to run degraded. */
