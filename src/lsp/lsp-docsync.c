@@ -437,63 +437,16 @@ static size_t bound(const size_t *lines, size_t n, size_t v, bool after)
         return lo;
 }
 
-/* A split pair that ends at text position j + 3, the low half starting
- * at j (an edit's seam), joined: the text 2 bytes shorter, the line
- * starts after it moved back (none lies inside it). */
-static void join_at_seam(struct lsp_doc *d, size_t j)
-{
-        if (j < 3 || d->len - j < 3 || !split_pair((const unsigned char *)d->text + j - 3))
-                return;
-        join_pair((unsigned char *)d->text + j - 3);
-        memmove(d->text + j + 1, d->text + j + 3, d->len - (j + 3) + 1); /* with the NUL */
-        d->len -= 2;
-        for (size_t i = bound(d->lines, d->nlines, j, true); i < d->nlines; i++)
-                d->lines[i] -= 2;
-}
-
-static int splice_text(struct text_arena *a, struct lsp_doc *d, size_t max, size_t s, size_t e,
-                       const char *ins, size_t n);
-
-/* Replaces bytes [s, e) with ins[0..n).  All-or-nothing.  The limit is
- * on the text as the edit gives it; a surrogate pair split by the edit's
- * halves, or across its seams, is then joined. */
-static int splice(struct text_arena *a, struct lsp_doc *d, size_t max, size_t s, size_t e,
-                  const char *ins, size_t n)
-{
-        char *joined = NULL;
-        size_t m = n;
-        int r;
-
-        if (n > max || d->len - (e - s) > max - n)
-                return -EFBIG;
-        if (n && memchr(ins, 0xED, n)) {
-                joined = malloc(n);
-                if (!joined)
-                        return -ENOMEM;
-                memcpy(joined, ins, n);
-                m = join_pairs(joined, n);
-                ins = joined;
-        }
-        r = splice_text(a, d, max, s, e, ins, m);
-        free(joined);
-        if (r < 0)
-                return r;
-        size_t len0 = d->len;
-        join_at_seam(d, s);
-        join_at_seam(d, s + m - (len0 - d->len));
-        return 0;
-}
-
-static int splice_text(struct text_arena *a, struct lsp_doc *d, size_t max, size_t s, size_t e,
-                       const char *ins, size_t n)
+/* Replaces bytes [s, e) with ins[0..n), within the limit splice()
+ * checked.  All-or-nothing. */
+static int splice_text(struct text_arena *a, struct lsp_doc *d, size_t s, size_t e, const char *ins,
+                       size_t n)
 {
         size_t removed = e - s, keep = d->len - removed, newlen, lo, hi, k, nl;
         char before = s > 0 ? d->text[s - 1] : '\0';
         char after = d->text[e]; /* the NUL when e == len */
         int r;
 
-        if (n > max || keep > max - n)
-                return -EFBIG;
         newlen = keep + n;
         r = ensure_lines(d);
         if (r < 0)
@@ -541,6 +494,50 @@ static int splice_text(struct text_arena *a, struct lsp_doc *d, size_t max, size
                 d->lines[i] = d->lines[i] - removed + n; /* lines[i] > e >= removed */
         edit_starts(s > 0, before, d->text + s, n, after, s, d->lines + lo);
         d->nlines = nl;
+        return 0;
+}
+
+/* A split pair that ends at text position j + 3, the low half starting
+ * at j (an edit's seam), joined: the text 2 bytes shorter, the line
+ * starts after it moved back (none lies inside it). */
+static void join_at_seam(struct lsp_doc *d, size_t j)
+{
+        if (j < 3 || d->len - j < 3 || !split_pair((const unsigned char *)d->text + j - 3))
+                return;
+        join_pair((unsigned char *)d->text + j - 3);
+        memmove(d->text + j + 1, d->text + j + 3, d->len - (j + 3) + 1); /* with the NUL */
+        d->len -= 2;
+        for (size_t i = bound(d->lines, d->nlines, j, true); i < d->nlines; i++)
+                d->lines[i] -= 2;
+}
+
+/* Replaces bytes [s, e) with ins[0..n).  All-or-nothing.  The limit is
+ * on the text as the edit gives it; a surrogate pair split by the edit's
+ * halves, or across its seams, is then joined. */
+static int splice(struct text_arena *a, struct lsp_doc *d, size_t max, size_t s, size_t e,
+                  const char *ins, size_t n)
+{
+        char *joined = NULL;
+        size_t m = n;
+        int r;
+
+        if (n > max || d->len - (e - s) > max - n)
+                return -EFBIG;
+        if (n && memchr(ins, 0xED, n)) {
+                joined = malloc(n);
+                if (!joined)
+                        return -ENOMEM;
+                memcpy(joined, ins, n);
+                m = join_pairs(joined, n);
+                ins = joined;
+        }
+        r = splice_text(a, d, s, e, ins, m);
+        free(joined);
+        if (r < 0)
+                return r;
+        size_t len0 = d->len;
+        join_at_seam(d, s);
+        join_at_seam(d, s + m - (len0 - d->len));
         return 0;
 }
 
