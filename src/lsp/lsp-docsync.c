@@ -269,12 +269,8 @@ static void join_pair(unsigned char *t)
 {
         unsigned hi = (t[1] & 0x0Fu) << 6 | (t[2] & 0x3Fu),
                  lo = (t[4] & 0x0Fu) << 6 | (t[5] & 0x3Fu);
-        unsigned cp = 0x10000 + (hi << 10 | lo);
 
-        t[0] = (unsigned char)(0xF0 | cp >> 18);
-        t[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
-        t[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-        t[3] = (unsigned char)(0x80 | (cp & 0x3F));
+        (void)lsp_utf8_encode(0x10000 + (hi << 10 | lo), (char *)t);
 }
 
 /* Every split pair in t[0..len) joined, left to right, in place; the new

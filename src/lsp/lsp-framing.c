@@ -978,7 +978,7 @@ static int hex4(const char *s, unsigned *ret)
 }
 
 /* Writes code point cp (<= U+10FFFF, not a surrogate) as UTF-8. */
-static size_t utf8_encode(unsigned cp, char u[static 4])
+size_t lsp_utf8_encode(unsigned cp, char u[static 4])
 {
         if (cp < 0x80) {
                 u[0] = (char)cp;
@@ -1041,7 +1041,7 @@ static ssize_t json_unescape(const char *s, size_t n, char *out, size_t outsz)
                         }
                 } else
                         return -EINVAL;
-                ul = utf8_encode(cp, u);
+                ul = lsp_utf8_encode(cp, u);
                 if (ul > outsz - o)
                         return -ENOBUFS;
                 memcpy(out + o, u, ul);
@@ -1515,7 +1515,7 @@ static inline __attribute__((always_inline)) ssize_t contents_walk(const char *p
                 p += 2;
                 if (out) {
                         char u[4];
-                        size_t ul = utf8_encode(cp, u);
+                        size_t ul = lsp_utf8_encode(cp, u);
                         memcpy(out + o, u, ul);
                         o += ul;
                 } else

@@ -350,6 +350,10 @@ ssize_t lsp_json_contents_decode(const char *s, size_t n, char *out);
  * NULL (call once with NULL to size the buffer). */
 size_t lsp_json_escape(const char *s, size_t n, char *out);
 
+/* Code point cp (at most U+10FFFF, not a surrogate) in UTF-8 into u; the
+ * length, 1 to 4. */
+size_t lsp_utf8_encode(unsigned cp, char u[static 4]);
+
 /* lsp_json_escape() into out[0..cap): returns the whole length as well;
  * when that is more than cap, out holds only a prefix and is of no use.
  * Lets a caller guess a size and escape in one pass, most of the time. */
