@@ -335,6 +335,16 @@ static double cpu_ms(pid_t pid)
         return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* cpu_ms() summed over the processes in pids[0..n) (those > 0). */
+static double cpu_ms_of(const pid_t *pids, int n)
+{
+        double ms = 0;
+
+        for (int i = 0; i < n; i++)
+                ms += pids[i] > 0 ? cpu_ms(pids[i]) : 0;
+        return ms;
+}
+
 /* The guard's child: its server. */
 /* The guard's child running `server` (a path resolved with realpath()):
  * the guard has another child, its sentinel, so the first child is not
@@ -456,9 +466,7 @@ int main(int argc, char **argv)
                          * (this process), the relay if any, the server. */
                         pid_t procs[3] = {getpid(), mode ? pid : -1,
                                           mode ? server_of(pid, echo_exe) : pid};
-                        double all0 = 0, c0 = cpu_ms(pid);
-                        for (int i = 0; i < 3; i++)
-                                all0 += procs[i] > 0 ? cpu_ms(procs[i]) : 0;
+                        double all0 = cpu_ms_of(procs, 3), c0 = cpu_ms(pid);
                         uint64_t t0 = now_ns();
                         if (pump(to, from, opens.p, opens.len, &seen, "\"id\":\"opened\",") < 0) {
                                 fprintf(stderr, "bench-replay: %s: the open did not finish\n",
@@ -466,10 +474,7 @@ int main(int argc, char **argv)
                                 return 1;
                         }
                         uint64_t t = now_ns() - t0;
-                        double all1 = 0;
-                        for (int i = 0; i < 3; i++)
-                                all1 += procs[i] > 0 ? cpu_ms(procs[i]) : 0;
-                        range_add(&cpu_all[mode], all1 - all0);
+                        range_add(&cpu_all[mode], cpu_ms_of(procs, 3) - all0);
                         if (mode)
                                 range_add(&cpu_mid[mode], cpu_ms(pid) - c0);
                         if (mode != 1) {
