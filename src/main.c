@@ -498,9 +498,8 @@ static int cmd_incidents(int argc, char **argv)
          * followed only inside a directory that root alone can write. */
         _cleanup_free_ char *unit_state = NULL;
         struct stat st;
-        if (geteuid() == 0 && !pl.state_directory && c.n_rest &&
-            lstat(UNIT_STATE_ROOT, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 &&
-            !(st.st_mode & (S_IWGRP | S_IWOTH))) {
+        if (geteuid() == 0 && !pl.state_directory && c.n_rest && lstat(UNIT_STATE_ROOT, &st) == 0 &&
+            S_ISDIR(st.st_mode) && stat_root_only(&st)) {
                 char real[PATH_MAX];
                 _cleanup_free_ char *esc = NULL;
                 if (realpath(c.rest[0], real) && escape_path(real, &esc) == 0 &&

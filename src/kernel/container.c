@@ -305,7 +305,7 @@ static int find_subtree(const char *mount, const char *own, uid_t uid, char **re
                 return -errno;
         /* Only root could have set a user xattr on a directory of root's
          * that nobody else may write. */
-        if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        if (!stat_root_only(&st)) {
                 snprintf(why, CONTAINER_WHY_MAX,
                          "the " CONTAINER_MARK_XATTR " mark on %s is not trusted: the directory "
                          "is owned by uid %u with mode %04o, so someone other than root may have "

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static inline void freep(void *p)
@@ -19,6 +21,13 @@ static inline void closep(int *fd)
 }
 #define _cleanup_free_ __attribute__((cleanup(freep)))
 #define _cleanup_close_ __attribute__((cleanup(closep)))
+
+/* Only root can change what st describes: root owns it, and neither group
+ * nor others may write it. */
+static inline bool stat_root_only(const struct stat *st)
+{
+        return st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
 
 /* Read all of DIRFD/PATH (AT_FDCWD for plain paths) into a NUL-terminated
  * malloc'd string; -EFBIG if larger than `max`.  Returns the length. */
