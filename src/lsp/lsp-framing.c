@@ -788,12 +788,15 @@ static const char *skip_ws(const char *p, const char *end)
 /* One bit per byte of the 64 at p. */
 struct block_bits {
         uint64_t quote, bslash;
-        uint64_t below_space; /* control characters and bytes above 0x7F */
-        uint64_t high;        /* bytes above 0x7F */
-        uint64_t simple;      /* bytes that make a two-byte escape after a backslash */
+        uint64_t control; /* bytes below 0x20 */
+        uint64_t high;    /* bytes above 0x7F */
+        uint64_t simple;  /* bytes that make a two-byte escape after a backslash */
 };
 
-static inline void block_bits(const char *p, struct block_bits *b)
+/* Each 16-byte lane's mask of m, shifted to its place among the 64. */
+#define LANE_BITS(m, k) ((uint64_t)(unsigned)_mm_movemask_epi8(m) << (16 * (k)))
+
+static inline __attribute__((always_inline)) void block_bits(const char *p, struct block_bits *b)
 {
         const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
                       slash = _mm_set1_epi8('/'), space = _mm_set1_epi8(0x20),
@@ -801,6 +804,7 @@ static inline void block_bits(const char *p, struct block_bits *b)
                       lr = _mm_set1_epi8('r'), lt = _mm_set1_epi8('t');
 
         *b = (struct block_bits){0};
+#pragma GCC unroll 4
         for (unsigned k = 0; k < 4; k++) {
                 __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
                 __m128i q = _mm_cmpeq_epi8(v, quote), s = _mm_cmpeq_epi8(v, bslash);
@@ -809,16 +813,56 @@ static inline void block_bits(const char *p, struct block_bits *b)
                                  _mm_or_si128(_mm_cmpeq_epi8(v, slash), _mm_cmpeq_epi8(v, lb))),
                     _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, ln)),
                                  _mm_or_si128(_mm_cmpeq_epi8(v, lr), _mm_cmpeq_epi8(v, lt))));
-                unsigned sh = 16 * k;
+                uint64_t high = LANE_BITS(v, k);
 
-                b->quote |= (uint64_t)(unsigned)_mm_movemask_epi8(q) << sh;
-                b->bslash |= (uint64_t)(unsigned)_mm_movemask_epi8(s) << sh;
+                b->quote |= LANE_BITS(q, k);
+                b->bslash |= LANE_BITS(s, k);
                 /* signed: bytes above 0x7F are negative, so below 0x20 too */
-                b->below_space |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, space))
-                                  << sh;
-                b->high |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << sh;
-                b->simple |= (uint64_t)(unsigned)_mm_movemask_epi8(ok) << sh;
+                b->control |= LANE_BITS(_mm_cmplt_epi8(v, space), k) & ~high;
+                b->high |= high;
+                b->simple |= LANE_BITS(ok, k);
         }
+}
+
+/* The UTF-8 shape of the 64 bytes at p, for the bytes above 0x7F (high):
+ * which are continuation bytes (80-BF), which start a sequence of 2
+ * (C2-DF), 3 (E0-EF) or 4 (F0-F4), and which can start none (C0, C1,
+ * F5-FF). */
+struct utf8_bits {
+        uint64_t cont, lead2, lead3, lead4, bad;
+};
+
+static inline __attribute__((always_inline)) void utf8_bits(const char *p, uint64_t high,
+                                                            struct utf8_bits *u)
+{
+        /* signed compares: 80-FF are -128..-1 */
+        const __m128i c0 = _mm_set1_epi8((char)0xBF), c2 = _mm_set1_epi8((char)0xC1),
+                      e0 = _mm_set1_epi8((char)0xDF), f0 = _mm_set1_epi8((char)0xEF),
+                      f5 = _mm_set1_epi8((char)0xF4);
+        uint64_t ge_c0 = 0, ge_c2 = 0, ge_e0 = 0, ge_f0 = 0, ge_f5 = 0;
+
+#pragma GCC unroll 4
+        for (unsigned k = 0; k < 4; k++) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+
+                ge_c0 |= LANE_BITS(_mm_cmpgt_epi8(v, c0), k);
+                ge_c2 |= LANE_BITS(_mm_cmpgt_epi8(v, c2), k);
+                ge_e0 |= LANE_BITS(_mm_cmpgt_epi8(v, e0), k);
+                ge_f0 |= LANE_BITS(_mm_cmpgt_epi8(v, f0), k);
+                ge_f5 |= LANE_BITS(_mm_cmpgt_epi8(v, f5), k);
+        }
+        /* of the signed "greater than" sets, only the negative bytes
+         * (those above 0x7F) count: ASCII is greater too */
+        ge_c0 &= high;
+        ge_c2 &= high;
+        ge_e0 &= high;
+        ge_f0 &= high;
+        ge_f5 &= high;
+        u->cont = high & ~ge_c0;
+        u->lead2 = ge_c2 & ~ge_e0;
+        u->lead3 = ge_e0 & ~ge_f0;
+        u->lead4 = ge_f0 & ~ge_f5;
+        u->bad = (ge_c0 & ~ge_c2) | ge_f5;
 }
 
 /* Which of 64 bytes are escaped, given which are backslashes (bs), when
@@ -827,7 +871,7 @@ static inline void block_bits(const char *p, struct block_bits *b)
  * byte after a run is escaped when the run is of odd length.  Adding a
  * run's first bit to the run carries past its end, which marks the byte
  * after it; runs starting on even and on odd bytes are summed apart. */
-static uint64_t escaped_bits(uint64_t bs)
+static inline uint64_t escaped_bits(uint64_t bs)
 {
         uint64_t first = bs & ~(bs << 1);
         uint64_t even_sum = bs + (first & EVEN_BITS), odd_sum = bs + (first & ODD_BITS);
@@ -836,17 +880,30 @@ static uint64_t escaped_bits(uint64_t bs)
                (even_sum & ~bs & ODD_BITS) | (odd_sum & ~bs & EVEN_BITS);
 }
 
+/* escaped_bits() for a block whose first byte is escaped by a backslash
+ * at the end of the block before when *carry is 1: that byte starts no
+ * escape of its own.  Sets *carry for the next block: 1 when this block
+ * ends in a backslash that starts an escape. */
+static inline uint64_t escaped_carry(uint64_t bs, uint64_t *carry)
+{
+        uint64_t own = bs & ~*carry, esc = escaped_bits(own) | *carry;
+
+        *carry = (own & ~esc) >> 63;
+        return esc;
+}
+
 /* The quotes of the 64 bytes at p, and in *bs its backslashes. */
-static uint64_t quote_bslash_bits(const char *p, uint64_t *bs)
+static inline __attribute__((always_inline)) uint64_t quote_bslash_bits(const char *p, uint64_t *bs)
 {
         const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
         uint64_t q = 0;
 
         *bs = 0;
+#pragma GCC unroll 4
         for (unsigned k = 0; k < 4; k++) {
                 __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-                q |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)) << 16 * k;
-                *bs |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bslash)) << 16 * k;
+                q |= LANE_BITS(_mm_cmpeq_epi8(v, quote), k);
+                *bs |= LANE_BITS(_mm_cmpeq_epi8(v, bslash), k);
         }
         return q;
 }
@@ -877,16 +934,23 @@ static const char *skip_string(const char *p, const char *end)
         const char *s = p + 1;
 
 #if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        /* s never follows an escape begun before it (see
-         * lsp_json_string_end()); a run of backslashes before s is of
-         * even length, so the count below, which stops at s, keeps its
-         * parity. */
+        /* Every block is read where it starts, whatever the one before it
+         * held, so that the next load never waits for this block's
+         * result; an escape begun in a block's last byte is carried. */
+        uint64_t carry = 0;
+
         while (end - s >= 64) {
-                uint64_t bs, q = quote_bslash_bits(s, &bs), esc = escaped_bits(bs);
+                uint64_t bs, q = quote_bslash_bits(s, &bs), esc = escaped_carry(bs, &carry);
 
                 if (q & ~esc)
                         return s + __builtin_ctzll(q & ~esc) + 1;
-                s += (bs & ~esc) >> 63 ? 63 : 64;
+                s += 64;
+        }
+        if (carry) {
+                /* s is escaped: past it, no escape reaches the rest */
+                if (s >= end)
+                        return NULL;
+                s++;
         }
 #endif
         for (;;) {
@@ -896,7 +960,7 @@ static const char *skip_string(const char *p, const char *end)
                 if (!q)
                         return NULL;
                 /* the quote is escaped iff an odd run of backslashes precedes it;
-                   the run cannot reach back past s (s-1 is a quote or p) */
+                   counted from s, before which no escape is left open */
                 for (b = q; b > s && b[-1] == '\\'; b--)
                         ;
                 if ((q - b) % 2 == 0)
@@ -1626,49 +1690,72 @@ const char *lsp_json_string_end(const char *p, const char *end, ssize_t *len)
         size_t saved = 0; /* bytes escapes take beyond what they decode to */
 
 #if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        /* 64 bytes at a time, with no escape or UTF-8 sequence begun
-         * before p (escaped_bits() says which bytes are escaped). */
+        /* 64 bytes at a time.  Every block is read where it starts,
+         * whatever the one before it held, so that the next load never
+         * waits for this block's result: an escape begun in a block's last
+         * byte (esc_carry), and the continuation bytes a UTF-8 sequence
+         * begun near its end still needs (need_carry), are carried into
+         * the next block.  `from` is where a walk byte by byte may take
+         * over: the start of what is carried, or p. */
+        uint64_t esc_carry = 0, need_carry = 0;
+        const char *from = p;
+
         while (end - p >= 64) {
                 struct block_bits b;
                 block_bits(p, &b);
 
-                uint64_t bs = b.bslash, escaped = escaped_bits(bs);
-                uint64_t starts = bs & ~escaped, ends = b.quote & ~escaped;
-                unsigned lim = ends ? (unsigned)__builtin_ctzll(ends) : 64, cut = lim;
+                uint64_t escaped = escaped_carry(b.bslash, &esc_carry);
+                uint64_t ends = b.quote & ~escaped;
+                unsigned lim = ends ? (unsigned)__builtin_ctzll(ends) : 64;
+                /* the bytes before the closing quote, and with it */
+                uint64_t in = bits_below(lim), upto = bits_below(lim + 1);
 
-                /* an escape begun in the last byte is left to the next block */
-                if (lim == 64 && starts >> 63)
-                        cut = 63;
-                uint64_t in = bits_below(cut);
                 /* a control character, or an escape that is not a simple
                  * one (\u, or not valid): byte by byte */
-                if ((b.below_space & ~b.high & in) || (escaped & ~bs & ~b.simple & in)) {
-                        if (!string_end_slow(&p, p + 64, end, &saved, &ret))
+                if ((b.control | (escaped & ~b.simple)) & in) {
+                        p = from;
+                        if (!string_end_slow(&p, from + 64, end, &saved, &ret))
                                 goto done;
+                        from = p;
+                        esc_carry = need_carry = 0;
                         continue;
                 }
-                /* each UTF-8 sequence checked from its first byte; one
-                 * that runs past the block is left to the next */
-                for (uint64_t h = b.high & in; h;) {
-                        unsigned i = (unsigned)__builtin_ctzll(h);
-                        size_t n = utf8_valid((const unsigned char *)p + i,
-                                              (const unsigned char *)end);
-                        if (!n)
+                /* UTF-8 by the block's bit sets: each continuation byte
+                 * where a sequence needs one and nowhere else, no byte
+                 * that starts none; sequences of 3 and 4 bytes are
+                 * checked one by one where their first byte narrows the
+                 * range of the second (E0, ED, F0, F4) */
+                unsigned back = 0;
+                if ((b.high | need_carry) & upto) {
+                        struct utf8_bits u;
+                        utf8_bits(p, b.high, &u);
+
+                        uint64_t l234 = u.lead2 | u.lead3 | u.lead4, l34 = u.lead3 | u.lead4;
+                        uint64_t need = need_carry | l234 << 1 | l34 << 2 | u.lead4 << 3;
+
+                        if (((need ^ u.cont) | u.bad) & upto)
                                 return NULL;
-                        if (i + n > cut) {
-                                cut = i;
-                                in = bits_below(cut);
-                                break;
+                        for (uint64_t n = l34 & in; n; n &= n - 1) {
+                                const unsigned char *q =
+                                    (const unsigned char *)p + __builtin_ctzll(n);
+                                if ((*q == 0xE0 || *q == 0xED || *q == 0xF0 || *q == 0xF4) &&
+                                    !utf8_valid(q, (const unsigned char *)end))
+                                        return NULL;
                         }
-                        h &= ~bits_below(i + (unsigned)n);
-                }
-                saved += bit_count(starts & in);
-                if (cut == lim && lim < 64) {
+                        need_carry = l234 >> 63 | l34 >> 62 | u.lead4 >> 61;
+                        if (need_carry)
+                                back = 1 + (unsigned)__builtin_clzll(l234);
+                } else
+                        need_carry = 0;
+                saved += bit_count(escaped & in);
+                if (ends) {
                         ret = p + lim;
                         goto done;
                 }
-                p += cut;
+                p += 64;
+                from = esc_carry ? p - 1 : p - back;
         }
+        p = from;
 #endif
         if (string_end_slow(&p, end, end, &saved, &ret))
                 return NULL; /* not reached: the slow walk stops at end */
