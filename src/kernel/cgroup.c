@@ -193,6 +193,30 @@ int cg_is_delegated(const char *dir, uid_t uid, char why[CG_WHY_MAX])
         return 1;
 }
 
+void cg_remove_after_server(int dir_fd, const char *name, int fd)
+{
+        _cleanup_close_ int srv = open_dir_at(fd, "server");
+        if (srv >= 0 && cg_is_marked(srv) == 1)
+                (void)unlinkat(fd, "server", AT_REMOVEDIR);
+        (void)unlinkat(dir_fd, name, AT_REMOVEDIR);
+}
+
+void cg_sweep_conns(int dir_fd)
+{
+        DIR *d = opendir_at(dir_fd, ".");
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_type != DT_DIR || strncmp(de->d_name, "conn-", 5) != 0)
+                        continue;
+                _cleanup_close_ int conn = open_dir_at(dir_fd, de->d_name);
+                if (conn >= 0 && cg_is_marked(conn) == 1)
+                        cg_remove_after_server(dir_fd, de->d_name, conn);
+        }
+        closedir(d);
+}
+
 int cg_open(const char *dir, struct cg_tree *ret, char why[CG_WHY_MAX])
 {
         struct cg_tree t = {.dir_fd = -1, .server_fd = -1};
@@ -352,12 +376,11 @@ static int check_existing(struct cg_tree *t, int fd, const char *name, char why[
         return r == 0 ? -EEXIST : r;
 }
 
-/* Create NAME under DIR and mark it as the guard's.  A kernel without
- * user xattrs on cgroupfs (before 5.7) cannot carry the mark: the leaf is
- * used all the same, and a later guard would find it unmarked and leave it
- * alone if this one died without removing it. */
-static int make_marked(struct cg_tree *t, const char *name, int *ret_fd, char warn[CG_WHY_MAX],
-                       char why[CG_WHY_MAX])
+/* A kernel without user xattrs on cgroupfs (before 5.7) cannot carry the
+ * mark: the leaf is used all the same, and a later guard would find it
+ * unmarked and leave it alone if this one died without removing it. */
+int cg_make_child(struct cg_tree *t, const char *name, int *ret_fd, char warn[CG_WHY_MAX],
+                  char why[CG_WHY_MAX])
 {
         if (mkdirat(t->dir_fd, name, 0755) < 0) {
                 int e = errno;
@@ -435,7 +458,7 @@ int cg_setup(struct cg_tree *t, const struct policy *p, bool self_inside, char w
                         if (r < 0)
                                 return r;
                 } else if (errno == ENOENT) {
-                        r = make_marked(t, "supervisor", &fd, warn, why);
+                        r = cg_make_child(t, "supervisor", &fd, warn, why);
                         if (r < 0)
                                 return r;
                         close(fd);
@@ -503,7 +526,7 @@ int cg_setup(struct cg_tree *t, const struct policy *p, bool self_inside, char w
                         return r;
         }
 
-        r = make_marked(t, "server", &t->server_fd, warn, why);
+        r = cg_make_child(t, "server", &t->server_fd, warn, why);
         if (r < 0)
                 return r;
 

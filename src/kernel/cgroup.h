@@ -87,6 +87,22 @@ int cg_is_delegated(const char *dir, uid_t uid, char why[CG_WHY_MAX]);
 int cg_mark(int dir_fd);
 int cg_is_marked(int dir_fd);
 
+/* Create t's child NAME (mode 0755) and mark it; *ret_fd is it, open.  An
+ * existing NAME is an error (-EEXIST, `why` says so), never reused: it may
+ * be another guard's.  A mark the filesystem refuses is only a warning, in
+ * `warn` (which must start empty). */
+int cg_make_child(struct cg_tree *t, const char *name, int *ret_fd, char warn[CG_WHY_MAX],
+                  char why[CG_WHY_MAX]);
+
+/* Leftovers of a daemon killed by SIGKILL ([serve] share = no gives each
+ * editor connection a marked DIR/conn-N/ for its guard).
+ * cg_remove_after_server(): remove NAME (open as fd) under dir_fd, after
+ * its server/ if that is marked.  cg_sweep_conns(): that for every marked
+ * conn-N/ under dir_fd.  Nothing in use is removed: the kernel refuses to
+ * remove a cgroup with processes or children, and both are best effort. */
+void cg_remove_after_server(int dir_fd, const char *name, int fd);
+void cg_sweep_conns(int dir_fd);
+
 /* Open DIR as the subtree to work in and take its lock (flock on the
  * directory: a second guard on the same DIR gets -EBUSY instead of killing
  * the first one's server).  `why` explains a failure. */

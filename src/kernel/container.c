@@ -359,17 +359,6 @@ static int find_subtree(const char *mount, const char *own, uid_t uid, char **re
         return 1;
 }
 
-/* rmdir NAME under dir_fd (fd: NAME, open), after its server/ if
- * gopls-guard marked that.  rmdir refuses anything with processes or
- * children. */
-static void rmdir_after_server(int dir_fd, const char *name, int fd)
-{
-        _cleanup_close_ int srv = open_dir_at(fd, "server");
-        if (srv >= 0 && cg_is_marked(srv) == 1)
-                (void)unlinkat(fd, "server", AT_REMOVEDIR);
-        (void)unlinkat(dir_fd, name, AT_REMOVEDIR);
-}
-
 /* Remove NAME under dir_fd if it is a leaf a dead guard left: marked by
  * gopls-guard, not locked (a live guard holds the flock cgroup.h's
  * cg_open() takes, and a daemon's guards hold its flock with it), and
@@ -380,19 +369,8 @@ static void remove_stale(int dir_fd, const char *name)
         _cleanup_close_ int fd = open_dir_at(dir_fd, name);
         if (fd < 0 || cg_is_marked(fd) != 1 || flock(fd, LOCK_EX | LOCK_NB) < 0)
                 return;
-        DIR *d = opendir_at(fd, ".");
-        if (d) {
-                struct dirent *de;
-                while ((de = readdir(d))) {
-                        if (de->d_type != DT_DIR || strncmp(de->d_name, "conn-", 5) != 0)
-                                continue;
-                        _cleanup_close_ int conn = open_dir_at(fd, de->d_name);
-                        if (conn >= 0 && cg_is_marked(conn) == 1)
-                                rmdir_after_server(fd, de->d_name, conn);
-                }
-                closedir(d);
-        }
-        rmdir_after_server(dir_fd, name, fd);
+        cg_sweep_conns(fd);
+        cg_remove_after_server(dir_fd, name, fd);
 }
 
 int container_sweep(const char *dir, pid_t pid)

@@ -30,6 +30,8 @@
  * so connecting is retried, from 5 ms doubling to 200 ms. */
 #define CONNECT_RETRY_FIRST_USEC (5 * USEC_PER_MSEC)
 #define CONNECT_RETRY_MAX_USEC (200 * USEC_PER_MSEC)
+/* conn-N/ numbers that exist already, skipped before a connection is refused. */
+#define CONN_SKIP_MAX 64u
 
 struct serve;
 
@@ -814,23 +816,31 @@ static int on_solo_accept(sd_event_source *s, int fd, uint32_t revents, void *us
                 return 0;
         unsigned id = ++sl->next_id;
         if (sl->have_cgroup) {
-                char name[32];
-                snprintf(name, sizeof name, "conn-%u", id);
-                if (asprintf(&cg_dir, "%s/%s", sl->cg.path, name) < 0 ||
-                    (mkdirat(sl->cg.dir_fd, name, 0755) < 0 && errno != EEXIST)) {
-                        log_warning_errno(errno,
-                                          "Cannot create %s/%s for an editor connection "
-                                          "(%m); refusing it.",
-                                          sl->cg.path, name);
+                /* A fresh conn-N/, marked as the daemon's, so that whoever
+                 * finds it left behind (cg_sweep_conns()) may remove it.
+                 * One that exists already is in use, or was left where it
+                 * cannot be removed: its number is skipped, never reused. */
+                char name[32], warn[CG_WHY_MAX] = "", why[CG_WHY_MAX] = "";
+                int r, conn_fd = -1;
+                for (unsigned tries = 0;; tries++, id = ++sl->next_id) {
+                        snprintf(name, sizeof name, "conn-%u", id);
+                        r = cg_make_child(&sl->cg, name, &conn_fd, warn, why);
+                        if (r != -EEXIST || tries == CONN_SKIP_MAX)
+                                break;
+                }
+                if (r < 0) {
+                        log_warning("Refusing an editor connection: %s.", why);
                         close(cfd);
                         return 0;
                 }
-                /* Marked as the daemon's, so that whoever finds it left
-                 * behind (container.h's sweep) may remove it. */
-                _cleanup_close_ int conn_fd = open_dir_at(sl->cg.dir_fd, name);
-                int mr = conn_fd < 0 ? conn_fd : cg_mark(conn_fd);
-                if (mr < 0)
-                        log_debug("Cannot mark %s as the daemon's: %s.", cg_dir, strerror(-mr));
+                close(conn_fd);
+                if (warn[0])
+                        log_debug("%s.", warn);
+                if (asprintf(&cg_dir, "%s/%s", sl->cg.path, name) < 0) {
+                        (void)unlinkat(sl->cg.dir_fd, name, AT_REMOVEDIR);
+                        close(cfd);
+                        return 0;
+                }
         }
         struct solo_child *c = calloc(1, sizeof *c);
         if (!c) {
@@ -905,6 +915,9 @@ static int solo_run(struct serve *sv)
 
         if (solo_find_cgroup(&sl, why) > 0) {
                 sl.have_cgroup = true;
+                /* conn-N/ a daemon killed before us left here: its guards
+                 * are gone, or the lock would not be ours. */
+                cg_sweep_conns(sl.cg.dir_fd);
                 log_info("Each editor connection gets its own server in %s/conn-N/server.",
                          sl.cg.path);
         } else if (sv->p->cgroup.require) {

@@ -200,8 +200,11 @@ serve_start() {
         mkdir -p "$1" && mkdir -p -m 0700 "$RUNTIME_DIR" || fail "cannot prepare $1"
         _esc=$(printf '%s' "${1#/}" | tr / -)
         SERVE_SOCK=$RUNTIME_DIR/gopls-guard/$_esc.sock
+        # Emptied here, not by the background job's redirection, which may
+        # come after a grep for this daemon's lines finds an earlier one's.
+        : >"$GUARD_OUT" && : >"$GUARD_LOG" || fail "cannot empty the daemon's logs"
         XDG_RUNTIME_DIR=$RUNTIME_DIR "$GUARD_BIN" serve --workspace "$1" --cgroup "$GUARD_DIR" \
-                --policy "$POLICY" </dev/null >"$GUARD_OUT" 2>"$GUARD_LOG" &
+                --policy "$POLICY" </dev/null >>"$GUARD_OUT" 2>>"$GUARD_LOG" &
         GUARD_PID=$!
         say "serve pid $GUARD_PID"
         poll 300 test -S "$SERVE_SOCK" || fail "no socket $SERVE_SOCK: $(tail -n 5 "$GUARD_LOG")"
