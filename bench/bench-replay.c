@@ -345,7 +345,6 @@ static double cpu_ms_of(const pid_t *pids, int n)
         return ms;
 }
 
-/* The guard's child: its server. */
 /* The guard's child running `server` (a path resolved with realpath()):
  * the guard has another child, its sentinel, so the first child is not
  * necessarily the server. */
