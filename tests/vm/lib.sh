@@ -220,6 +220,23 @@ editor_connect() {
                 >"/tmp/logs/$1.out" 2>"/tmp/logs/$1.err" &
         EDITOR_PID=$!
 }
+# editors_init NAME4 NAME5 WORKSPACE: two editors connected, NAME4's fifo
+# held on fd 4 and NAME5's on fd 5 (pids in EDITOR4_PID, EDITOR5_PID), each
+# sent an initialize and answered.
+editors_init() {
+        editor_connect "$1" "$3"
+        EDITOR4_PID=$EDITOR_PID
+        exec 4>"/tmp/$1.in"
+        editor_connect "$2" "$3"
+        EDITOR5_PID=$EDITOR_PID
+        exec 5>"/tmp/$2.in"
+        frame "$LSP_INIT" >&4
+        frame "$LSP_INIT" >&5
+        for _e in "$1" "$2"; do
+                poll 300 answered "$_e" '"id":1,"result":{"capabilities"' ||
+                        fail "editor $_e not initialized: $(tail -n 5 "$GUARD_LOG")"
+        done
+}
 # answered NAME TEXT: NAME's editor got TEXT; daemon_of NAME ID: the server
 # pid lsp-echo put in its answer to request ID (method echo/daemon).
 answered() { grep -qF "$2" "/tmp/logs/$1.out" 2>/dev/null; }
@@ -227,6 +244,9 @@ daemon_of() { grep -o "\"id\":$2,\"result\":[0-9]*" "/tmp/logs/$1.out" | tail -n
 
 # server_pids: the processes in DIR/server.
 server_pids() { cat "$GUARD_DIR/server/cgroup.procs" 2>/dev/null; }
+# populated DIR: the cgroup DIR has processes of its own (cgroupfs files
+# have size 0 in stat: they are read).
+populated() { [ -n "$(cat "$1/cgroup.procs" 2>/dev/null)" ]; }
 
 # leaker_pids: every live process in the VM that runs /bin/leaker.
 leaker_pids() {

@@ -45,7 +45,6 @@ exec 4>/tmp/a.in
 frame "$LSP_INIT" >&4
 poll 300 answered a '"id":1,"result":{"capabilities"' ||
         fail "the editor was not initialized: $(cat /tmp/logs/a.err) $(tail -n 5 "$GUARD_LOG")"
-populated() { [ -n "$(cat "$1/cgroup.procs" 2>/dev/null)" ]; }
 d=$leaf/conn-1/server
 poll 100 populated "$d" || fail "no server in $d: $(ls -R "$leaf" | head -n 20)"
 [ "$(cat "$d/memory.max")" = 62914560 ] || fail "memory.max on $d is $(cat "$d/memory.max")"

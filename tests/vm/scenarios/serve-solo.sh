@@ -9,18 +9,8 @@ cg_setup
 need_guard
 solo_policy
 serve_start /tmp/ws
-editor_connect a /tmp/ws
-A_PID=$EDITOR_PID
-exec 4>/tmp/a.in
-editor_connect b /tmp/ws
-B_PID=$EDITOR_PID
-exec 5>/tmp/b.in
-frame "$LSP_INIT" >&4
-frame "$LSP_INIT" >&5
-# cgroupfs files have size 0 in stat: read them.
-populated() { [ -n "$(cat "$1/cgroup.procs" 2>/dev/null)" ]; }
-poll 300 answered a '"id":1,"result":{"capabilities"' || fail "editor a not initialized: $(tail -n 5 "$GUARD_LOG")"
-poll 300 answered b '"id":1,"result":{"capabilities"' || fail "editor b not initialized"
+editors_init a b /tmp/ws
+A_PID=$EDITOR4_PID B_PID=$EDITOR5_PID
 for n in 1 2; do
         d=$GUARD_DIR/conn-$n/server
         poll 100 populated "$d" || fail "no server in $d: $(tail -n 5 "$GUARD_LOG")"
@@ -47,16 +37,8 @@ exec 4>&- 5>&-
 # serving their editors.  Once they are gone the next daemon on the same
 # cgroup sweeps every conn-N/ left, before any editor connects.
 serve_start /tmp/ws
-editor_connect c /tmp/ws
-C_PID=$EDITOR_PID
-exec 4>/tmp/c.in
-editor_connect d /tmp/ws
-D_PID=$EDITOR_PID
-exec 5>/tmp/d.in
-frame "$LSP_INIT" >&4
-frame "$LSP_INIT" >&5
-poll 300 answered c '"id":1,"result":{"capabilities"' || fail "editor c not initialized: $(tail -n 5 "$GUARD_LOG")"
-poll 300 answered d '"id":1,"result":{"capabilities"' || fail "editor d not initialized"
+editors_init c d /tmp/ws
+C_PID=$EDITOR4_PID D_PID=$EDITOR5_PID
 for n in 1 2; do
         poll 100 populated "$GUARD_DIR/conn-$n/server" || fail "no server in conn-$n"
 done

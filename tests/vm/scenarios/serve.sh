@@ -27,16 +27,8 @@ proactive = no
 INI
 serve_start /tmp/ws
 # Editors a (fd 4) and b (fd 5): `connect` reading a fifo we hold open.
-editor_connect a /tmp/ws
-A_PID=$EDITOR_PID
-exec 4>/tmp/a.in
-editor_connect b /tmp/ws
-B_PID=$EDITOR_PID
-exec 5>/tmp/b.in
-frame "$LSP_INIT" >&4
-frame "$LSP_INIT" >&5
-poll 300 answered a '"id":1,"result":{"capabilities"' || fail "editor a not initialized: $(tail -n 5 "$GUARD_LOG")"
-poll 300 answered b '"id":1,"result":{"capabilities"' || fail "editor b not initialized"
+editors_init a b /tmp/ws
+A_PID=$EDITOR4_PID B_PID=$EDITOR5_PID
 frame '{"jsonrpc":"2.0","method":"initialized","params":{}}' >&4
 frame '{"jsonrpc":"2.0","method":"initialized","params":{}}' >&5
 frame '{"jsonrpc":"2.0","id":2,"method":"echo/daemon"}' >&4

@@ -50,7 +50,6 @@ poll 300 sd_stdin_held ed-a || fail "the editor's fifo was never held open"
 sd_send a "$SD_INIT"
 poll 600 sd_answered a '"id":1,"result":{"capabilities"' ||
         fail "the editor was not initialized: $(tail -c 300 /tmp/logs/a.err) $(tail -n 3 /tmp/logs/serve.log)"
-populated() { [ -n "$(cat "$1/cgroup.procs" 2>/dev/null)" ]; }
 d=$cg/conn-1/server
 poll 100 populated "$d" || fail "no server in $d"
 sd_check_file "$d/memory.max" $((64 * 1024 * 1024))
