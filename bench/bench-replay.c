@@ -3,6 +3,10 @@
  *
  *   bench-replay [-d DOCS] [-s MB] [-r ROUNDS] GOPLS_GUARD LSP_ECHO [PLAIN_RELAY]
  *
+ * LSP_ECHO may be any stdio LSP server.  gopls (e.g. /usr/bin/gopls)
+ * answers the final request after every didOpen too, with an error as it
+ * knows no such method: the figures are then the guard's in front of a
+ * real server.
  * One client opens DOCS documents (default 1000) totalling MB megabytes of
  * unsaved text (default 50; 1 MB = 10^6 bytes of decoded text) with
  * textDocument/didOpen, then sends one request and waits for its answer:
@@ -256,8 +260,39 @@ static pid_t spawn(char *const argv[], bool guard, int *to, int *from)
         return pid;
 }
 
+/* Where the answer with id `id` (its JSON text: 1, "opened") says so in
+ * p[0..n), or NULL.  Servers put the id anywhere in an answer (lsp-echo
+ * first, gopls last), so "id":ID is looked for with ',' or '}' after it.
+ * A request from the server with the same id would be taken for it: the
+ * capabilities sent here ({}) ask none of lsp-echo or gopls. */
+static const char *find_answer(const char *p, size_t n, const char *id)
+{
+        char key[64];
+        size_t kl = (size_t)snprintf(key, sizeof(key), "\"id\":%s", id);
+
+        for (const char *q = p, *end = p + n; (q = memmem(q, (size_t)(end - q), key, kl)); q++)
+                if (q + kl < end && (q[kl] == ',' || q[kl] == '}'))
+                        return q;
+        return NULL;
+}
+
+/* Whether the message around `at` (in seen) is an error the guard gives
+ * a request it does not send again (RequestCancelled, ContentModified):
+ * the request was not replayed. */
+static bool refused(const struct buf *seen, const char *at)
+{
+        const char *body = at;
+
+        while (body > seen->p + 4 && memcmp(body - 4, "\r\n\r\n", 4) != 0)
+                body--;
+        const char *next = memmem(at, (size_t)(seen->p + seen->len - at), "Content-Length:", 15);
+        size_t n = (size_t)((next ? next : seen->p + seen->len) - body);
+        return memmem(body, n, "\"code\":-32800", 14) || memmem(body, n, "\"code\":-32801", 14);
+}
+
 /* Writes `data` while reading everything the other side says, until the
- * output holds `want` (an answer's id text).  Returns 0 or -1 (EOF). */
+ * output holds the answer with id `want` (see find_answer()).  Returns 0
+ * or -1 (EOF). */
 static int pump(int to, int from, const char *data, size_t len, struct buf *seen, const char *want)
 {
         size_t off = 0, scanned = seen->len;
@@ -281,8 +316,11 @@ static int pump(int to, int from, const char *data, size_t len, struct buf *seen
                         if (n <= 0)
                                 return -1;
                         buf_add(seen, chunk, (size_t)n);
-                        size_t wl = strlen(want), from_off = scanned > wl ? scanned - wl : 0;
-                        if (off == len && memmem(seen->p + from_off, seen->len - from_off, want, wl))
+                        /* from before a match the last read cut short */
+                        size_t wl = strlen("\"id\":") + strlen(want) + 1,
+                               from_off = scanned > wl ? scanned - wl : 0;
+                        if (off == len &&
+                            find_answer(seen->p + from_off, seen->len - from_off, want))
                                 return 0;
                         scanned = seen->len;
                 }
@@ -456,7 +494,7 @@ int main(int argc, char **argv)
                         int to, from;
                         pid_t pid = spawn(argv_of[mode], mode == 1, &to, &from);
 
-                        if (pid < 0 || pump(to, from, init.p, init.len, &seen, "\"id\":1,") < 0) {
+                        if (pid < 0 || pump(to, from, init.p, init.len, &seen, "1") < 0) {
                                 fprintf(stderr, "bench-replay: %s: no answer to initialize\n",
                                         mode_name[mode]);
                                 return 1;
@@ -467,7 +505,7 @@ int main(int argc, char **argv)
                                           mode ? server_of(pid, echo_exe) : pid};
                         double all0 = cpu_ms_of(procs, 3), c0 = cpu_ms(pid);
                         uint64_t t0 = now_ns();
-                        if (pump(to, from, opens.p, opens.len, &seen, "\"id\":\"opened\",") < 0) {
+                        if (pump(to, from, opens.p, opens.len, &seen, "\"opened\"") < 0) {
                                 fprintf(stderr, "bench-replay: %s: the open did not finish\n",
                                         mode_name[mode]);
                                 return 1;
@@ -496,7 +534,7 @@ int main(int argc, char **argv)
                         }
                         t0 = now_ns();
                         kill(srv, SIGKILL);
-                        if (pump(to, from, hv.p, hv.len, &seen, "\"id\":\"replayed\",") < 0) {
+                        if (pump(to, from, hv.p, hv.len, &seen, "\"replayed\"") < 0) {
                                 fprintf(stderr, "bench-replay: no answer after the restart\n");
                                 status = 1;
                         } else if (now_ns() - t0 < BACKOFF_NS) {
@@ -508,8 +546,7 @@ int main(int argc, char **argv)
                         } else {
                                 range_add(&cpu_replay, cpu_ms(pid) - c1);
                                 range_add(&replay, (double)(now_ns() - t0 - BACKOFF_NS) / 1e6);
-                                if (!memmem(seen.p, seen.len, "\"id\":\"replayed\",\"result\"",
-                                            strlen("\"id\":\"replayed\",\"result\""))) {
+                                if (refused(&seen, find_answer(seen.p, seen.len, "\"replayed\""))) {
                                         fprintf(stderr, "bench-replay: the hover was refused\n");
                                         status = 1;
                                 }
