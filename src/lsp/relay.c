@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,29 @@ struct relay {
         sd_event_source *replay_timer; /* armed while a new server is replayed to */
         int srv_in, srv_out;
         bool end_input; /* close srv_in once to_server is empty */
+
+        size_t queued_peak; /* the most both queues held since they were last empty */
 };
+
+/* Queued messages are malloc()ed a message at a time, most below glibc's
+ * mmap threshold: a server slower than the editor (gopls reading a burst
+ * of didOpen, or a replay of every document) leaves megabytes of freed
+ * heap behind that glibc keeps.  Once the queues empty after holding at
+ * least this much, the free pages go back to the kernel. */
+#define RELAY_TRIM_AFTER ((size_t)1 << 20)
+
+static void trim_after_drain(struct relay *r)
+{
+        size_t q = lsp_outq_queued(&r->to_server) + lsp_outq_queued(&r->to_editor);
+
+        if (q > r->queued_peak)
+                r->queued_peak = q;
+        if (q == 0) {
+                if (r->queued_peak >= RELAY_TRIM_AFTER)
+                        (void)malloc_trim(0);
+                r->queued_peak = 0;
+        }
+}
 
 static void report_done(struct relay *r)
 {
@@ -45,6 +68,7 @@ static void report_done(struct relay *r)
 
 static void update_io(struct relay *r)
 {
+        trim_after_drain(r);
         /* The editor's messages feed the server's queue, and the session's
          * own answers to them (refusals, cancels) feed the editor's: an
          * editor that sends without reading is paused by either. */

@@ -293,6 +293,40 @@ rc=$?
 check "status WORKSPACE after it ended: exit 1 (got $rc)" test "$rc" -eq 1
 check "its status file is gone" test ! -e "$work/run/$gpid.json"
 
+# A server slower than its editor: what the guard queued for it while it
+# read nothing (up to the queue's 16 MiB, in messages of 64 KiB, which
+# malloc() takes from its heap) is freed once written, and the guard's
+# memory goes back to about the documents it keeps for a replay.
+mkfifo "$work/slow.in"
+printf '[lsp]\nnotify = no\n' >"$work/slow.ini"
+"$guard" --policy "$work/slow.ini" -- "$echo_server" <"$work/slow.in" >"$work/slow.out" \
+        2>"$work/slow.err" &
+gpid=$!
+exec 7>"$work/slow.in"
+text=$(head -c 65536 /dev/zero | tr '\0' x)
+{
+        frame "$INIT"
+        frame "$INITIALIZED"
+        # the server reads nothing for four seconds
+        frame '{"jsonrpc":"2.0","method":"bench/grow","params":{"mib":4,"mib_per_s":1}}'
+        for i in $(seq 384); do
+                frame "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":{\"textDocument\":{\"uri\":\"file:///w/f$i.go\",\"languageId\":\"go\",\"version\":1,\"text\":\"$text\"}}}"
+        done
+        frame '{"jsonrpc":"2.0","id":9,"method":"bench/echo","params":[9]}'
+} >&7
+poll 300 has "$work/slow.out" '"id":9,"result":[9]'
+check "a slow server got every document (the request after them answered)" \
+        has "$work/slow.out" '"id":9,"result":[9]'
+anon=$(awk '$1 == "RssAnon:" { print $2 }' "/proc/$gpid/status")
+if [ "${GUARD_SANITIZED:-0}" = 1 ]; then
+        echo "SKIP the guard's memory after the queue drained (${anon} KiB): a sanitizer build"
+else
+        check "the guard holds ${anon} KiB after the queue drained: under 1.35 x the 24 MiB of text" \
+                test "${anon:-999999}" -lt $((24 * 1024 * 135 / 100))
+fi
+exec 7>&-
+wait "$gpid"
+
 for f in "$work"/*.err; do
         if [ "$failed" -gt 0 ]; then echo "--- $f"; cat "$f"; fi
 done
