@@ -37,6 +37,16 @@ echo
 echo "== bench-restart (kill -> replacement running; native, degraded mode)"
 "$build/bench/bench-restart" "$build/gopls-guard-test" "$build/tests/leaker" 100 || status=1
 
+# The same open and replay with gopls as the server, where the guard's
+# share of the open is what an editor would see.
+echo
+echo "== bench-replay with gopls as the server (1000 documents, 50 MB)"
+if command -v gopls >/dev/null; then
+        "$build/bench/bench-replay" "$build/gopls-guard-test" "$(command -v gopls)" || status=1
+else
+        echo "skipped: needs gopls"
+fi
+
 # Kill -> first answered request with real gopls: the e2e client's kill
 # scenario through the guard with the shortest backoff (100ms), three times.  Needs gopls,
 # go and node (as the e2e tier); skipped with a note otherwise.
