@@ -287,7 +287,12 @@ static bool refused(const struct buf *seen, const char *at)
                 body--;
         const char *next = memmem(at, (size_t)(seen->p + seen->len - at), "Content-Length:", 15);
         size_t n = (size_t)((next ? next : seen->p + seen->len) - body);
-        return memmem(body, n, "\"code\":-32800", 14) || memmem(body, n, "\"code\":-32801", 14);
+        static const char *const codes[] = {"\"code\":-32800", "\"code\":-32801"};
+
+        for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+                if (memmem(body, n, codes[i], strlen(codes[i])))
+                        return true;
+        return false;
 }
 
 /* Writes `data` while reading everything the other side says, until the
